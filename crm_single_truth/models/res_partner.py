@@ -1,0 +1,407 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+RATINGS = [
+    ("excellent", "Excellent"),
+    ("good", "Good"),
+    ("fair", "Fair"),
+    ("poor", "Poor"),
+    ("none", "No History"),
+]
+TEMPERATURES = [("hot", "Hot"), ("warm", "Warm"), ("cold", "Cold")]
+PERIODS = [("all", "All Time"), ("12m", "12 Months"), ("3y", "3 Years")]
+
+# KPI field -> column of the SQL built by _crm_kpi_sql (searchable and sortable through it)
+KPI_COLUMNS = {
+    "crm_ltv": "ltv",
+    "crm_order_count": "order_count",
+    "crm_avg_check": "avg_check",
+    "crm_first_order_date": "first_order_date",
+    "crm_last_order_date": "last_order_date",
+    "crm_days_since_last_order": "days_since_last_order",
+    "crm_debt": "debt",
+    "crm_overdue_debt": "overdue_debt",
+    "crm_avg_payment_delay": "avg_payment_delay",
+    "crm_payment_rating": "payment_rating",
+    "crm_temperature": "temperature",
+}
+SQL_OPERATORS = {"=": "=", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    crm_currency_id = fields.Many2one("res.currency", compute="_compute_crm_currency_id")
+    crm_ltv = fields.Monetary(
+        string="Lifetime Value",
+        currency_field="crm_currency_id",
+        compute="_compute_crm_kpis",
+        search="_search_crm_ltv",
+        help="Posted customer invoices minus posted credit notes, taxes included, all time, in the "
+        "currency of the current company.",
+    )
+    crm_order_count = fields.Integer(
+        string="Purchases",
+        compute="_compute_crm_kpis",
+        search="_search_crm_order_count",
+        help="Confirmed sale orders plus posted customer invoices not linked to any sale order.",
+    )
+    crm_avg_check = fields.Monetary(
+        string="Average Check",
+        currency_field="crm_currency_id",
+        compute="_compute_crm_kpis",
+        search="_search_crm_avg_check",
+        help="Lifetime value divided by the number of purchases.",
+    )
+    crm_first_order_date = fields.Date(
+        string="First Purchase", compute="_compute_crm_kpis", search="_search_crm_first_order_date"
+    )
+    crm_last_order_date = fields.Date(
+        string="Last Purchase", compute="_compute_crm_kpis", search="_search_crm_last_order_date"
+    )
+    crm_days_since_last_order = fields.Integer(
+        string="Days Since Last Purchase",
+        compute="_compute_crm_kpis",
+        search="_search_crm_days_since_last_order",
+    )
+    crm_debt = fields.Monetary(
+        string="Debt",
+        currency_field="crm_currency_id",
+        compute="_compute_crm_kpis",
+        search="_search_crm_debt",
+        help="What the customer owes now: open receivable items of posted entries.",
+    )
+    crm_overdue_debt = fields.Monetary(
+        string="Overdue Debt",
+        currency_field="crm_currency_id",
+        compute="_compute_crm_kpis",
+        search="_search_crm_overdue_debt",
+        help="Part of the debt whose due date has passed.",
+    )
+    crm_avg_payment_delay = fields.Float(
+        string="Average Payment Delay",
+        digits=(16, 1),
+        compute="_compute_crm_kpis",
+        search="_search_crm_avg_payment_delay",
+        help="Amount-weighted average number of days between the due date and the full payment "
+        "of paid invoices (early payments count as 0).",
+    )
+    crm_payment_rating = fields.Selection(
+        RATINGS,
+        string="Payment Rating",
+        compute="_compute_crm_kpis",
+        search="_search_crm_payment_rating",
+        help="From the amount-weighted days late of paid invoices and of open overdue items: "
+        "excellent up to 1 day, good up to 7, fair up to 30, poor beyond.",
+    )
+    crm_temperature = fields.Selection(
+        TEMPERATURES,
+        string="Temperature",
+        compute="_compute_crm_kpis",
+        search="_search_crm_temperature",
+        help="Hot, warm or cold by days since the last purchase (thresholds in Settings).",
+    )
+    # period switch of the card header: a form-only field, recomputed by onchange
+    crm_kpi_period = fields.Selection(
+        PERIODS, string="Period", compute="_compute_crm_kpi_period", inverse="_inverse_crm_kpi_period",
+        readonly=False,
+    )
+    crm_period_ltv = fields.Monetary(
+        string="Bought in Period", currency_field="crm_currency_id", compute="_compute_crm_period_kpis"
+    )
+    crm_period_order_count = fields.Integer(string="Purchases in Period", compute="_compute_crm_period_kpis")
+    crm_period_avg_check = fields.Monetary(
+        string="Average Check in Period", currency_field="crm_currency_id", compute="_compute_crm_period_kpis"
+    )
+
+    # ------------------------------------------------------------------ helpers
+    @api.model
+    def _crm_kpi_fnames(self):
+        return [*KPI_COLUMNS, "crm_period_ltv", "crm_period_order_count", "crm_period_avg_check"]
+
+    def _crm_company_ids(self):
+        """The current company and its branches, as the stock credit/debit fields count them."""
+        return self.env["res.company"].sudo().search([("id", "child_of", self.env.company.root_id.id)]).ids
+
+    def _crm_visible(self):
+        """Partners whose dossier the current user may read: managers see all, salespeople
+        their own customers and customers without a salesperson."""
+        if self.env.su or self.env.user.has_group("crm_single_truth.group_crm_manager"):
+            return self
+        if not self.env.user.has_group("crm_single_truth.group_crm_user"):
+            return self.browse()
+        return self.filtered(lambda p: p.commercial_partner_id.user_id in (self.env.user, self.env["res.users"]))
+
+    @api.model
+    def _crm_thresholds(self):
+        icp = self.env["ir.config_parameter"].sudo()
+        return {
+            "hot": int(icp.get_param("crm_single_truth.temperature_hot_days", 30)),
+            "cold": int(icp.get_param("crm_single_truth.temperature_cold_days", 90)),
+        }
+
+    @api.model
+    def _crm_kpi_sql(self, partner_ids=None):
+        """One row of KPIs per commercial partner for the current company: the indexed aggregate
+        joined with the live open receivable items (debt depends on today)."""
+        self.env["crm.partner.kpi"]._crm_refresh_pending()
+        self.env.flush_all()
+        today = fields.Date.context_today(self)
+        thresholds = self._crm_thresholds()
+        company_ids = self._crm_company_ids()
+        ids = sorted(partner_ids) if partner_ids is not None else None
+        p_scope = SQL("TRUE") if ids is None else SQL("p.id = ANY(%s)", ids)
+        k_scope = SQL("TRUE") if ids is None else SQL("k.partner_id = ANY(%s)", ids)
+        d_scope = SQL("TRUE") if ids is None else SQL("lp.commercial_partner_id = ANY(%s)", ids)
+        return SQL(
+            """
+            SELECT p.id AS partner_id,
+                   COALESCE(k.ltv, 0) AS ltv,
+                   COALESCE(k.order_count, 0) AS order_count,
+                   CASE WHEN k.order_count > 0 THEN k.ltv / k.order_count ELSE 0 END AS avg_check,
+                   k.first_order_date, k.last_order_date,
+                   %(today)s::date - k.last_order_date AS days_since_last_order,
+                   COALESCE(d.debt, 0) AS debt,
+                   COALESCE(d.overdue_debt, 0) AS overdue_debt,
+                   COALESCE(k.avg_payment_delay, 0) AS avg_payment_delay,
+                   CASE WHEN COALESCE(k.paid_amount, 0) + COALESCE(d.overdue_debt, 0) <= 0 THEN 'none'
+                        WHEN x.delay <= 1 THEN 'excellent'
+                        WHEN x.delay <= 7 THEN 'good'
+                        WHEN x.delay <= 30 THEN 'fair'
+                        ELSE 'poor' END AS payment_rating,
+                   CASE WHEN k.last_order_date IS NULL THEN NULL
+                        WHEN %(today)s::date - k.last_order_date <= %(hot)s THEN 'hot'
+                        WHEN %(today)s::date - k.last_order_date <= %(cold)s THEN 'warm'
+                        ELSE 'cold' END AS temperature
+              FROM res_partner p
+              LEFT JOIN (
+                    SELECT k.partner_id, SUM(k.ltv) AS ltv, SUM(k.order_count) AS order_count,
+                           MIN(k.first_order_date) AS first_order_date,
+                           MAX(k.last_order_date) AS last_order_date,
+                           SUM(k.paid_amount) AS paid_amount,
+                           SUM(k.paid_amount * k.avg_payment_delay) / NULLIF(SUM(k.paid_amount), 0)
+                             AS avg_payment_delay
+                      FROM crm_partner_kpi k
+                     WHERE k.company_id = ANY(%(company_ids)s) AND %(k_scope)s
+                     GROUP BY k.partner_id
+              ) k ON k.partner_id = p.id
+              LEFT JOIN (
+                    SELECT lp.commercial_partner_id AS partner_id,
+                           SUM(l.amount_residual) AS debt,
+                           SUM(l.amount_residual) FILTER (
+                               WHERE COALESCE(l.date_maturity, l.date) < %(today)s AND l.amount_residual > 0
+                           ) AS overdue_debt,
+                           SUM(l.amount_residual * (%(today)s::date - COALESCE(l.date_maturity, l.date)))
+                               FILTER (WHERE COALESCE(l.date_maturity, l.date) < %(today)s
+                                       AND l.amount_residual > 0) AS overdue_days_amount
+                      FROM account_move_line l
+                      JOIN account_account a ON a.id = l.account_id
+                      JOIN res_partner lp ON lp.id = l.partner_id
+                     WHERE l.reconciled IS NOT TRUE AND l.parent_state = 'posted'
+                       AND a.account_type = 'asset_receivable'
+                       AND l.company_id = ANY(%(company_ids)s) AND %(d_scope)s
+                     GROUP BY lp.commercial_partner_id
+              ) d ON d.partner_id = p.id
+              CROSS JOIN LATERAL (
+                    SELECT (COALESCE(k.paid_amount * k.avg_payment_delay, 0)
+                            + COALESCE(d.overdue_days_amount, 0))
+                           / NULLIF(COALESCE(k.paid_amount, 0) + COALESCE(d.overdue_debt, 0), 0) AS delay
+              ) x
+             WHERE p.id = p.commercial_partner_id AND %(p_scope)s
+            """,
+            today=today,
+            hot=thresholds["hot"],
+            cold=thresholds["cold"],
+            company_ids=company_ids,
+            p_scope=p_scope,
+            k_scope=k_scope,
+            d_scope=d_scope,
+        )
+
+    # ------------------------------------------------------------------ computes
+    @api.depends_context("company")
+    def _compute_crm_currency_id(self):
+        self.crm_currency_id = self.env.company.currency_id
+
+    @api.depends_context("company", "uid")
+    def _compute_crm_kpis(self):
+        currency = self.env.company.currency_id
+        visible = self._crm_visible()
+        rows = {}
+        commercial_ids = {pid for pid in visible.commercial_partner_id.ids if pid}
+        if commercial_ids:
+            self.env.cr.execute(self._crm_kpi_sql(commercial_ids))
+            rows = {row["partner_id"]: row for row in self.env.cr.dictfetchall()}
+        for partner in self:
+            row = rows.get(partner.commercial_partner_id.id) if partner in visible else None
+            row = row or {}
+            partner.crm_ltv = currency.round(row.get("ltv") or 0.0)
+            partner.crm_order_count = row.get("order_count") or 0
+            partner.crm_avg_check = currency.round(row.get("avg_check") or 0.0)
+            partner.crm_first_order_date = row.get("first_order_date")
+            partner.crm_last_order_date = row.get("last_order_date")
+            partner.crm_days_since_last_order = row.get("days_since_last_order") or 0
+            partner.crm_debt = currency.round(row.get("debt") or 0.0)
+            partner.crm_overdue_debt = currency.round(row.get("overdue_debt") or 0.0)
+            partner.crm_avg_payment_delay = row.get("avg_payment_delay") or 0.0
+            partner.crm_payment_rating = row.get("payment_rating") or "none"
+            partner.crm_temperature = row.get("temperature") or False
+
+    def _compute_crm_kpi_period(self):
+        for partner in self:
+            partner.crm_kpi_period = partner.crm_kpi_period or "all"
+
+    def _inverse_crm_kpi_period(self):
+        """The period is a view setting, not data: nothing to store."""
+
+    @api.depends("crm_kpi_period")
+    @api.depends_context("company", "uid")
+    def _compute_crm_period_kpis(self):
+        today = fields.Date.context_today(self)
+        starts = {"all": None, "12m": today - relativedelta(months=12), "3y": today - relativedelta(years=3)}
+        for partner in self:
+            kpis = partner._crm_get_kpis_visible(starts[partner.crm_kpi_period or "all"], None)
+            partner.crm_period_ltv = kpis["ltv"]
+            partner.crm_period_order_count = kpis["order_count"]
+            partner.crm_period_avg_check = kpis["avg_check"]
+
+    # ------------------------------------------------------------------ API
+    def crm_get_kpis(self, date_from=None, date_to=None):
+        """KPIs of the customer restricted to a period (dates included), in the current
+        company's currency: ``ltv``, ``order_count``, ``avg_check``, ``first_order_date``,
+        ``last_order_date``."""
+        self.ensure_one()
+        return self._crm_get_kpis_visible(
+            fields.Date.to_date(date_from) if date_from else None,
+            fields.Date.to_date(date_to) if date_to else None,
+        )
+
+    def _crm_get_kpis_visible(self, date_from, date_to):
+        currency = self.env.company.currency_id
+        result = {"ltv": 0.0, "order_count": 0, "avg_check": 0.0, "first_order_date": False, "last_order_date": False}
+        commercial = self.commercial_partner_id
+        if not commercial or not self._crm_visible():
+            return result
+        self.env["crm.partner.kpi"]._crm_refresh_pending()
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """
+            SELECT SUM(s.ltv), SUM(s.order_count), MIN(s.first_day), MAX(s.last_day)
+              FROM (%s) s
+             WHERE s.company_id = ANY(%s)
+            """,
+            self.env["crm.partner.kpi"]._crm_purchase_sql(commercial.ids, date_from, date_to),
+            self._crm_company_ids(),
+        ))
+        ltv, count, first, last = self.env.cr.fetchone()
+        ltv, count = currency.round(ltv or 0.0), count or 0
+        result.update(
+            ltv=ltv,
+            order_count=count,
+            avg_check=currency.round(ltv / count) if count else 0.0,
+            first_order_date=first or False,
+            last_order_date=last or False,
+        )
+        return result
+
+    # ------------------------------------------------------------------ search and order
+    def _crm_search_kpi(self, fname, operator, value):
+        column = SQL.identifier("q", KPI_COLUMNS[fname])
+        if operator in ("in", "not in"):
+            values = [v for v in value if v is not False]
+            condition = SQL("%s = ANY(%s)", column, values) if values else SQL("FALSE")
+            if False in value:
+                condition = SQL("(%s OR %s IS NULL)", condition, column)
+            if operator == "not in":
+                condition = SQL("NOT COALESCE(%s, FALSE)", condition)
+        elif value is False and operator in ("=", "!="):
+            condition = SQL("%s IS NULL", column) if operator == "=" else SQL("%s IS NOT NULL", column)
+        elif operator in SQL_OPERATORS:
+            condition = SQL("%s " + SQL_OPERATORS[operator] + " %s", column, value)
+            if operator == "!=":
+                condition = SQL("(%s OR %s IS NULL)", condition, column)
+        else:
+            raise ValueError(_("Unsupported operator %(operator)s for %(field)s", operator=operator, field=fname))
+        self.env.cr.execute(SQL("SELECT q.partner_id FROM (%s) q WHERE %s", self._crm_kpi_sql(), condition))
+        return [("commercial_partner_id", "in", [row[0] for row in self.env.cr.fetchall()])]
+
+    def _search_crm_ltv(self, operator, value):
+        return self._crm_search_kpi("crm_ltv", operator, value)
+
+    def _search_crm_order_count(self, operator, value):
+        return self._crm_search_kpi("crm_order_count", operator, value)
+
+    def _search_crm_avg_check(self, operator, value):
+        return self._crm_search_kpi("crm_avg_check", operator, value)
+
+    def _search_crm_first_order_date(self, operator, value):
+        return self._crm_search_kpi("crm_first_order_date", operator, value)
+
+    def _search_crm_last_order_date(self, operator, value):
+        return self._crm_search_kpi("crm_last_order_date", operator, value)
+
+    def _search_crm_days_since_last_order(self, operator, value):
+        return self._crm_search_kpi("crm_days_since_last_order", operator, value)
+
+    def _search_crm_debt(self, operator, value):
+        return self._crm_search_kpi("crm_debt", operator, value)
+
+    def _search_crm_overdue_debt(self, operator, value):
+        return self._crm_search_kpi("crm_overdue_debt", operator, value)
+
+    def _search_crm_avg_payment_delay(self, operator, value):
+        return self._crm_search_kpi("crm_avg_payment_delay", operator, value)
+
+    def _search_crm_payment_rating(self, operator, value):
+        return self._crm_search_kpi("crm_payment_rating", operator, value)
+
+    def _search_crm_temperature(self, operator, value):
+        return self._crm_search_kpi("crm_temperature", operator, value)
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        if field_name not in KPI_COLUMNS:
+            return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+        kpi_alias = query.make_alias(alias, "crm_kpi")
+        if kpi_alias not in query._joins:
+            query.add_join(
+                "LEFT JOIN",
+                kpi_alias,
+                SQL("(%s)", self._crm_kpi_sql()),
+                SQL("%s = %s", SQL.identifier(kpi_alias, "partner_id"), SQL.identifier(alias, "commercial_partner_id")),
+            )
+        return SQL("%s %s %s", SQL.identifier(kpi_alias, KPI_COLUMNS[field_name]), direction, nulls)
+
+    # ------------------------------------------------------------------ triggers and actions
+    def write(self, vals):
+        reparented = "parent_id" in vals or "is_company" in vals
+        before = self.commercial_partner_id if reparented else self.browse()
+        res = super().write(vals)
+        if reparented:
+            self.env["crm.partner.kpi"]._crm_mark_dirty(before | self)
+        return res
+
+    def action_crm_open_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sale.act_res_partner_2_sale_order")
+        action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id), ("state", "=", "sale")]
+        action["context"] = {"create": False}
+        return action
+
+    def action_crm_open_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("state", "=", "posted"),
+        ]
+        action["context"] = {"create": False, "default_move_type": "out_invoice"}
+        return action
+
+    def action_crm_open_debt(self):
+        self.ensure_one()
+        action = self.action_crm_open_invoices()
+        action["domain"] += [("payment_state", "in", ("not_paid", "partial"))]
+        return action

@@ -1,0 +1,64 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class CrmKpiCommon(AccountTestInvoicingCommon):
+    """Customers with invoices, credit notes, sale orders and payments, in tax-free amounts so
+    that every expected figure can be written down exactly."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.today = fields.Date.context_today(cls.env["res.partner"])
+        cls.currency = cls.env.company.currency_id
+        cls.customer = cls.env["res.partner"].create({"name": "KPI Customer LLP", "is_company": True})
+        cls.contact = cls.env["res.partner"].create(
+            {"name": "Aigerim Purchaser", "parent_id": cls.customer.id, "type": "contact"}
+        )
+
+    @classmethod
+    def days_ago(cls, days):
+        return cls.today - timedelta(days=days)
+
+    @classmethod
+    def invoice(cls, amount, days_ago=0, partner=None, move_type="out_invoice", post=True, due_days=0, **kwargs):
+        move = cls.init_invoice(
+            move_type,
+            partner=partner or cls.customer,
+            invoice_date=cls.days_ago(days_ago),
+            amounts=[amount],
+            taxes=[],
+            **kwargs,
+        )
+        if due_days:
+            move.invoice_payment_term_id = False
+            move.invoice_date_due = cls.days_ago(days_ago) + timedelta(days=due_days)
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def pay(cls, moves, amount=None, days_ago=0, **values):
+        wizard = cls.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=moves.ids
+        ).create({"payment_date": cls.days_ago(days_ago), **({"amount": amount} if amount else {}), **values})
+        return wizard._create_payments()
+
+    @classmethod
+    def sale_order(cls, amount, days_ago=0, partner=None, confirm=True):
+        order = cls.env["sale.order"].create({
+            "partner_id": (partner or cls.customer).id,
+            "order_line": [Command.create({
+                "product_id": cls.product_a.id,
+                "product_uom_qty": 1,
+                "price_unit": amount,
+                "tax_id": [Command.clear()],
+            })],
+        })
+        if confirm:
+            order.action_confirm()
+            order.date_order = fields.Datetime.to_datetime(cls.days_ago(days_ago)) + timedelta(hours=12)
+        return order
