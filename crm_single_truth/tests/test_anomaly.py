@@ -1,1 +1,67 @@
+from odoo.tests import tagged
 
+from .common import CrmKpiCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPurchaseAnomaly(CrmKpiCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesperson = cls.env["res.users"].create({
+            "name": "Dana Salesperson",
+            "login": "dana.anomaly",
+            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_salesman").id])],
+        })
+        cls.customer.user_id = cls.salesperson
+        cls.anomaly_type = cls.env.ref("crm_single_truth.mail_activity_type_anomaly")
+
+    def anomaly_activities(self, record):
+        return record.activity_ids.filtered(lambda a: a.activity_type_id == self.anomaly_type)
+
+    def build_history(self):
+        for days_ago in (90, 60, 30):
+            self.invoice(1000.0, days_ago=days_ago)  # average check 1000
+
+    def test_large_order_is_flagged_and_never_blocked(self):
+        self.build_history()
+        order = self.sale_order(5001.0, days_ago=0)
+        self.assertEqual(order.state, "sale")
+        self.assertIn("5.0 times the average check", order.crm_anomaly_message)
+        activity = self.anomaly_activities(order)
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.salesperson)
+
+    def test_order_at_the_threshold_is_not_flagged(self):
+        self.build_history()
+        order = self.sale_order(5000.0, days_ago=0)  # exactly 5 times: not above
+        self.assertFalse(order.crm_anomaly_message)
+        self.assertFalse(self.anomaly_activities(order))
+
+    def test_needs_three_past_purchases(self):
+        self.invoice(1000.0, days_ago=60)
+        self.invoice(1000.0, days_ago=30)
+        invoice = self.invoice(50000.0, days_ago=0)
+        self.assertEqual(invoice.state, "posted")
+        self.assertFalse(invoice.crm_anomaly_message)
+
+    def test_large_invoice_without_order_is_flagged(self):
+        self.build_history()
+        invoice = self.invoice(7000.0, days_ago=0)
+        self.assertEqual(invoice.state, "posted")
+        self.assertIn("7.0 times", invoice.crm_anomaly_message)
+        self.assertEqual(len(self.anomaly_activities(invoice)), 1)
+
+    def test_factor_from_settings(self):
+        self.build_history()
+        self.env["ir.config_parameter"].sudo().set_param("crm_single_truth.anomaly_factor", "2")
+        order = self.sale_order(2500.0, days_ago=0)
+        self.assertIn("2.5 times", order.crm_anomaly_message)
+
+    def test_invoice_of_a_flagged_order_is_not_flagged_twice(self):
+        self.build_history()
+        order = self.sale_order(9000.0, days_ago=0)
+        self.assertTrue(order.crm_anomaly_message)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.assertFalse(invoice.crm_anomaly_message)
