@@ -1,0 +1,15 @@
+{
+    "name": "CrmAI: Segments",
+    "summary": "Rule-based dynamic customer segments configured by administrators, membership history and transitions signalled to salespeople.",
+    "version": "18.0.1.0.0",
+    "category": "Sales/CRM",
+    "author": "CrmAI",
+    "website": "https://github.com/crmai/crmai",
+    "license": "LGPL-3",
+    "depends": ["crm_single_truth"],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/menus.xml",
+    ],
+    "installable": True,
+}
