@@ -11,6 +11,7 @@
     "data": [
         "security/crm_single_truth_security.xml",
         "security/ir.model.access.csv",
+        "data/res_lang_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
         "data/crm_contract_data.xml",

@@ -33,7 +33,7 @@ SQL_OPERATORS = {"=": "=", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">=
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    crm_currency_id = fields.Many2one("res.currency", compute="_compute_crm_currency_id")
+    crm_currency_id = fields.Many2one("res.currency", string="Dossier Currency", compute="_compute_crm_currency_id")
     crm_ltv = fields.Monetary(
         string="Lifetime Value",
         currency_field="crm_currency_id",
