@@ -8,211 +8,364 @@ from odoo import Command, api, fields, models
 
 _logger = logging.getLogger(__name__)
 
-XMLID = "crm_single_truth.%s"
+MODULE = "crm_single_truth"
+COMPANY_XMLID = f"{MODULE}.company_dala_demo"
+COMPANY_NAME = "ТОО «Дала Техника»"
+
+# ТОО «МашСтрой»: 23 orders of (lathes, service visits, spare-part sets) over three years
 MASHSTROY_TOTAL = 14_350_000
-MASHSTROY_ORDERS = 23
-LARGE_SLEEPING = [
-    "ТОО «Арман Металл»", "ТОО «Жетысу Агропром»", "АО «Каспий Нефтемаш»", "ТОО «Алтын Дала»",
-    "ТОО «Сарыарка Энерго»", "ТОО «Тараз Цемент»", "АО «Павлодар Трубопрокат»", "ТОО «Кокше Транс»",
-    "ТОО «Атырау Сервис»", "ТОО «Шымкент Пласт»", "ТОО «Актобе Хромсталь»", "ТОО «Семей Станкострой»",
-]
+MASHSTROY_ORDERS = (
+    (1, 1, 0), (0, 0, 10), (0, 2, 0), (0, 0, 16), (0, 1, 8), (0, 0, 14), (1, 0, 0), (0, 2, 0),
+    (0, 0, 20), (0, 1, 10), (0, 0, 9), (0, 3, 0), (0, 0, 15), (1, 1, 0), (0, 0, 12), (0, 2, 4),
+    (0, 0, 18), (0, 1, 0), (0, 0, 14), (0, 2, 8), (0, 0, 11), (0, 1, 6), (0, 0, 15),
+)
+MASHSTROY_FIRST_DAYS_AGO = 1060
+MASHSTROY_LAST_DAYS_AGO = 30
+
+# twelve large customers that stopped buying more than six months ago: (name, city, BIN)
+SLEEPING_CUSTOMERS = (
+    ("ТОО «Арман Металл»", "Астана", "110240004150"),
+    ("ТОО «Жетысу Агропром»", "Талдыкорган", "031240006033"),
+    ("АО «Каспий Нефтемаш»", "Актау", "990640007499"),
+    ("ТОО «Алтын Дала»", "Костанай", "140540001628"),
+    ("ТОО «Сарыарка Энерго»", "Караганда", "060840003876"),
+    ("ТОО «Тараз Цемент»", "Тараз", "120340002516"),
+    ("АО «Павлодар Трубопрокат»", "Павлодар", "081140004369"),
+    ("ТОО «Кокше Транс»", "Кокшетау", "020940005783"),
+    ("ТОО «Атырау Сервис»", "Атырау", "100740006946"),
+    ("ТОО «Шымкент Пласт»", "Шымкент", "160140001230"),
+    ("ТОО «Актобе Хромсталь»", "Актобе", "090440008421"),
+    ("ТОО «Семей Станкострой»", "Семей", "130640003775"),
+)
 
 
 class CrmDemoLoader(models.AbstractModel):
-    """Builds the demo story through the ORM: real confirmed orders, posted invoices and
-    reconciled payments, dated relative to today so the demo stays alive."""
+    """Builds the demo story through the ORM, dated relative to today so that it stays alive:
+    a Kazakh company on the stock chart of accounts, ТОО «МашСтрой» and its three years of
+    history, sleeping large customers, late payers, deals and a student paying monthly.
+
+    Every document is real: confirmed sale orders, posted invoices and posted payments
+    reconciled with them, created in batches (one create, one post, one reconciliation plan).
+    """
 
     _name = "crm.demo.loader"
     _description = "CrmAI Demo Data Loader"
 
     @api.model
     def _load_demo(self):
-        if self.env.ref(XMLID % "company_dala_demo", raise_if_not_found=False):
+        if self.env.ref(COMPANY_XMLID, raise_if_not_found=False) or self.env["res.company"].search_count(
+            [("name", "=", COMPANY_NAME)], limit=1
+        ):
             return
         started = time.monotonic()
-        company = self._demo_company()
-        env = self.with_company(company).with_context(
-            allowed_company_ids=[company.id], tracking_disable=True, mail_create_nolog=True, mail_notrack=True
-        ).env
-        loader = self.with_env(env)
-        loader._demo_story(company)
+        company = self._create_demo_company()
+        loader = self.with_context(
+            allowed_company_ids=[company.id],
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            mail_notrack=True,
+        )
+        loader._create_demo_story(company)
+        self.env.flush_all()
         _logger.info("CrmAI demo data loaded in %.1f s", time.monotonic() - started)
 
+    # ------------------------------------------------------------------ helpers
+    def _set_demo_xmlids(self, records_by_name):
+        """Make demo records addressable as ``crm_single_truth.<name>`` (names end in _demo)."""
+        self.env["ir.model.data"]._update_xmlids([
+            {"xml_id": f"{MODULE}.{name}", "record": record, "noupdate": True}
+            for name, record in records_by_name.items()
+        ])
+
     # ------------------------------------------------------------------ company
-    def _demo_company(self):
-        """The Kazakh demo company on the stock l10n_kz chart (its own demo company when l10n_kz
-        was installed with demo data), tenge; made the admin's current company."""
-        kz = self.env.ref("base.kz")
+    def _create_demo_company(self):
+        """ТОО «Дала Техника»: a new company in tenge on the stock Kazakh chart of accounts,
+        the admin's default company."""
         kzt = self.env.ref("base.KZT")
-        kzt.active = True
-        company = self.env.ref("base.demo_company_kz", raise_if_not_found=False)
-        if company and company.chart_template == "kz":
-            company.write({"name": "ТОО «Дала Техника»"})
-        else:
-            company = self.env["res.company"].create({"name": "ТОО «Дала Техника»", "country_id": kz.id, "currency_id": kzt.id})
-            l10n_kz = self.env["ir.module.module"].search([("name", "=", "l10n_kz"), ("state", "=", "installed")])
-            self.env["account.chart.template"]._load("kz" if l10n_kz else "generic_coa", company, install_demo=False)
+        if not kzt.active:
+            kzt.active = True
+        Company = self.env["res.company"]
+        # partner_autocomplete (auto-installed with the web client) would look the new company
+        # up on Odoo's IAP servers: a demo company has nothing to be enriched with
+        no_enrich = {"iap_enrich_auto_done": True} if "iap_enrich_auto_done" in Company._fields else {}
+        company = Company.create({
+            **no_enrich,
+            "name": COMPANY_NAME,
+            "country_id": self.env.ref("base.kz").id,
+            "currency_id": kzt.id,
+            "street": "пр. Абая, 150",
+            "zip": "050046",
+            "city": "Алматы",
+            "phone": "+7 727 355 40 40",
+            "email": "info@dalatechnika.kz",
+            "website": "https://dalatechnika.kz",
+        })
+        company.partner_id.write({
+            "crm_bin": "050340003122",
+            "crm_legal_address": "050046, Казахстан, г. Алматы, пр. Абая, 150, офис 12",
+        })
+        self._set_demo_xmlids({"company_dala_demo": company, "partner_dala_demo": company.partner_id})
+        l10n_kz = self.env["ir.module.module"].search([("name", "=", "l10n_kz"), ("state", "=", "installed")])
+        chart = self.env["account.chart.template"]
+        # try_loading() only warns when the registry is not fully loaded yet, as during the
+        # install of this addon; everything the chart needs (account, l10n_kz) is loaded by then
+        load = chart.try_loading if self.env.registry.loaded else chart._load
+        load("kz" if l10n_kz else "generic_coa", company, install_demo=False)
+        if company.currency_id != kzt:
             company.currency_id = kzt
-        company.partner_id.write({"city": "Алматы", "country_id": kz.id, "crm_bin": "040840001320", "vat": False})
         admin = self.env.ref("base.user_admin")
         admin.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
         self.env.ref("base.user_root").write({"company_ids": [Command.link(company.id)]})
-        self._demo_xmlid("company_dala_demo", company)
         return company
 
-    def _demo_xmlid(self, name, record):
-        self.env["ir.model.data"]._update_xmlids([{"xml_id": XMLID % name, "record": record, "noupdate": True}])
-
     # ------------------------------------------------------------------ story
-    def _demo_story(self, company):
+    def _create_demo_story(self, company):
         today = fields.Date.context_today(self)
         admin = self.env.ref("base.user_admin")
-        Partner = self.env["res.partner"]
         kz = self.env.ref("base.kz")
-        products = self.env["product.product"].create([
-            {"name": name, "type": "service", "list_price": price, "taxes_id": [Command.clear()], "company_id": company.id}
-            for name, price in (("Токарный станок", 600000), ("Сервисное обслуживание", 150000), ("Запчасти", 45000), ("Онлайн-курс, месяц", 45000))
-        ])
         term_30 = self.env.ref("account.account_payment_term_30days")
+        term_15 = self.env.ref("account.account_payment_term_15days")
+        Partner = self.env["res.partner"]
 
-        # ТОО «МашСтрой»: 23 orders over three years, paid on time, the last one 30 days ago
-        mash = Partner.create({
-            "name": "ТОО «МашСтрой»", "is_company": True, "user_id": admin.id, "country_id": kz.id,
-            "city": "Караганда", "street": "ул. Ерубаева, 48", "crm_bin": "950124400901",
-            "crm_legal_address": "100012, Казахстан, г. Караганда, ул. Ерубаева, 48, офис 305",
-            "crm_actual_address": "100019, Казахстан, г. Караганда, Промышленная зона, 12",
-            "email": "info@mashstroy.kz", "phone": "+7 7212 41 15 20",
-        })
-        self._demo_xmlid("partner_mashstroy_demo", mash)
-        contacts = Partner.create([
-            {"name": name, "parent_id": mash.id, "crm_contact_role": role, "function": function, "email": email, "phone": phone}
-            for name, role, function, email, phone in (
-                ("Ержан Сапаров", "purchaser", "Начальник отдела снабжения", "saparov@mashstroy.kz", "+7 701 555 1020"),
-                ("Гульнара Ахметова", "accountant", "Главный бухгалтер", "buh@mashstroy.kz", "+7 701 555 1021"),
-                ("Бауыржан Касымов", "director", "Генеральный директор", "director@mashstroy.kz", "+7 701 555 1022"),
-                ("Алексей Ким", "engineer", "Главный инженер", "kim@mashstroy.kz", "+7 701 555 1023"),
+        lathe, service, parts, course = self.env["product.product"].create([
+            {
+                "name": name,
+                "type": product_type,
+                "invoice_policy": "order",
+                "list_price": price,
+                "taxes_id": [Command.clear()],
+                "company_id": company.id,
+            }
+            for name, product_type, price in (
+                ("Токарный станок с ЧПУ ДТ-16", "consu", 2_350_000),
+                ("Сервисное обслуживание станка", "service", 150_000),
+                ("Комплект запчастей", "consu", 25_000),
+                ("Онлайн-курс «Оператор станков с ЧПУ», месяц", "service", 45_000),
             )
         ])
-        for contact, role in zip(contacts, ("purchaser", "accountant", "director", "engineer")):
-            self._demo_xmlid(f"partner_mashstroy_{role}_demo", contact)
-        amounts = [600000 + ((i * 37) % 9 - 4) * 25000 for i in range(MASHSTROY_ORDERS - 1)]
-        amounts.append(MASHSTROY_TOTAL - sum(amounts))
-        orders = [
-            (today - timedelta(days=30 + (MASHSTROY_ORDERS - 1 - i) * 47), amount)
-            for i, amount in enumerate(amounts)
-        ]
-        self._demo_sale_orders(mash, contacts[0], orders, products[0], term_30, paid_after_days=20)
-
-        # a dozen large customers that have not bought for more than six months
-        for index, name in enumerate(LARGE_SLEEPING):
-            customer = Partner.create({"name": name, "is_company": True, "user_id": admin.id, "country_id": kz.id})
-            last = 200 + index * 45
-            invoices = [(today - timedelta(days=last + step * 90), 250000 + index * 10000) for step in range(3)]
-            self._demo_invoices(customer, invoices, products[1], term_30, paid_after_days=[25, 25, 25])
-            self._demo_xmlid(f"partner_sleeping_{index + 1}_demo", customer)
-
-        # a habitual late payer (one invoice overdue now) and an occasional one
-        late = Partner.create({
-            "name": "ТОО «КазЛогистик»", "is_company": True, "user_id": admin.id, "country_id": kz.id,
-            "city": "Астана", "crm_bin": "040840001320",
+        pricelist = self.env["product.pricelist"].create({
+            "name": "Прайс-лист (тенге)", "currency_id": company.currency_id.id, "company_id": company.id,
         })
-        self._demo_xmlid("partner_late_payer_demo", late)
-        self._demo_invoices(
-            late,
-            [(today - timedelta(days=days), amount) for days, amount in
-             ((300, 180000), (240, 220000), (180, 160000), (120, 240000), (70, 310000))],
-            products[2], term_30, paid_after_days=[55, 60, 75, 50, None],
-        )
-        occasional = Partner.create({"name": "ТОО «Степной Агро»", "is_company": True, "user_id": admin.id, "country_id": kz.id})
-        self._demo_xmlid("partner_occasional_late_demo", occasional)
-        self._demo_invoices(
-            occasional,
-            [(today - timedelta(days=days), 120000) for days in (260, 200, 140, 80, 20)],
-            products[2], term_30, paid_after_days=[25, 28, 40, 20, None],
-        )
 
-        # a customer with an open deal, and a lost one
-        prospect = Partner.create({"name": "ТОО «Нурлы Строй»", "is_company": True, "user_id": admin.id, "country_id": kz.id})
-        self._demo_xmlid("partner_open_deal_demo", prospect)
-        Lead = self.env["crm.lead"]
-        stage = self.env.ref("crm.stage_lead3", raise_if_not_found=False)
-        deal = Lead.create({
-            "name": "Поставка двух токарных станков", "type": "opportunity", "partner_id": prospect.id,
-            "user_id": admin.id, "expected_revenue": 2400000, "stage_id": stage.id if stage else False,
-            "date_deadline": today + timedelta(days=20),
-        })
-        self._demo_xmlid("lead_open_deal_demo", deal)
-        lost = Lead.create({
-            "name": "Сервисный контракт на 2026 год", "type": "opportunity", "partner_id": prospect.id,
-            "user_id": admin.id, "expected_revenue": 900000,
-        })
-        lost.action_set_lost()
+        def days_ago(days):
+            return today - timedelta(days=days)
 
-        # a student paying an online school monthly; this month's invoice is not due yet
-        student = Partner.create({
-            "name": "Айдана Серикова", "crm_iin": "870526300565", "country_id": kz.id, "city": "Алматы",
-            "email": "aidana.serikova@example.kz", "user_id": admin.id,
-        })
-        self._demo_xmlid("partner_student_demo", student)
-        months = [(today - relativedelta(months=k), 45000) for k in range(7, -1, -1)]
-        self._demo_invoices(student, months, products[3], term_30, paid_after_days=[5] * 7 + [None])
+        def customer(name, city, bin_number, **values):
+            return {
+                "name": name, "is_company": True, "country_id": kz.id, "city": city, "crm_bin": bin_number,
+                "user_id": admin.id, "property_payment_term_id": term_30.id, **values,
+            }
 
-        # contracts
-        Contract = self.env["crm.contract"]
-        Contract.create([
+        # ---- customers
+        mash, late, occasional, prospect, *sleeping = Partner.create([
+            customer(
+                "ТОО «МашСтрой»", "Караганда", "950124400901",
+                street="ул. Ерубаева, 48", zip="100012", email="info@mashstroy.kz", phone="+7 7212 41 15 20",
+                crm_legal_address="100012, Казахстан, г. Караганда, ул. Ерубаева, 48, офис 305",
+                crm_actual_address="100019, Казахстан, г. Караганда, Промышленная зона, 12",
+            ),
+            customer("ТОО «КазЛогистик»", "Астана", "981140005277", email="office@kazlogistic.kz",
+                     crm_legal_address="010000, Казахстан, г. Астана, ул. Кенесары, 40"),
+            customer("ТОО «Степной Агро»", "Кокшетау", "010640001188", email="agro@stepnoy.kz"),
+            customer("ТОО «Нурлы Строй»", "Шымкент", "071040002219", email="tender@nurlystroy.kz"),
+            *(customer(name, city, bin_number) for name, city, bin_number in SLEEPING_CUSTOMERS),
+        ])
+        roles = ("purchaser", "accountant", "director", "engineer")
+        contacts = Partner.create([
             {
-                "name": "ДП-2023/041", "partner_id": mash.id, "contract_type": "framework", "user_id": admin.id,
-                "date_start": today - timedelta(days=1100), "date_end": today + timedelta(days=300),
-                "payment_term_id": term_30.id, "state": "active", "company_id": company.id,
+                "name": name, "parent_id": mash.id, "type": "contact", "crm_contact_role": role,
+                "function": function, "email": email, "phone": phone, "mobile": mobile,
+            }
+            for name, role, function, email, phone, mobile in (
+                ("Ержан Сапаров", "purchaser", "Начальник отдела снабжения", "saparov@mashstroy.kz",
+                 "+7 7212 41 15 21", "+7 701 555 10 20"),
+                ("Гульнара Ахметова", "accountant", "Главный бухгалтер", "buh@mashstroy.kz",
+                 "+7 7212 41 15 22", "+7 701 555 10 21"),
+                ("Бауыржан Касымов", "director", "Генеральный директор", "director@mashstroy.kz",
+                 "+7 7212 41 15 23", "+7 701 555 10 22"),
+                ("Алексей Ким", "engineer", "Главный инженер", "kim@mashstroy.kz",
+                 "+7 7212 41 15 24", "+7 701 555 10 23"),
+            )
+        ])
+        student = Partner.create({
+            "name": "Айдана Серикова", "crm_iin": "030914601232", "country_id": kz.id, "city": "Алматы",
+            "email": "aidana.serikova@example.kz", "mobile": "+7 707 123 45 67", "user_id": admin.id,
+            "property_payment_term_id": term_15.id,
+        })
+        self._set_demo_xmlids({
+            "partner_mashstroy_demo": mash,
+            **{f"partner_mashstroy_{role}_demo": contact for role, contact in zip(roles, contacts)},
+            "partner_late_payer_demo": late,
+            "partner_occasional_late_demo": occasional,
+            "partner_open_deal_demo": prospect,
+            "partner_student_demo": student,
+            **{f"partner_sleeping_{index}_demo": partner for index, partner in enumerate(sleeping, start=1)},
+        })
+
+        # ---- documents: (partner, date, [(product, qty, price)], payment term, days to payment or None)
+        orders, invoices = [], []
+        # МашСтрой: 23 orders from ~1060 to 30 days ago, each paid 10 to 30 days after it (term: 30)
+        step = (MASHSTROY_FIRST_DAYS_AGO - MASHSTROY_LAST_DAYS_AGO) / (len(MASHSTROY_ORDERS) - 1)
+        for index, (lathes, visits, sets) in enumerate(MASHSTROY_ORDERS):
+            lines = [
+                (product, qty, product.list_price)
+                for product, qty in ((lathe, lathes), (service, visits), (parts, sets)) if qty
+            ]
+            day = days_ago(round(MASHSTROY_FIRST_DAYS_AGO - index * step))
+            orders.append((mash, contacts[0], day, lines, term_30, 10 + (index * 7) % 21))
+        # sleeping customers: 2-4 purchases each (orders and plain invoices), the last one
+        # 200-695 days ago, every one paid on time
+        for index, partner in enumerate(sleeping):
+            last = 200 + index * 45
+            for k in range(2 + index % 3):
+                day = days_ago(last + k * (75 + index * 5))
+                lines = [(service, 1 + (index + k) % 3, service.list_price), (parts, 6 + index, parts.list_price)]
+                document = (partner, partner, day, lines, term_30, 12 + (index + k) % 15)
+                (orders if index % 2 == 0 else invoices).append(document)
+        # a habitual late payer: 20-45 days late, one invoice overdue by 40 days now
+        for days, sets, paid_after in ((300, 7, 55), (240, 9, 60), (180, 6, 75), (120, 10, 50), (70, 12, None)):
+            invoices.append((late, late, days_ago(days), [(parts, sets, parts.list_price)], term_30, paid_after))
+        # an occasional late payer: on time but once (10 days late); the last invoice not due yet
+        for days, paid_after in ((260, 25), (200, 28), (140, 40), (80, 20), (20, None)):
+            invoices.append((occasional, occasional, days_ago(days), [(service, 1, 120_000)], term_30, paid_after))
+        # the student: one invoice a month for 8 months, paid within days; this month's not due yet
+        for months in range(7, -1, -1):
+            day = today - relativedelta(months=months)
+            invoices.append((student, student, day, [(course, 1, 45_000)], term_15, 3 if months else None))
+
+        self._create_demo_documents(company, admin, pricelist, orders, invoices)
+
+        # ---- deals
+        stage = self.env.ref("crm.stage_lead3", raise_if_not_found=False) or self.env["crm.stage"].search(
+            [("is_won", "=", False)], order="sequence desc", limit=1
+        )
+        deal, lost = self.env["crm.lead"].create([
+            {
+                "name": "Поставка двух токарных станков ДТ-16", "type": "opportunity", "partner_id": prospect.id,
+                "user_id": admin.id, "company_id": company.id, "expected_revenue": 4_700_000,
+                "probability": 60, "stage_id": stage.id, "date_deadline": today + timedelta(days=20),
             },
             {
-                "name": "ДП-2025/112", "partner_id": late.id, "contract_type": "framework", "user_id": admin.id,
-                "date_start": today - timedelta(days=320), "date_end": today + timedelta(days=20),
-                "payment_term_id": term_30.id, "penalty_rate": 0.1, "penalty_grace_days": 5,
-                "penalty_cap_percent": 10.0, "state": "active", "company_id": company.id,
+                "name": "Сервисный контракт на год", "type": "opportunity", "partner_id": prospect.id,
+                "user_id": admin.id, "company_id": company.id, "expected_revenue": 900_000,
             },
         ])
+        lost_reason = self.env.ref("crm.lost_reason_1", raise_if_not_found=False)
+        lost.action_set_lost(**({"lost_reason_id": lost_reason.id} if lost_reason else {}))
+
+        # ---- contracts
+        mash_contract, late_contract = self.env["crm.contract"].create([
+            {
+                "name": "ДП-2023/041", "partner_id": mash.id, "contract_type": "framework", "state": "active",
+                "user_id": admin.id, "company_id": company.id, "payment_term_id": term_30.id,
+                "date_start": days_ago(MASHSTROY_FIRST_DAYS_AGO + 10), "date_end": today + timedelta(days=300),
+                "expiry_reminder_days": 45,
+            },
+            {
+                "name": "ДП-2025/112", "partner_id": late.id, "contract_type": "framework", "state": "active",
+                "user_id": admin.id, "company_id": company.id, "payment_term_id": term_30.id,
+                "date_start": days_ago(320), "date_end": today + timedelta(days=45),
+                "penalty_rate": 0.1, "penalty_grace_days": 5, "penalty_cap_percent": 10.0,
+            },
+        ])
+        self._set_demo_xmlids({
+            "lead_open_deal_demo": deal,
+            "lead_lost_deal_demo": lost,
+            "contract_mashstroy_demo": mash_contract,
+            "contract_late_payer_demo": late_contract,
+        })
 
     # ------------------------------------------------------------------ documents
-    def _demo_sale_orders(self, partner, contact, orders, product, term, paid_after_days):
-        SaleOrder = self.env["sale.order"]
-        sale_orders = SaleOrder.create([
+    def _create_demo_documents(self, company, user, pricelist, orders, invoices):
+        """Confirm the orders and invoice them, post every invoice in date order and pay them.
+
+        ``orders`` and ``invoices`` are lists of (invoiced partner, ordering partner, date,
+        [(product, quantity, price)], payment term, days from the invoice to its payment or None).
+        """
+        sale_orders = self.env["sale.order"].create([
             {
-                "partner_id": contact.id, "partner_invoice_id": partner.id, "payment_term_id": term.id,
-                "order_line": [Command.create({
-                    "product_id": product.id, "product_uom_qty": 1, "price_unit": amount, "tax_id": [Command.clear()],
-                })],
+                "partner_id": ordering.id,
+                "partner_invoice_id": partner.id,
+                "partner_shipping_id": partner.id,
+                "user_id": user.id,
+                "company_id": company.id,
+                "pricelist_id": pricelist.id,
+                "payment_term_id": term.id,
+                "order_line": [
+                    Command.create({
+                        "product_id": product.id, "product_uom_qty": qty, "price_unit": price, "tax_id": [Command.clear()],
+                    })
+                    for product, qty, price in lines
+                ],
             }
-            for _day, amount in orders
+            for partner, ordering, _day, lines, term, _paid_after in orders
         ])
         sale_orders.action_confirm()
-        for order, (day, _amount) in zip(sale_orders, orders):
-            order.date_order = fields.Datetime.to_datetime(day) + timedelta(hours=9)
-        invoices = sale_orders._create_invoices(grouped=True)
-        for order in sale_orders:
-            order.invoice_ids.invoice_date = order.date_order.date()
-        invoices.action_post()
-        for order in sale_orders:
-            self._demo_pay(order.invoice_ids, order.date_order.date() + timedelta(days=paid_after_days))
+        # confirming dates an order today: give each order its day in the story back
+        for order, (_partner, _ordering, day, *_rest) in zip(sale_orders, orders):
+            order.date_order = fields.Datetime.to_datetime(day) + timedelta(hours=10)
+        order_invoices = sale_orders._create_invoices(grouped=True)
+        for order, (_partner, _ordering, day, *_rest) in zip(sale_orders, orders):
+            order.invoice_ids.invoice_date = day
 
-    def _demo_invoices(self, partner, invoices, product, term, paid_after_days):
-        moves = self.env["account.move"].create([
+        plain_invoices = self.env["account.move"].create([
             {
-                "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": day,
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": day,
+                "invoice_user_id": user.id,
+                "company_id": company.id,
                 "invoice_payment_term_id": term.id,
-                "invoice_line_ids": [Command.create({
-                    "product_id": product.id, "quantity": 1, "price_unit": amount, "tax_ids": [Command.clear()],
-                })],
+                "invoice_line_ids": [
+                    Command.create({
+                        "product_id": product.id, "quantity": qty, "price_unit": price, "tax_ids": [Command.clear()],
+                    })
+                    for product, qty, price in lines
+                ],
             }
-            for day, amount in invoices
+            for partner, _ordering, day, lines, term, _paid_after in invoices
         ])
-        moves.action_post()
-        for move, delay in zip(moves, paid_after_days):
-            if delay is not None:
-                self._demo_pay(move, move.invoice_date + timedelta(days=delay))
-        return moves
+        # one post: numbers follow the invoice dates
+        all_invoices = order_invoices | plain_invoices
+        all_invoices.action_post()
 
-    def _demo_pay(self, invoice, day):
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({"payment_date": day})._create_payments()
+        paid_after = [document[-1] for document in orders] + [document[-1] for document in invoices]
+        by_order = {order.id: order.invoice_ids for order in sale_orders}
+        documents = [by_order[order.id] for order in sale_orders] + list(plain_invoices)
+        self._pay_demo_invoices(company, [
+            (invoice, invoice.invoice_date + timedelta(days=delay))
+            for invoice, delay in zip(documents, paid_after)
+            if delay is not None
+        ])
+
+    def _pay_demo_invoices(self, company, invoice_dates):
+        """Register a full payment of each invoice on its date, as the payment register wizard
+        does, in batch: create and post the payments, then reconcile each with its invoice."""
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(company), ("type", "=", "bank")], limit=1
+        )
+        payments = self.env["account.payment"].create([
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": invoice.commercial_partner_id.id,
+                "amount": invoice.amount_residual,
+                "currency_id": invoice.currency_id.id,
+                "date": day,
+                "journal_id": journal.id,
+                "company_id": company.id,
+                "memo": invoice.name,
+                "invoice_ids": [Command.set(invoice.ids)],
+            }
+            for invoice, day in invoice_dates
+        ])
+        payments.action_post()
+        plan = [
+            (payment.move_id.line_ids | invoice.line_ids).filtered(
+                lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+            )
+            for payment, (invoice, _day) in zip(payments, invoice_dates)
+        ]
+        self.env["account.move.line"]._reconcile_plan(plan)
+        return payments
