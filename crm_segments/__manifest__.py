@@ -9,7 +9,14 @@
     "depends": ["crm_single_truth"],
     "data": [
         "security/ir.model.access.csv",
+        "security/crm_segments_security.xml",
+        "data/crm_segment_data.xml",
+        "views/crm_segment_views.xml",
+        "views/res_partner_views.xml",
         "views/menus.xml",
+    ],
+    "demo": [
+        "demo/crm_segments_demo.xml",
     ],
     "installable": True,
 }

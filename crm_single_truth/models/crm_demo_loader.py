@@ -89,7 +89,8 @@ class CrmDemoLoader(models.AbstractModel):
         # partner_autocomplete (auto-installed with the web client) would look the new company
         # up on Odoo's IAP servers: a demo company has nothing to be enriched with
         no_enrich = {"iap_enrich_auto_done": True} if "iap_enrich_auto_done" in Company._fields else {}
-        company = Company.create({
+        # the chart is loaded just below: no automatic l10n install nor chart loading at commit
+        company = Company.with_context(chart_template_load=True).create({
             **no_enrich,
             "name": COMPANY_NAME,
             "country_id": self.env.ref("base.kz").id,
@@ -106,18 +107,24 @@ class CrmDemoLoader(models.AbstractModel):
             "crm_legal_address": "050046, Казахстан, г. Алматы, пр. Абая, 150, офис 12",
         })
         self._set_demo_xmlids({"company_dala_demo": company, "partner_dala_demo": company.partner_id})
-        l10n_kz = self.env["ir.module.module"].search([("name", "=", "l10n_kz"), ("state", "=", "installed")])
         chart = self.env["account.chart.template"]
         # try_loading() only warns when the registry is not fully loaded yet, as during the
         # install of this addon; everything the chart needs (account, l10n_kz) is loaded by then
         load = chart.try_loading if self.env.registry.loaded else chart._load
-        load("kz" if l10n_kz else "generic_coa", company, install_demo=False)
+        load(self._get_demo_chart_template(), company, install_demo=False)
         if company.currency_id != kzt:
             company.currency_id = kzt
         admin = self.env.ref("base.user_admin")
         admin.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
         self.env.ref("base.user_root").write({"company_ids": [Command.link(company.id)]})
         return company
+
+    @api.model
+    def _get_demo_chart_template(self):
+        """The stock Kazakh chart when l10n_kz is installed, the generic one otherwise (loading
+        "kz" without l10n_kz would install the module in the middle of this one's install)."""
+        l10n_kz = self.env["ir.module.module"].search_count([("name", "=", "l10n_kz"), ("state", "=", "installed")])
+        return "kz" if l10n_kz else "generic_coa"
 
     # ------------------------------------------------------------------ story
     def _create_demo_story(self, company):
@@ -294,7 +301,8 @@ class CrmDemoLoader(models.AbstractModel):
                 "payment_term_id": term.id,
                 "order_line": [
                     Command.create({
-                        "product_id": product.id, "product_uom_qty": qty, "price_unit": price, "tax_id": [Command.clear()],
+                        "product_id": product.id, "product_uom_qty": qty, "price_unit": price,
+                        "tax_id": [Command.clear()],
                     })
                     for product, qty, price in lines
                 ],

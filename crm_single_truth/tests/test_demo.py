@@ -126,7 +126,8 @@ class TestDemoStory(TransactionCase):
         self.assertGreater(late.crm_avg_payment_delay, 20)
         self.assertEqual(late.crm_payment_rating, "poor")
         overdue = self.env["account.move"].search([
-            ("partner_id", "=", late.id), ("payment_state", "=", "not_paid"), ("state", "=", "posted"),
+            ("partner_id", "=", late.id), ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+            ("payment_state", "=", "not_paid"),
         ])
         self.assertEqual(len(overdue), 1)
         self.assertEqual((self.today - overdue.invoice_date_due).days, 40)

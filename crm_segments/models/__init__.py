@@ -1,0 +1,4 @@
+from . import crm_segment
+from . import crm_segment_rule
+from . import crm_segment_membership
+from . import res_partner

@@ -1,0 +1,221 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
+from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
+
+_logger = logging.getLogger(__name__)
+
+
+class CrmSegment(models.Model):
+    """A dynamic set of customers: conditions on customer facts (AND/OR) and/or a raw partner
+    domain, evaluated by one set-based query per segment."""
+
+    _name = "crm.segment"
+    _description = "Customer Segment"
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(required=True, help="Stable technical name used by integrations and reports.")
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    color = fields.Integer()
+    description = fields.Text(translate=True)
+    company_id = fields.Many2one("res.company", index=True, help="Leave empty to evaluate the segment in every company.")
+    user_id = fields.Many2one("res.users", string="Responsible", domain="[('share', '=', False)]",
+                              help="Gets the transition activities of customers without a salesperson.")
+    rule_ids = fields.One2many("crm.segment.rule", "segment_id", string="Conditions", copy=True)
+    rule_logic = fields.Selection([("and", "All conditions (AND)"), ("or", "Any condition (OR)")],
+                                  string="Combine", required=True, default="and")
+    domain = fields.Char(string="Partner Domain", default="[]",
+                         help="Extra partner filter, combined with the conditions by AND.")
+    notify_on_enter = fields.Boolean(string="Notify on Enter")
+    notify_on_leave = fields.Boolean(string="Notify on Leave")
+    membership_ids = fields.One2many("crm.segment.membership", "segment_id", string="Membership History")
+    partner_count = fields.Integer(string="Members", compute="_compute_partner_count")
+    preview_count = fields.Integer(string="Matching Now", compute="_compute_preview_count",
+                                   help="Customers who match the conditions as edited, before saving.")
+    last_refresh = fields.Datetime(readonly=True, copy=False)
+
+    _sql_constraints = [("code_uniq", "unique(code, company_id)", "A segment code must be unique per company.")]
+
+    # ------------------------------------------------------------------ domain
+    def _get_customer_domain(self):
+        """Partners considered: active commercial entities (companies and private customers)."""
+        return [("active", "=", True), ("parent_id", "=", False)]
+
+    def _get_segment_domain(self):
+        """The full partner domain of the segment; raises ValidationError naming what is wrong."""
+        self.ensure_one()
+        leaves = [[rule._to_domain_leaf()] for rule in self.rule_ids]
+        combine = expression.OR if self.rule_logic == "or" else expression.AND
+        rules = combine(leaves) if leaves else []
+        try:
+            extra = safe_eval(self.domain or "[]")
+        except Exception as error:
+            raise ValidationError(_("The partner domain of segment %(name)s is not valid: %(error)s", name=self.name, error=error)) from None
+        if not isinstance(extra, (list, tuple)):
+            raise ValidationError(_("The partner domain of segment %(name)s must be a list.", name=self.name))
+        return expression.AND([self._get_customer_domain(), rules, list(extra)])
+
+    def _check_domain_fields(self, domain):
+        """Refuse unknown fields and fields the current user may not read, naming them."""
+        Partner = self.env["res.partner"]
+        for leaf in domain:
+            if not isinstance(leaf, (list, tuple)) or len(leaf) != 3:
+                continue
+            fname = str(leaf[0]).split(".", 1)[0]
+            field = Partner._fields.get(fname)
+            if not field:
+                raise ValidationError(_("Segment %(name)s: the customer has no field %(field)s.", name=self.name, field=fname))
+            try:
+                Partner.check_field_access_rights("read", [fname])
+            except AccessError:
+                raise ValidationError(_("Segment %(name)s: you may not read the field %(field)s.", name=self.name, field=field.string)) from None
+        try:
+            Partner._where_calc(domain)
+        except (ValueError, TypeError) as error:
+            raise ValidationError(_("Segment %(name)s: %(error)s", name=self.name, error=error)) from None
+
+    @api.constrains("domain", "rule_ids", "rule_logic")
+    def _check_segment(self):
+        for segment in self:
+            segment._check_domain_fields(segment._get_segment_domain())
+
+    # ------------------------------------------------------------------ counts
+    def _compute_partner_count(self):
+        groups = self.env["crm.segment.membership"]._read_group(
+            [("segment_id", "in", self.ids), ("date_end", "=", False)], ["segment_id"], ["__count"]
+        )
+        counts = {segment.id: count for segment, count in groups}
+        for segment in self:
+            segment.partner_count = counts.get(segment.id, 0)
+
+    @api.depends("rule_ids.field_name", "rule_ids.operator", "rule_ids.value", "rule_logic", "domain", "company_id")
+    def _compute_preview_count(self):
+        for segment in self:
+            try:
+                domain = segment._get_segment_domain()
+                segment._check_domain_fields(domain)
+            except ValidationError:
+                segment.preview_count = 0
+                continue
+            company = segment.company_id or self.env.company
+            segment.preview_count = self.env["res.partner"].with_company(company).search_count(domain)
+
+    # ------------------------------------------------------------------ evaluation
+    def action_refresh(self):
+        for segment in self:
+            if not segment._lock():
+                raise UserError(_("Segment %(name)s is being refreshed right now; try again in a moment.", name=segment.name))
+            segment._refresh_members()
+        return True
+
+    def _lock(self):
+        """Serialise refreshes of one segment across workers: a transition is recorded once."""
+        self.env.cr.execute(SQL(
+            "SELECT id FROM crm_segment WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", self.id
+        ))
+        return bool(self.env.cr.fetchone())
+
+    def _refresh_members(self, date_ref=None):
+        """Close the memberships of customers who no longer match and open those of newcomers,
+        in one statement; notify the transitions it returns."""
+        self.ensure_one()
+        today = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
+        company = self.company_id or self.env.company
+        Partner = self.env["res.partner"].sudo().with_company(company).with_context(active_test=False)
+        matching = Partner._search(self._get_segment_domain())
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """
+            WITH matching AS (%(matching)s),
+            closed AS (
+                UPDATE crm_segment_membership m
+                   SET date_end = %(today)s, write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
+                 WHERE m.segment_id = %(segment)s AND m.date_end IS NULL
+                   AND m.partner_id NOT IN (SELECT id FROM matching)
+             RETURNING m.partner_id
+            ),
+            opened AS (
+                INSERT INTO crm_segment_membership
+                       (segment_id, partner_id, company_id, date_start, create_uid, create_date, write_uid, write_date)
+                SELECT %(segment)s, matching.id, %(company)s, %(today)s,
+                       %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                  FROM matching
+                ON CONFLICT (segment_id, partner_id) WHERE date_end IS NULL DO NOTHING
+             RETURNING partner_id
+            )
+            SELECT 'enter', partner_id FROM opened
+            UNION ALL
+            SELECT 'leave', partner_id FROM closed
+            """,
+            matching=matching.select("res_partner.id"),
+            today=today,
+            uid=self.env.uid,
+            segment=self.id,
+            company=self.company_id.id or None,
+        ))
+        transitions = self.env.cr.fetchall()
+        self.env["crm.segment.membership"].invalidate_model()
+        self.env["res.partner"].invalidate_model(["crm_segment_ids"])
+        self.last_refresh = fields.Datetime.now()
+        self._notify_transitions(transitions)
+        return transitions
+
+    def _notify_transitions(self, transitions):
+        """One activity for the salesperson of each customer that entered or left the segment."""
+        self.ensure_one()
+        wanted = [(kind, pid) for kind, pid in transitions
+                  if (kind == "enter" and self.notify_on_enter) or (kind == "leave" and self.notify_on_leave)]
+        if not wanted:
+            return
+        partners = self.env["res.partner"].browse([pid for _kind, pid in wanted]).sudo()
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        vals_list = []
+        for (kind, _pid), partner in zip(wanted, partners):
+            summary = (
+                _("%(partner)s entered the segment %(segment)s", partner=partner.name, segment=self.name)
+                if kind == "enter"
+                else _("%(partner)s left the segment %(segment)s", partner=partner.name, segment=self.name)
+            )
+            vals_list.append({
+                "res_model_id": model_id,
+                "res_id": partner.id,
+                "activity_type_id": activity_type.id,
+                "summary": summary,
+                "user_id": (partner.user_id or self.user_id or self.env.user).id,
+                "date_deadline": fields.Date.context_today(self),
+            })
+        self.env["mail.activity"].sudo().create(vals_list)
+
+    @api.model
+    def _cron_refresh_segments(self, date_ref=None):
+        segments = self.search([])
+        done = 0
+        for segment in segments:
+            if segment._lock():  # another worker refreshes it: skip, it will be fresh
+                segment._refresh_members(date_ref)
+            done += 1
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    @api.model
+    def _demo_refresh(self):
+        company = self.env.ref("crm_single_truth.company_dala_demo", raise_if_not_found=False)
+        segments = self.with_company(company) if company else self
+        for segment in segments.search([]):
+            segment._refresh_members()
+
+    # ------------------------------------------------------------------ actions
+    def action_open_members(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Members of %(segment)s", segment=self.name),
+            "res_model": "res.partner",
+            "view_mode": "list,kanban,form",
+            "domain": [("crm_segment_ids", "in", self.ids)],
+        }

@@ -1,0 +1,163 @@
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
+
+
+@tagged("post_install", "-at_install")
+class TestSegments(CrmKpiCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.seller = new_test_user(cls.env, login="seg.seller", groups="base.group_user,crm_single_truth.group_crm_user")
+        cls.todo = cls.env.ref("mail.mail_activity_data_todo")
+
+    def shipped(self, code, partners):
+        """A copy of a shipped segment restricted to the test customers."""
+        original = self.env["crm.segment"].search([("code", "=", code), ("company_id", "=", False)])
+        self.assertEqual(len(original), 1)
+        return original.copy({"code": f"test_{code}", "domain": str([("id", "in", partners.ids)])})
+
+    def customers(self, count, prefix="Customer"):
+        return self.env["res.partner"].create([
+            {"name": f"{prefix} {i}", "is_company": True} for i in range(count)
+        ])
+
+    def members(self, segment):
+        return segment.membership_ids.filtered(lambda m: not m.date_end).partner_id
+
+    def test_sleeping_boundary_89_90_91_days(self):
+        c89, c90, c91 = self.customers(3)
+        for customer, days in ((c89, 89), (c90, 90), (c91, 91)):
+            self.invoice(1000.0, days_ago=days, partner=customer)
+        segment = self.shipped("sleeping", c89 | c90 | c91)
+        segment.action_refresh()
+        self.assertEqual(self.members(segment), c91)  # "more than 90 days"
+        self.assertEqual(segment.partner_count, 1)
+
+    def test_large_boundary(self):
+        below, exact, above = self.customers(3)
+        for customer, amount in ((below, 499999.99), (exact, 500000.0), (above, 500000.01)):
+            self.invoice(amount, days_ago=5, partner=customer)
+        segment = self.shipped("large", below | exact | above)
+        segment.action_refresh()
+        self.assertEqual(self.members(segment), above)
+        self.assertIn(segment, above.crm_segment_ids)
+        self.assertEqual(self.env["res.partner"].search([("crm_segment_ids", "in", segment.ids)]), above)
+
+    def test_new_order_moves_a_customer_out_once(self):
+        customer = self.customers(1)
+        customer.user_id = self.seller
+        self.invoice(700000.0, days_ago=120, partner=customer)
+        segment = self.shipped("sleeping_large", customer)
+        segment.action_refresh()
+        self.assertEqual(self.members(segment), customer)
+        entered = customer.activity_ids.filtered(lambda a: "entered" in (a.summary or ""))
+        self.assertEqual(len(entered), 1)
+        self.assertEqual(entered.user_id, self.seller)
+        segment.action_refresh()  # a rerun changes nothing
+        self.assertEqual(len(segment.membership_ids), 1)
+        self.assertEqual(len(customer.activity_ids), 1)
+
+        self.sale_order(5000.0, days_ago=0, partner=customer)  # the manager woke them up
+        segment.action_refresh()
+        segment.action_refresh()
+        self.assertFalse(self.members(segment))
+        history = segment.membership_ids
+        self.assertEqual(len(history), 1)
+        self.assertEqual(history.date_start, self.today)
+        self.assertEqual(history.date_end, self.today)
+        left = customer.activity_ids.filtered(lambda a: "left" in (a.summary or ""))
+        self.assertEqual(len(left), 1)
+        self.assertEqual(len(customer.activity_ids), 2)
+
+    def test_at_risk_overdue_or_frequency_drop(self):
+        overdue, dropped, steady = self.customers(3)
+        self.invoice(100.0, days_ago=40, partner=overdue, due_days=10)
+        for days in (400, 330, 260, 200, 150):  # five purchases before, none in the last 90 days
+            self.invoice(100.0, days_ago=days, partner=dropped)
+            self.pay(self.env["account.move"].search([("partner_id", "=", dropped.id), ("payment_state", "=", "not_paid")]), days_ago=days)
+        for days in (200, 120, 60, 10):
+            self.invoice(100.0, days_ago=days, partner=steady)
+            self.pay(self.env["account.move"].search([("partner_id", "=", steady.id), ("payment_state", "=", "not_paid")]), days_ago=days)
+        self.assertTrue(dropped.crm_purchase_drop)
+        self.assertFalse(steady.crm_purchase_drop)
+        segment = self.shipped("at_risk", overdue | dropped | steady)
+        segment.action_refresh()
+        self.assertEqual(self.members(segment), overdue | dropped)
+
+    def test_validation_names_the_wrong_condition(self):
+        Segment = self.env["crm.segment"]
+        with self.assertRaisesRegex(ValidationError, "“Lifetime value > lots”: lots is not a number"):
+            Segment.create({"name": "Bad", "code": "bad1", "rule_ids": [(0, 0, {"field_name": "crm_ltv", "operator": ">", "value": "lots"})]})
+        with self.assertRaisesRegex(ValidationError, "freezing is not one of hot, warm, cold"):
+            Segment.create({"name": "Bad", "code": "bad2", "rule_ids": [(0, 0, {"field_name": "crm_temperature", "operator": "=", "value": "freezing"})]})
+        with self.assertRaisesRegex(ValidationError, "operator > cannot be used"):
+            Segment.create({"name": "Bad", "code": "bad3", "rule_ids": [(0, 0, {"field_name": "crm_payment_rating", "operator": ">", "value": "good"})]})
+        with self.assertRaisesRegex(ValidationError, "the customer has no field x_unknown"):
+            Segment.create({"name": "Bad", "code": "bad4", "domain": "[('x_unknown', '=', 1)]"})
+        manager = new_test_user(self.env, login="seg.manager", groups="base.group_user,crm_single_truth.group_crm_manager")
+        with self.assertRaisesRegex(ValidationError, "you may not read the field"):
+            # signup_type is restricted to access-rights administrators
+            Segment.with_user(manager).create({"name": "Bad", "code": "bad5", "domain": "[('signup_type', '=', 'x')]"})
+
+    def test_preview_count_follows_the_edited_rules(self):
+        customers = self.customers(2)
+        self.invoice(600000.0, days_ago=5, partner=customers[0])
+        self.invoice(100.0, days_ago=5, partner=customers[1])
+        segment = self.shipped("large", customers)
+        self.assertEqual(segment.preview_count, 1)
+        segment.rule_ids.value = "50"
+        self.assertEqual(segment.preview_count, 2)
+
+    def test_salesperson_sees_only_own_customers_memberships(self):
+        own, other = self.customers(2)
+        own.user_id = self.seller
+        other.user_id = self.env.user
+        for customer in (own, other):
+            self.invoice(600000.0, days_ago=5, partner=customer)
+        segment = self.shipped("large", own | other)
+        segment.action_refresh()
+        Membership = self.env["crm.segment.membership"].with_user(self.seller)
+        visible = Membership.search([("segment_id", "=", segment.id)])
+        self.assertEqual(visible.partner_id, own)
+        foreign = segment.membership_ids.filtered(lambda m: m.partner_id == other)
+        with self.assertRaises(AccessError):
+            foreign.with_user(self.seller).read(["partner_id"])
+
+    def test_two_companies(self):
+        customer = self.customers(1)
+        company_2 = self.setup_other_company(name="Segment Company Two")["company"]
+        self.env.user.company_ids |= company_2
+        self.invoice(600000.0, days_ago=5, partner=customer, company=company_2)
+        segment = self.shipped("large", customer)
+        segment.action_refresh()  # evaluated in the current company: nothing bought here
+        self.assertFalse(self.members(segment))
+        segment.company_id = company_2
+        segment.action_refresh()
+        self.assertEqual(self.members(segment), customer)
+
+    def test_refresh_query_count_does_not_grow_with_customers(self):
+        few = self.customers(3, "Few")
+        segment = self.shipped("large", few)
+        for customer in few:
+            self.invoice(600000.0, days_ago=5, partner=customer)
+        segment.action_refresh()  # warm-up
+        segment.membership_ids.sudo().unlink()
+        self.env.invalidate_all()
+        start = self.cr.sql_log_count
+        segment.action_refresh()
+        few_queries = self.cr.sql_log_count - start
+
+        many = self.customers(12, "Many")
+        for customer in many:
+            self.invoice(600000.0, days_ago=5, partner=customer)
+        segment.domain = str([("id", "in", (few | many).ids)])
+        segment.membership_ids.sudo().unlink()
+        self.env.invalidate_all()
+        self.env.flush_all()
+        start = self.cr.sql_log_count
+        segment.action_refresh()
+        many_queries = self.cr.sql_log_count - start
+        self.assertEqual(len(segment.membership_ids), 15)
+        self.assertEqual(many_queries, few_queries)
