@@ -13,6 +13,8 @@
         "data/crm_segment_data.xml",
         "views/crm_segment_views.xml",
         "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "wizards/crm_segment_members_wizard_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -1,4 +1,7 @@
 import logging
+from datetime import timedelta
+
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -33,6 +36,10 @@ class CrmSegment(models.Model):
                          help="Extra partner filter, combined with the conditions by AND.")
     notify_on_enter = fields.Boolean(string="Notify on Enter")
     notify_on_leave = fields.Boolean(string="Notify on Leave")
+    digest_user_ids = fields.Many2many(
+        "res.users", "crm_segment_digest_user_rel", "segment_id", "user_id", string="Daily Digest To",
+        domain="[('share', '=', False)]", help="These users get one email a day listing the transitions of the day before.",
+    )
     membership_ids = fields.One2many("crm.segment.membership", "segment_id", string="Membership History")
     partner_count = fields.Integer(string="Members", compute="_compute_partner_count")
     preview_count = fields.Integer(string="Matching Now", compute="_compute_preview_count",
@@ -139,6 +146,15 @@ class CrmSegment(models.Model):
                    AND m.partner_id NOT IN (SELECT id FROM matching)
              RETURNING m.partner_id
             ),
+            unlinked AS (
+                DELETE FROM crm_segment_res_partner_rel r
+                 WHERE r.segment_id = %(segment)s AND r.partner_id NOT IN (SELECT id FROM matching)
+            ),
+            linked AS (
+                INSERT INTO crm_segment_res_partner_rel (partner_id, segment_id)
+                SELECT matching.id, %(segment)s FROM matching
+                ON CONFLICT DO NOTHING
+            ),
             opened AS (
                 INSERT INTO crm_segment_membership
                        (segment_id, partner_id, company_id, date_start, create_uid, create_date, write_uid, write_date)
@@ -209,7 +225,56 @@ class CrmSegment(models.Model):
         for segment in segments.search([]):
             segment._refresh_members()
 
+    @api.model
+    def _cron_send_digest(self, date_ref=None):
+        """One email per subscribed user with the transitions of the day before ``date_ref``;
+        a day is sent once (the last sent day is remembered)."""
+        today = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
+        day = today - timedelta(days=1)
+        icp = self.env["ir.config_parameter"].sudo()
+        last = icp.get_param("crm_segments.digest_last_date")
+        if last and fields.Date.to_date(last) >= day:
+            return 0
+        Membership = self.env["crm.segment.membership"].sudo()
+        segments = self.search([("digest_user_ids", "!=", False)])
+        transitions = Membership.search([
+            ("segment_id", "in", segments.ids), "|", ("date_start", "=", day), ("date_end", "=", day),
+        ])
+        by_user = {}
+        for membership in transitions:
+            for user in membership.segment_id.digest_user_ids:
+                by_user.setdefault(user, Membership.browse())
+                by_user[user] |= membership
+        mails = []
+        for user, memberships in by_user.items():
+            rows = Markup("").join(
+                Markup("<li>%s</li>") % (
+                    _("%(partner)s entered %(segment)s", partner=m.partner_id.name, segment=m.segment_id.name)
+                    if m.date_start == day
+                    else _("%(partner)s left %(segment)s", partner=m.partner_id.name, segment=m.segment_id.name)
+                )
+                for m in memberships
+            )
+            mails.append({
+                "subject": _("Segment transitions of %(day)s", day=day),
+                "body_html": Markup("<ul>%s</ul>") % rows,
+                "email_to": user.email_formatted,
+                "recipient_ids": [(4, user.partner_id.id)],
+                "auto_delete": True,
+            })
+        self.env["mail.mail"].sudo().create(mails)
+        icp.set_param("crm_segments.digest_last_date", fields.Date.to_string(day))
+        return len(mails)
+
     # ------------------------------------------------------------------ actions
+    def action_assign_salesperson(self):
+        self.ensure_one()
+        return self.env["crm.segment.members.wizard"]._action_for(self, "assign")
+
+    def action_schedule_call(self):
+        self.ensure_one()
+        return self.env["crm.segment.members.wizard"]._action_for(self, "call")
+
     def action_open_members(self):
         self.ensure_one()
         return {
@@ -218,4 +283,5 @@ class CrmSegment(models.Model):
             "res_model": "res.partner",
             "view_mode": "list,kanban,form",
             "domain": [("crm_segment_ids", "in", self.ids)],
+            "context": {"create": False},
         }

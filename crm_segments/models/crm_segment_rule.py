@@ -13,6 +13,12 @@ RULE_FIELDS = {
     "crm_payment_rating": "selection",
     "crm_temperature": "selection",
     "crm_purchase_drop": "boolean",
+    "crm_rfm_recency": "integer",
+    "crm_rfm_frequency": "integer",
+    "crm_rfm_monetary": "integer",
+    "crm_first_source_id": "source",
+    "crm_first_medium_id": "medium",
+    "crm_bought_categ_ids": "category",
     "country_id": "country",
     "category_id": "tag",
 }
@@ -39,6 +45,12 @@ class CrmSegmentRule(models.Model):
             ("crm_payment_rating", "Payment rating"),
             ("crm_temperature", "Temperature"),
             ("crm_purchase_drop", "Sharp drop in purchase frequency"),
+            ("crm_rfm_recency", "RFM recency (1-5)"),
+            ("crm_rfm_frequency", "RFM frequency (1-5)"),
+            ("crm_rfm_monetary", "RFM monetary (1-5)"),
+            ("crm_first_source_id", "Source of the first deal or order (name)"),
+            ("crm_first_medium_id", "Medium of the first deal or order (name)"),
+            ("crm_bought_categ_ids", "Product category bought (name)"),
             ("country_id", "Country (code)"),
             ("category_id", "Tag (name)"),
         ],
@@ -91,6 +103,14 @@ class CrmSegmentRule(models.Model):
             if not country:
                 raise ValidationError(_("Condition “%(rule)s”: no country has the code %(value)s.", rule=self._rule_label(), value=value))
             return ("country_id", self.operator, country.id)
+        if kind in ("source", "medium", "category"):
+            model = {"source": "utm.source", "medium": "utm.medium", "category": "product.category"}[kind]
+            record = self.env[model].search([("name", "=ilike", value)], limit=1)
+            if not record:
+                raise ValidationError(_("Condition “%(rule)s”: nothing is named %(value)s.", rule=self._rule_label(), value=value))
+            if kind == "category":
+                return (self.field_name, "in" if self.operator == "=" else "not in", record.ids)
+            return (self.field_name, self.operator, record.id)
         tag = self.env["res.partner.category"].search([("name", "=ilike", value)], limit=1)
         if not tag:
             raise ValidationError(_("Condition “%(rule)s”: no tag is named %(value)s.", rule=self._rule_label(), value=value))

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -161,3 +163,94 @@ class TestSegments(CrmKpiCommon):
         many_queries = self.cr.sql_log_count - start
         self.assertEqual(len(segment.membership_ids), 15)
         self.assertEqual(many_queries, few_queries)
+
+    def test_group_by_segment_and_filters(self):
+        customers = self.customers(2)
+        self.invoice(600000.0, days_ago=5, partner=customers[0])
+        segment = self.shipped("large", customers)
+        segment.action_refresh()
+        groups = self.env["res.partner"]._read_group(
+            [("id", "in", customers.ids)], ["crm_segment_ids"], ["__count"]
+        )
+        counts = {seg.id if seg else False: count for seg, count in groups}
+        self.assertEqual(counts.get(segment.id), 1)
+        self.assertEqual(counts.get(False), 1)
+
+    def test_rfm_scores_are_quintiles(self):
+        # ten customers with growing history: scores 1,1,2,2,...,5,5 among them, when alone
+        customers = self.customers(10, "RFM")
+        for rank, customer in enumerate(customers):
+            for n in range(rank + 1):
+                self.invoice(1000.0 * (rank + 1), days_ago=400 - rank * 30 - n, partner=customer)
+        segment = self.env["crm.segment"].create({
+            "name": "Best", "code": "test_best", "domain": str([("id", "in", customers.ids)]),
+            "rule_ids": [(0, 0, {"field_name": "crm_rfm_monetary", "operator": ">=", "value": "5"})],
+        })
+        segment.action_refresh()
+        top = self.members(segment)
+        self.assertTrue(top)
+        self.assertTrue(all(partner.crm_rfm_monetary == 5 for partner in top))
+        self.assertIn(customers[-1], top)
+        self.assertNotIn(customers[0], top)
+        self.assertGreater(customers[-1].crm_rfm_frequency, customers[0].crm_rfm_frequency)
+        self.assertGreater(customers[-1].crm_rfm_recency, customers[0].crm_rfm_recency)
+
+    def test_source_and_category_conditions(self):
+        source = self.env["utm.source"].create({"name": "Instagram Ads"})
+        categ = self.env["product.category"].create({"name": "Lathes"})
+        self.product_a.categ_id = categ
+        by_source, by_categ, other = self.customers(3)
+        order = self.sale_order(100.0, days_ago=10, partner=by_source)
+        order.source_id = source
+        self.sale_order(100.0, days_ago=20, partner=by_categ)
+        self.invoice(100.0, days_ago=5, partner=other)
+        self.assertEqual(by_source.crm_first_source_id, source)
+        self.assertIn(categ, by_categ.crm_bought_categ_ids)
+        segment = self.env["crm.segment"].create({
+            "name": "From Instagram", "code": "test_source", "domain": str([("id", "in", (by_source | by_categ | other).ids)]),
+            "rule_ids": [(0, 0, {"field_name": "crm_first_source_id", "operator": "=", "value": "instagram ads"})],
+        })
+        segment.action_refresh()
+        self.assertEqual(self.members(segment), by_source)
+        segment.rule_ids = [(5, 0, 0), (0, 0, {"field_name": "crm_bought_categ_ids", "operator": "=", "value": "Lathes"})]
+        segment.action_refresh()
+        self.assertEqual(self.members(segment), by_source | by_categ)
+        with self.assertRaisesRegex(ValidationError, "nothing is named Tractors"):
+            segment.rule_ids = [(0, 0, {"field_name": "crm_bought_categ_ids", "operator": "=", "value": "Tractors"})]
+
+    def test_bulk_call_and_assignment(self):
+        customers = self.customers(3)
+        for customer in customers:
+            self.invoice(600000.0, days_ago=5, partner=customer)
+        segment = self.shipped("large", customers)
+        segment.action_refresh()
+        Wizard = self.env["crm.segment.members.wizard"]
+        Wizard.create({"segment_id": segment.id, "action": "call", "summary": "Offer the new lathe"}).action_apply()
+        calls = self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "in", customers.ids)])
+        self.assertEqual(len(calls), 3)
+        self.assertEqual(set(calls.mapped("activity_type_id")), {self.env.ref("mail.mail_activity_data_call")})
+        Wizard.create({"segment_id": segment.id, "action": "assign", "user_id": self.seller.id}).action_apply()
+        self.assertEqual(customers.user_id, self.seller)
+
+    def test_daily_digest_sent_once(self):
+        customer = self.customers(1)
+        self.invoice(600000.0, days_ago=5, partner=customer)
+        segment = self.shipped("large", customer)
+        manager = new_test_user(self.env, login="seg.digest", email="digest@example.com",
+                                groups="base.group_user,crm_single_truth.group_crm_manager")
+        segment.digest_user_ids = manager
+        segment.action_refresh()  # enters today
+        self.env["ir.config_parameter"].sudo().set_param("crm_segments.digest_last_date", "")
+        tomorrow = self.today + timedelta(days=1)
+        Segment = self.env["crm.segment"]
+        self.assertEqual(Segment._cron_send_digest(date_ref=tomorrow), 1)
+        mail = self.env["mail.mail"].search([("email_to", "ilike", "digest@example.com")])
+        self.assertEqual(len(mail), 1)
+        self.assertIn(customer.name, mail.body_html)
+        self.assertEqual(Segment._cron_send_digest(date_ref=tomorrow), 0)  # a rerun sends nothing
+
+    def test_settings_set_the_refresh_interval(self):
+        settings = self.env["res.config.settings"].create({"crm_segment_refresh_hours": 6})
+        settings.execute()
+        cron = self.env.ref("crm_segments.ir_cron_refresh_segments")
+        self.assertEqual((cron.interval_type, cron.interval_number), ("hours", 6))

@@ -1,0 +1,1 @@
+from . import crm_segment_members_wizard
