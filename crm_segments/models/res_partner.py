@@ -6,6 +6,16 @@ from odoo.tools import SQL
 RFM_FIELDS = {"crm_rfm_recency": "last_order_date", "crm_rfm_frequency": "order_count", "crm_rfm_monetary": "ltv"}
 
 
+def _searcher(method, key):
+    """A search method delegating to ``method`` with ``key`` (Odoo looks them up by name)."""
+
+    def search(self, operator, value):
+        return getattr(self, method)(key, operator, value)
+
+    search.__name__ = f"_search_{key}"
+    return search
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -124,14 +134,9 @@ class ResPartner(models.Model):
         )
         return [("commercial_partner_id", "in", self._crm_fetch_ids(query))]
 
-    def _search_crm_rfm_recency(self, operator, value):
-        return self._crm_search_rfm("crm_rfm_recency", operator, value)
-
-    def _search_crm_rfm_frequency(self, operator, value):
-        return self._crm_search_rfm("crm_rfm_frequency", operator, value)
-
-    def _search_crm_rfm_monetary(self, operator, value):
-        return self._crm_search_rfm("crm_rfm_monetary", operator, value)
+    _search_crm_rfm_recency = _searcher("_crm_search_rfm", "crm_rfm_recency")
+    _search_crm_rfm_frequency = _searcher("_crm_search_rfm", "crm_rfm_frequency")
+    _search_crm_rfm_monetary = _searcher("_crm_search_rfm", "crm_rfm_monetary")
 
     # ------------------------------------------------------------------ source and categories
     @api.model
@@ -174,11 +179,8 @@ class ResPartner(models.Model):
         positive = operator in ("=", "in")
         return [("commercial_partner_id", "in" if positive else "not in", self._crm_fetch_ids(query))]
 
-    def _search_crm_first_source_id(self, operator, value):
-        return self._crm_search_first_utm("source_id", operator, value)
-
-    def _search_crm_first_medium_id(self, operator, value):
-        return self._crm_search_first_utm("medium_id", operator, value)
+    _search_crm_first_source_id = _searcher("_crm_search_first_utm", "source_id")
+    _search_crm_first_medium_id = _searcher("_crm_search_first_utm", "medium_id")
 
     @api.model
     def _crm_bought_categ_sql(self, partner_ids=None):

@@ -30,6 +30,16 @@ KPI_COLUMNS = {
 SQL_OPERATORS = {"=": "=", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 
+def _kpi_searcher(fname):
+    """The search method of a KPI field (Odoo looks search methods up by name)."""
+
+    def search(self, operator, value):
+        return self._crm_search_kpi(fname, operator, value)
+
+    search.__name__ = f"_search_{fname}"
+    return search
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -327,38 +337,17 @@ class ResPartner(models.Model):
         self.env.cr.execute(SQL("SELECT q.partner_id FROM (%s) q WHERE %s", self._crm_kpi_sql(), condition))
         return [("commercial_partner_id", "in", [row[0] for row in self.env.cr.fetchall()])]
 
-    def _search_crm_ltv(self, operator, value):
-        return self._crm_search_kpi("crm_ltv", operator, value)
-
-    def _search_crm_order_count(self, operator, value):
-        return self._crm_search_kpi("crm_order_count", operator, value)
-
-    def _search_crm_avg_check(self, operator, value):
-        return self._crm_search_kpi("crm_avg_check", operator, value)
-
-    def _search_crm_first_order_date(self, operator, value):
-        return self._crm_search_kpi("crm_first_order_date", operator, value)
-
-    def _search_crm_last_order_date(self, operator, value):
-        return self._crm_search_kpi("crm_last_order_date", operator, value)
-
-    def _search_crm_days_since_last_order(self, operator, value):
-        return self._crm_search_kpi("crm_days_since_last_order", operator, value)
-
-    def _search_crm_debt(self, operator, value):
-        return self._crm_search_kpi("crm_debt", operator, value)
-
-    def _search_crm_overdue_debt(self, operator, value):
-        return self._crm_search_kpi("crm_overdue_debt", operator, value)
-
-    def _search_crm_avg_payment_delay(self, operator, value):
-        return self._crm_search_kpi("crm_avg_payment_delay", operator, value)
-
-    def _search_crm_payment_rating(self, operator, value):
-        return self._crm_search_kpi("crm_payment_rating", operator, value)
-
-    def _search_crm_temperature(self, operator, value):
-        return self._crm_search_kpi("crm_temperature", operator, value)
+    _search_crm_ltv = _kpi_searcher("crm_ltv")
+    _search_crm_order_count = _kpi_searcher("crm_order_count")
+    _search_crm_avg_check = _kpi_searcher("crm_avg_check")
+    _search_crm_first_order_date = _kpi_searcher("crm_first_order_date")
+    _search_crm_last_order_date = _kpi_searcher("crm_last_order_date")
+    _search_crm_days_since_last_order = _kpi_searcher("crm_days_since_last_order")
+    _search_crm_debt = _kpi_searcher("crm_debt")
+    _search_crm_overdue_debt = _kpi_searcher("crm_overdue_debt")
+    _search_crm_avg_payment_delay = _kpi_searcher("crm_avg_payment_delay")
+    _search_crm_payment_rating = _kpi_searcher("crm_payment_rating")
+    _search_crm_temperature = _kpi_searcher("crm_temperature")
 
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
         if field_name not in KPI_COLUMNS:
