@@ -176,6 +176,7 @@ class CrmSegment(models.Model):
         ))
         transitions = self.env.cr.fetchall()
         self.env["crm.segment.membership"].invalidate_model()
+        self.invalidate_recordset(["partner_count", "membership_ids"])
         self.env["res.partner"].invalidate_model(["crm_segment_ids"])
         self.last_refresh = fields.Datetime.now()
         self._notify_transitions(transitions)

@@ -1,1 +1,2 @@
 from . import test_segments
+from . import test_demo_segments
