@@ -9,6 +9,8 @@
     "depends": ["crm_single_truth"],
     "data": [
         "security/ir.model.access.csv",
+        "security/crm_receivables_security.xml",
+        "views/crm_receivable_aging_views.xml",
         "views/menus.xml",
     ],
     "installable": True,

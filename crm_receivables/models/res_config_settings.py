@@ -1,0 +1,13 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    crm_critical_amount = fields.Float(
+        string="Critical Overdue Amount",
+        config_parameter="crm_receivables.critical_amount",
+        default=1000000.0,
+        help="A customer is critical when its overdue debt is above this amount (company currency), "
+        "or when its oldest overdue item is more than 30 days late.",
+    )

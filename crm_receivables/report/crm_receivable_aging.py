@@ -1,0 +1,111 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+BUCKETS = (("amount_not_due", None, 0), ("amount_1_30", 1, 30), ("amount_31_60", 31, 60),
+           ("amount_61_90", 61, 90), ("amount_over_90", 91, None))
+
+
+def bucket_of(days_late):
+    """Name of the aging bucket of an item ``days_late`` days past its due date."""
+    for name, low, high in BUCKETS:
+        if (low is None or days_late >= low) and (high is None or days_late <= high):
+            return name
+    raise ValueError(days_late)
+
+
+class CrmReceivableAging(models.Model):
+    """What each customer owes, per company, by days past the due date of its open items.
+
+    Read-only SQL view over the open receivable journal items of posted entries (residual in
+    company currency, so it agrees with the stock ``credit`` field); other addons add their
+    own open items through :meth:`_get_aging_sources`.
+    """
+
+    _name = "crm.receivable.aging"
+    _description = "Receivables Aging"
+    _auto = False
+    _order = "amount_total desc, partner_id"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    amount_not_due = fields.Monetary(string="Not Due", readonly=True)
+    amount_1_30 = fields.Monetary(string="1-30 Days", readonly=True)
+    amount_31_60 = fields.Monetary(string="31-60 Days", readonly=True)
+    amount_61_90 = fields.Monetary(string="61-90 Days", readonly=True)
+    amount_over_90 = fields.Monetary(string="Over 90 Days", readonly=True)
+    amount_overdue = fields.Monetary(string="Overdue", readonly=True)
+    amount_total = fields.Monetary(string="Total Owed", readonly=True)
+    max_days_overdue = fields.Integer(string="Days Overdue (max)", readonly=True, aggregator="max")
+    is_critical = fields.Boolean(string="Critical", readonly=True)
+
+    @api.model
+    def _aging_date(self):
+        return fields.Date.to_date(self.env.context.get("crm_aging_date")) or fields.Date.context_today(self)
+
+    @api.model
+    def _get_aging_sources(self):
+        """Queries of open items: (partner_id, company_id, date_due, amount) in company currency.
+        Override to add sources (installment lines...)."""
+        return [SQL(
+            """
+            SELECT rp.commercial_partner_id AS partner_id, aml.company_id,
+                   COALESCE(aml.date_maturity, aml.date) AS date_due, aml.amount_residual AS amount
+              FROM account_move_line aml
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN res_partner rp ON rp.id = aml.partner_id
+             WHERE aml.parent_state = 'posted' AND aml.reconciled IS NOT TRUE
+               AND acc.account_type = 'asset_receivable' AND aml.amount_residual != 0
+            """
+        )]
+
+    @property
+    def _table_query(self):
+        # the view reads journal items, partners and companies: what the ORM holds must be written
+        self.env.flush_all()
+        today = self._aging_date()
+        threshold = float(self.env["ir.config_parameter"].sudo().get_param("crm_receivables.critical_amount", 1000000))
+        days = SQL("(%s::date - items.date_due)", today)
+
+        def bucket(name, low, high):
+            bounds = ([SQL("%s >= %s", days, low)] if low is not None else []) + (
+                [SQL("%s <= %s", days, high)] if high is not None else []
+            )
+            return SQL("COALESCE(SUM(items.amount) FILTER (WHERE %s), 0) AS %s", SQL(" AND ").join(bounds), SQL.identifier(name))
+
+        return SQL(
+            """
+            SELECT items.partner_id::bigint * 100000 + items.company_id AS id,
+                   items.partner_id, p.user_id, items.company_id, c.currency_id,
+                   %(buckets)s,
+                   COALESCE(SUM(items.amount) FILTER (WHERE %(days)s > 0), 0) AS amount_overdue,
+                   SUM(items.amount) AS amount_total,
+                   COALESCE(MAX(%(days)s) FILTER (WHERE items.amount > 0 AND %(days)s > 0), 0) AS max_days_overdue,
+                   COALESCE(MAX(%(days)s) FILTER (WHERE items.amount > 0), 0) > 30
+                       OR COALESCE(SUM(items.amount) FILTER (WHERE %(days)s > 0), 0) > %(threshold)s AS is_critical
+              FROM (%(sources)s) items
+              JOIN res_partner p ON p.id = items.partner_id
+              JOIN res_company c ON c.id = items.company_id
+             GROUP BY items.partner_id, p.user_id, items.company_id, c.currency_id
+            HAVING SUM(items.amount) != 0
+            """,
+            buckets=SQL(", ").join(bucket(name, low, high) for name, low, high in BUCKETS),
+            days=days,
+            threshold=threshold,
+            sources=SQL(" UNION ALL ").join(self._get_aging_sources()),
+        )
+
+    def action_open_items(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [
+            ("commercial_partner_id", "=", self.partner_id.id),
+            ("company_id", "=", self.company_id.id),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+        action["context"] = {"create": False}
+        return action
