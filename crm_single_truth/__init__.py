@@ -1,3 +1,4 @@
 from . import tools
 from . import models
+from . import report
 from .hooks import post_init_hook

@@ -19,6 +19,7 @@
         "views/res_partner_legal_views.xml",
         "views/crm_contract_views.xml",
         "views/crm_partner_kpi_views.xml",
+        "views/crm_timeline_event_views.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",

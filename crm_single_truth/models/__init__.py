@@ -1,6 +1,7 @@
 from . import crm_partner_kpi
 from . import res_partner
 from . import res_partner_legal
+from . import res_partner_timeline
 from . import crm_contract
 from . import crm_anomaly_mixin
 from . import sale_order
