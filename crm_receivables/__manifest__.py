@@ -10,6 +10,9 @@
     "data": [
         "security/ir.model.access.csv",
         "security/crm_receivables_security.xml",
+        "data/mail_template_data.xml",
+        "data/crm_dunning_data.xml",
+        "views/crm_dunning_views.xml",
         "views/crm_receivable_aging_views.xml",
         "views/menus.xml",
     ],

@@ -12,3 +12,8 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {}
         return action
+
+    crm_dunning_policy_id = fields.Many2one("crm.dunning.policy", string="Dunning Policy", company_dependent=True,
+                                            help="Empty: the company's default policy.")
+    crm_dunning_paused_until = fields.Date(string="Promised to Pay By",
+                                           help="No reminder until this date (promise to pay).")

@@ -1,1 +1,2 @@
 from . import test_aging
+from . import test_dunning

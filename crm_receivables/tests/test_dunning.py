@@ -1,0 +1,102 @@
+from datetime import timedelta
+
+from odoo.tests import tagged
+
+from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunning(CrmKpiCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.email = "buyer@example.com"
+        cls.policy = cls.env.ref("crm_receivables.dunning_policy_default")
+        cls.env["crm.dunning.policy"].search([("id", "!=", cls.policy.id)]).is_default = False
+        cls.customer.crm_dunning_policy_id = cls.policy
+        cls.Policy = cls.env["crm.dunning.policy"]
+
+    def run_on(self, day):
+        return self.Policy._cron_run_dunning(date_ref=day)
+
+    def levels_of(self, events):
+        return sorted(events.mapped("offset_days"))
+
+    def customer_emails(self):
+        return self.env["mail.message"].search([
+            ("model", "=", "res.partner"), ("res_id", "=", self.customer.id), ("message_type", "=", "comment"),
+        ])
+
+    def test_each_level_day_by_day_once(self):
+        invoice = self.invoice(1000.0, days_ago=0, due_days=10)
+        due = invoice.invoice_date_due
+        acted_on = {}
+        for offset in range(-5, 20):
+            events = self.run_on(due + timedelta(days=offset)).filtered(lambda e: e.move_id == invoice)
+            if events:
+                acted_on[offset] = self.levels_of(events)
+        self.assertEqual(acted_on, {-3: [-3], 1: [1], 3: [3], 7: [7], 14: [14]})
+        self.assertEqual(self.levels_of(invoice.crm_dunning_event_ids), [-3, 1, 3, 7, 14])
+        # a rerun on any day acts on nothing
+        self.assertFalse(self.run_on(due + timedelta(days=14)).filtered(lambda e: e.move_id == invoice))
+        self.assertEqual(len(self.customer_emails()), 3)  # -3, +1, +7 are emails
+        call = invoice.activity_ids.filtered(lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call"))
+        self.assertEqual(len(call), 1)
+
+    def test_late_cron_sends_only_the_highest_level_due(self):
+        invoice = self.invoice(1000.0, days_ago=0, due_days=10)
+        events = self.run_on(invoice.invoice_date_due + timedelta(days=9)).filtered(lambda e: e.move_id == invoice)
+        self.assertEqual(self.levels_of(events), [7])
+        self.assertEqual(len(self.customer_emails()), 1)
+        self.assertIn("installment plan", self.customer_emails().body)
+
+    def test_one_combined_email_per_customer(self):
+        first = self.invoice(1000.0, days_ago=20, due_days=10)
+        second = self.invoice(2000.0, days_ago=19, due_days=10)
+        day = self.today + timedelta(days=1)
+        # first is 11 days late (level 7), second 10 (level 7): one email listing both
+        events = self.run_on(day).filtered(lambda e: e.partner_id == self.customer)
+        self.assertEqual(events.move_id, first | second)
+        emails = self.customer_emails()
+        self.assertEqual(len(emails), 1)
+        self.assertIn(first.name, emails.body)
+        self.assertIn(second.name, emails.body)
+
+    def test_pause_promise_and_do_not_dun(self):
+        invoice = self.invoice(1000.0, days_ago=0, due_days=10)
+        overdue_day = invoice.invoice_date_due + timedelta(days=2)
+        self.customer.crm_dunning_paused_until = overdue_day
+        self.assertFalse(self.run_on(overdue_day).filtered(lambda e: e.move_id == invoice))
+        self.customer.crm_dunning_paused_until = False
+        invoice.crm_dunning_paused_until = overdue_day
+        self.assertFalse(self.run_on(overdue_day).filtered(lambda e: e.move_id == invoice))
+        invoice.crm_dunning_paused_until = False
+        self.customer.category_id = self.env.ref("crm_receivables.tag_do_not_dun")
+        self.assertFalse(self.run_on(overdue_day).filtered(lambda e: e.move_id == invoice))
+        self.customer.category_id = False
+        self.assertEqual(self.levels_of(self.run_on(overdue_day).filtered(lambda e: e.move_id == invoice)), [1])
+
+    def test_paid_invoices_are_not_chased(self):
+        invoice = self.invoice(1000.0, days_ago=30, due_days=10)
+        self.pay(invoice, days_ago=1)
+        self.assertFalse(self.run_on(self.today).filtered(lambda e: e.move_id == invoice))
+
+    def test_send_reminder_now(self):
+        invoice = self.invoice(1000.0, days_ago=12, due_days=10)  # 2 days late: level +1
+        invoice.action_crm_send_reminder_now()
+        self.assertEqual(self.levels_of(invoice.crm_dunning_event_ids), [1])
+        invoice.action_crm_send_reminder_now()  # already sent: nothing more
+        self.assertEqual(len(invoice.crm_dunning_event_ids), 1)
+        self.assertEqual(len(self.customer_emails()), 1)
+
+    def test_demo_run_sends_each_reminder_once(self):
+        company = self.env.ref("crm_single_truth.company_dala_demo", raise_if_not_found=False)
+        if not company:
+            self.skipTest("demo data not loaded")
+        # the cron runs as the superuser over every company
+        Policy = self.env["crm.dunning.policy"].sudo().with_context(allowed_company_ids=[company.id])
+        late = self.env.ref("crm_single_truth.partner_late_payer_demo")
+        first = Policy._cron_run_dunning(date_ref=self.today)
+        self.assertIn(late, first.partner_id)  # its invoice 40 days late: the escalation level
+        self.assertEqual(first.filtered(lambda e: e.partner_id == late).offset_days, 14)
+        self.assertFalse(Policy._cron_run_dunning(date_ref=self.today))
