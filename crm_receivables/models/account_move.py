@@ -14,9 +14,8 @@ class AccountMove(models.Model):
         today = fields.Date.context_today(self)
         pairs = []
         for move in self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted"):
-            policy = move.commercial_partner_id.crm_dunning_policy_id or Policy._default_policy(move.company_id)
-            due = policy.level_ids.filtered(lambda lvl: lvl.offset_days <= (today - move.invoice_date_due).days)
-            if due and due.sorted("offset_days")[-1] not in move.crm_dunning_event_ids.level_id:
-                pairs.append((move, due.sorted("offset_days")[-1]))
+            top = Policy._top_level_due(move, today)
+            if top and top not in move.crm_dunning_event_ids.level_id:
+                pairs.append((move, top))
         Policy._claim_and_act(pairs, today)
         return True

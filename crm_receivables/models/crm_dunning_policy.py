@@ -30,6 +30,17 @@ class CrmDunningPolicy(models.Model):
                            order="company_id, sequence", limit=1)
 
     @api.model
+    def _top_level_due(self, move, today, defaults=None):
+        """The highest level of the customer's policy due for ``move`` on ``today`` (or nothing).
+        ``defaults`` caches the default policy per company during one run."""
+        defaults = {} if defaults is None else defaults
+        if move.company_id not in defaults:
+            defaults[move.company_id] = self._default_policy(move.company_id)
+        policy = move.commercial_partner_id.crm_dunning_policy_id or defaults[move.company_id]
+        days = (today - move.invoice_date_due).days
+        return policy.level_ids.filtered(lambda level: level.offset_days <= days).sorted("offset_days")[-1:]
+
+    @api.model
     def _cron_run_dunning(self, date_ref=None):
         """Act on every open invoice at the highest dunning level due, once per invoice and level.
 
@@ -56,14 +67,10 @@ class CrmDunningPolicy(models.Model):
         for event in done:
             highest_done[event.move_id.id] = max(highest_done.get(event.move_id.id, -10**6), event.offset_days)
         to_act = []
+        defaults = {}
         for move in moves:
-            policy = move.commercial_partner_id.crm_dunning_policy_id or self._default_policy(move.company_id)
-            days = (today - move.invoice_date_due).days
-            due_levels = policy.level_ids.filtered(lambda level: level.offset_days <= days).sorted("offset_days")
-            if not due_levels:
-                continue
-            top = due_levels[-1]
-            if highest_done.get(move.id, -10**6) >= top.offset_days:
+            top = self._top_level_due(move, today, defaults)
+            if not top or highest_done.get(move.id, -10**6) >= top.offset_days:
                 continue
             to_act.append((move, top))
             if len(to_act) >= BATCH:
