@@ -21,7 +21,9 @@ class CrmDunningLevel(models.Model):
 
     _sql_constraints = [("offset_uniq", "unique(policy_id, offset_days)", "Two levels of a policy cannot have the same day.")]
 
-    def _send_email(self, partner, moves):
+    def _send_email(self, partner, moves, levels=None):
+        """One email to ``partner`` listing ``moves``, in this level's words; ``levels`` maps each
+        invoice to the level it is reminded at (this one when missing)."""
         self.ensure_one()
         if not self.mail_template_id:
             return
@@ -38,7 +40,8 @@ class CrmDunningLevel(models.Model):
             partner_ids=partner.ids,
         )
         for move in moves:
-            move.message_post(body=_("Reminder sent to the customer: %(level)s", level=self.name))
+            level = (levels or {}).get(move, self)
+            move.message_post(body=_("Reminder sent to the customer: %(level)s", level=level.name))
 
     def _schedule_activity(self, move):
         self.ensure_one()

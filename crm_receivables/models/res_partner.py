@@ -17,3 +17,8 @@ class ResPartner(models.Model):
                                             help="Empty: the company's default policy.")
     crm_dunning_paused_until = fields.Date(string="Promised to Pay By",
                                            help="No reminder until this date (promise to pay).")
+
+    def action_crm_send_reminders_now(self):
+        """Run the dunning of this customer's invoices now: what is due today, once, in one email."""
+        self.env["crm.dunning.policy"]._cron_run_dunning(partners=self.commercial_partner_id)
+        return True

@@ -100,3 +100,31 @@ class TestDunning(CrmKpiCommon):
         self.assertIn(late, first.partner_id)  # its invoice 40 days late: the escalation level
         self.assertEqual(first.filtered(lambda e: e.partner_id == late).offset_days, 14)
         self.assertFalse(Policy._cron_run_dunning(date_ref=self.today))
+
+    def test_one_email_per_run_across_levels(self):
+        firm = self.invoice(1000.0, days_ago=21, due_days=10)  # 11 days late: level +7
+        mild = self.invoice(2000.0, days_ago=12, due_days=10)  # 2 days late: level +1
+        events = self.run_on(self.today).filtered(lambda e: e.partner_id == self.customer)
+        self.assertEqual(sorted((e.move_id.id, e.offset_days) for e in events), [(firm.id, 7), (mild.id, 1)])
+        emails = self.customer_emails()
+        self.assertEqual(len(emails), 1)  # in the words of the firmest level, listing both
+        self.assertIn("installment plan", emails.body)
+        self.assertIn(firm.name, emails.body)
+        self.assertIn(mild.name, emails.body)
+        self.assertIn("Overdue reminder", mild.message_ids[:1].body)
+
+    def test_late_cron_does_not_catch_up_lower_levels(self):
+        invoice = self.invoice(1000.0, days_ago=0, due_days=10)
+        due = invoice.invoice_date_due
+        self.assertEqual(self.levels_of(self.run_on(due + timedelta(days=9))), [7])
+        for offset in range(9, 14):
+            self.assertFalse(self.run_on(due + timedelta(days=offset)).filtered(lambda e: e.move_id == invoice))
+        self.assertEqual(self.levels_of(self.run_on(due + timedelta(days=14)).filtered(lambda e: e.move_id == invoice)), [14])
+        self.assertEqual(self.levels_of(invoice.crm_dunning_event_ids), [7, 14])
+
+    def test_send_reminders_now_from_the_customer(self):
+        first = self.invoice(1000.0, days_ago=12, due_days=10)
+        second = self.invoice(500.0, days_ago=11, due_days=10)
+        self.customer.action_crm_send_reminders_now()
+        self.assertEqual((first | second).crm_dunning_event_ids.mapped("offset_days"), [1, 1])
+        self.assertEqual(len(self.customer_emails()), 1)
