@@ -4,3 +4,4 @@ from . import crm_dunning_policy
 from . import crm_dunning_level
 from . import crm_dunning_event
 from . import account_move
+from . import crm_contract

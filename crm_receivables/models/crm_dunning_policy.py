@@ -35,12 +35,10 @@ class CrmDunningPolicy(models.Model):
 
     @api.model
     def _top_level_due(self, move, today, defaults=None):
-        """The highest level of the customer's policy due for ``move`` on ``today`` (or nothing).
-        ``defaults`` caches the default policy per company during one run."""
-        defaults = {} if defaults is None else defaults
-        if move.company_id not in defaults:
-            defaults[move.company_id] = self._default_policy(move.company_id)
-        policy = move.commercial_partner_id.crm_dunning_policy_id or defaults[move.company_id]
+        """The highest level of the invoice's policy (contract, else customer, else company) due
+        for ``move`` on ``today`` (or nothing). ``defaults`` caches the default policy per company
+        during one run."""
+        policy = move._crm_dunning_policy(defaults)
         days = (today - move.invoice_date_due).days
         return policy.level_ids.filtered(lambda level: level.offset_days <= days).sorted("offset_days")[-1:]
 

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
@@ -128,3 +129,27 @@ class TestDunning(CrmKpiCommon):
         self.customer.action_crm_send_reminders_now()
         self.assertEqual((first | second).crm_dunning_event_ids.mapped("offset_days"), [1, 1])
         self.assertEqual(len(self.customer_emails()), 1)
+
+    def test_policy_precedence_contract_customer_company(self):
+        def policy(name, offset, **vals):
+            return self.Policy.create({"name": name, **vals, "level_ids": [Command.create(
+                {"name": name, "offset_days": offset, "action": "activity_manager"})]})
+
+        company_policy = policy("Company", 2, company_id=self.env.company.id, is_default=True)
+        customer_policy = policy("Customer", 4)
+        contract_policy = policy("Contract", 6)
+        invoice = self.invoice(1000.0, days_ago=30, due_days=10)  # 20 days late
+        self.customer.crm_dunning_policy_id = False
+        self.assertEqual(self.Policy._top_level_due(invoice, self.today).policy_id, company_policy)
+        self.customer.crm_dunning_policy_id = customer_policy
+        self.assertEqual(self.Policy._top_level_due(invoice, self.today).policy_id, customer_policy)
+        contract = self.env["crm.contract"].create({"name": "D-1", "partner_id": self.customer.id, "state": "active"})
+        invoice.crm_contract_id = contract
+        self.assertEqual(self.Policy._top_level_due(invoice, self.today).policy_id, customer_policy)
+        contract.crm_dunning_policy_id = contract_policy
+        self.assertEqual(self.Policy._top_level_due(invoice, self.today).policy_id, contract_policy)
+        events = self.run_on(self.today).filtered(lambda e: e.move_id == invoice)
+        self.assertEqual((events.policy_id, events.offset_days), (contract_policy, 6))
+        # the customer's policy is per company: another company's invoices keep their default
+        company_2 = self.setup_other_company(name="Dunning Company Two")["company"]
+        self.assertFalse(self.customer.with_company(company_2).crm_dunning_policy_id)
