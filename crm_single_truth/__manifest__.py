@@ -20,6 +20,11 @@
         "views/crm_contract_views.xml",
         "views/crm_partner_kpi_views.xml",
         "views/crm_timeline_event_views.xml",
+        "views/crm_call_views.xml",
+        "views/crm_messenger_message_views.xml",
+        "views/res_partner_messenger_views.xml",
+        "wizard/crm_reconciliation_act_wizard_views.xml",
+        "report/report_reconciliation_act.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
@@ -31,6 +36,8 @@
     "assets": {
         "web.assets_backend": [
             "crm_single_truth/static/src/scss/crm_kpi_header.scss",
+            "crm_single_truth/static/src/audio_field/audio_field.js",
+            "crm_single_truth/static/src/audio_field/audio_field.xml",
         ],
     },
     "post_init_hook": "post_init_hook",

@@ -1,5 +1,10 @@
+import base64
+import io
 import logging
+import math
+import struct
 import time
+import wave
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -282,6 +287,63 @@ class CrmDemoLoader(models.AbstractModel):
             "contract_mashstroy_demo": mash_contract,
             "contract_late_payer_demo": late_contract,
         })
+        self._create_demo_interactions(company, admin, mash, contacts, prospect)
+
+    # ------------------------------------------------------------------ interactions
+    def _create_demo_interactions(self, company, user, mash, contacts, prospect):
+        """МашСтрой's conversations: messages on both messengers received through the same code
+        as the webhooks, calls (one with a recording), a won and an open deal; plus an unknown
+        WhatsApp sender who became a lead."""
+        now = fields.Datetime.now()
+        purchaser, accountant = contacts[0], contacts[1]
+        purchaser.write({"crm_whatsapp": purchaser.mobile, "crm_telegram": "saparov_mashstroy"})
+        accountant.crm_telegram = "buh_mashstroy"
+        Message = self.env["crm.messenger.message"].sudo()
+        for channel, partner, hours_ago, body in (
+            ("whatsapp", purchaser, 30 * 24, "Добрый день! Пришлите, пожалуйста, КП на два станка ДТ-16 с доставкой в Караганду."),
+            ("telegram", accountant, 20 * 24, "Акт сверки за квартал получили, подписали, отправили оригинал почтой."),
+            ("whatsapp", purchaser, 6 * 24, "Станки приняли, всё в порядке. Нужен выезд наладчика на следующей неделе."),
+            ("telegram", purchaser, 26, "Счёт на запчасти оплатим в пятницу."),
+        ):
+            Message._crm_receive(
+                channel, f"demo-{channel}-{hours_ago}", now - timedelta(hours=hours_ago), body,
+                sender=partner.crm_whatsapp if channel == "whatsapp" else "@" + partner.crm_telegram,
+                sender_name=partner.name, partner=partner,
+            )
+        Message._crm_receive(
+            "whatsapp", "demo-whatsapp-new-lead", now - timedelta(hours=3),
+            "Здравствуйте, у вас есть фрезерные станки в наличии?", sender="+77075550199", sender_name="Марат",
+        )
+        Call = self.env["crm.call"]
+        calls = Call.create([
+            {
+                "partner_id": purchaser.id, "user_id": user.id, "company_id": company.id, "direction": "outbound",
+                "date": now - timedelta(days=29, hours=3), "duration": 412, "phone": purchaser.mobile,
+                "summary": "Обсудили КП на два станка ДТ-16: скидка 3% при оплате в течение 10 дней, доставка за наш счёт.",
+                "recording": _demo_recording(), "recording_filename": "call-2026-saparov.wav",
+            },
+            {
+                "partner_id": accountant.id, "user_id": user.id, "company_id": company.id, "direction": "inbound",
+                "date": now - timedelta(days=12, hours=5), "duration": 95, "phone": accountant.phone,
+                "summary": "Бухгалтер запросила акт сверки за квартал, отправили на почту.",
+            },
+        ])
+        won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        won, opened = self.env["crm.lead"].create([
+            {
+                "name": "Модернизация цеха: 2 станка ДТ-16", "type": "opportunity", "partner_id": mash.id,
+                "user_id": user.id, "company_id": company.id, "expected_revenue": 4_700_000, "stage_id": won_stage.id,
+            },
+            {
+                "name": "Годовое сервисное обслуживание станочного парка", "type": "opportunity", "partner_id": mash.id,
+                "user_id": user.id, "company_id": company.id, "expected_revenue": 1_800_000, "probability": 40,
+            },
+        ])
+        self._set_demo_xmlids({
+            "call_mashstroy_recorded_demo": calls[0],
+            "lead_mashstroy_won_demo": won,
+            "lead_mashstroy_open_demo": opened,
+        })
 
     # ------------------------------------------------------------------ documents
     def _create_demo_documents(self, company, user, pricelist, orders, invoices):
@@ -377,3 +439,19 @@ class CrmDemoLoader(models.AbstractModel):
         ]
         self.env["account.move.line"]._reconcile_plan(plan)
         return payments
+
+
+def _demo_recording(seconds=2, rate=8000):
+    """A short WAV (two tones, like a ringback) so that the demo call has something to play."""
+    frames = bytearray()
+    for index in range(seconds * rate):
+        tone = 425 if (index // (rate // 2)) % 2 == 0 else 0
+        value = int(8000 * math.sin(2 * math.pi * tone * index / rate))
+        frames += struct.pack("<h", value)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(bytes(frames))
+    return base64.b64encode(buffer.getvalue())

@@ -44,7 +44,7 @@ class CrmTimelineEvent(models.Model):
         return [
             SQL("""
                 SELECT m.id::bigint * 16 + 0, p.commercial_partner_id, m.date,
-                       CASE WHEN m.message_type = 'email' THEN 'email' ELSE 'note' END,
+                       COALESCE(m.crm_channel, CASE WHEN m.message_type = 'email' THEN 'email' ELSE 'note' END),
                        m.model, m.res_id,
                        COALESCE(NULLIF(m.subject, ''), LEFT(REGEXP_REPLACE(COALESCE(m.body, ''), '<[^>]*>', ' ', 'g'), 200)),
                        NULL::numeric, m.message_type,
@@ -84,6 +84,13 @@ class CrmTimelineEvent(models.Model):
                   JOIN res_partner p ON p.id = l.partner_id
                   LEFT JOIN crm_stage s ON s.id = l.stage_id
                  WHERE l.type = 'opportunity'
+            """),
+            SQL("""
+                SELECT c.id::bigint * 16 + 5, c.commercial_partner_id, c.date, 'call',
+                       'crm.call', c.id, COALESCE(NULLIF(c.summary, ''), c.phone), NULL::numeric,
+                       c.direction, c.user_id, c.company_id
+                  FROM crm_call c
+                 WHERE c.commercial_partner_id IS NOT NULL
             """),
         ]
 

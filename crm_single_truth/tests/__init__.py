@@ -5,3 +5,6 @@ from . import test_contract
 from . import test_security
 from . import test_demo
 from . import test_timeline
+from . import test_webhooks
+from . import test_settlements
+from . import test_calls

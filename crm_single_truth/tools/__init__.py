@@ -1,1 +1,2 @@
 from . import legal_id
+from . import phone

@@ -1,0 +1,1 @@
+from . import crm_reconciliation_act_wizard
