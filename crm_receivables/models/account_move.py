@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class AccountMove(models.Model):
@@ -12,6 +13,63 @@ class AccountMove(models.Model):
         domain="[('partner_id', '=', commercial_partner_id), ('state', 'in', ('active', 'expired'))]",
         help="The contract this invoice bills: its dunning policy wins over the customer's.",
     )
+
+    crm_unusual_delay_date = fields.Date(
+        string="Unusual Delay Flagged On", copy=False, readonly=True,
+        help="Day the salesperson was warned that this invoice is later than the customer's habit.",
+    )
+
+    # B2B postpay: the customer agrees the invoice, returns the signed closing documents (act),
+    # and may ask to pay later
+    crm_postpay_state = fields.Selection(
+        [("to_send", "Not Sent"), ("sent", "Sent"), ("agreed", "Agreed"), ("paid", "Paid")],
+        string="Postpay Status", compute="_compute_crm_postpay_state", store=True, index=True,
+        help="Sent to the customer, agreed by the customer, paid.",
+    )
+    crm_agreed_date = fields.Date(string="Agreed On", copy=False, tracking=True,
+                                  help="Day the customer confirmed the invoice.")
+    crm_act_received = fields.Boolean(string="Closing Documents Received", copy=False, tracking=True,
+                                      help="The signed act (closing documents) came back from the customer.")
+    crm_act_date = fields.Date(string="Closing Documents Received On", copy=False)
+    crm_deferral_date = fields.Date(
+        string="Deferred To", copy=False, tracking=True,
+        help="New expected payment date the customer asked for: no reminder until then, and reminder "
+        "levels count from it afterwards.",
+    )
+    crm_deferral_reason = fields.Char(string="Deferral Reason", copy=False, tracking=True)
+
+    @api.depends("state", "is_move_sent", "crm_agreed_date", "payment_state")
+    def _compute_crm_postpay_state(self):
+        for move in self:
+            if move.payment_state in ("paid", "in_payment"):
+                move.crm_postpay_state = "paid"
+            elif move.crm_agreed_date:
+                move.crm_postpay_state = "agreed"
+            elif move.is_move_sent:
+                move.crm_postpay_state = "sent"
+            else:
+                move.crm_postpay_state = "to_send"
+
+    @api.constrains("crm_deferral_date", "crm_deferral_reason")
+    def _check_crm_deferral(self):
+        for move in self:
+            if move.crm_deferral_date and not move.crm_deferral_reason:
+                raise ValidationError(_("Say why the payment of %(name)s is deferred.", name=move.display_name))
+
+    def action_crm_mark_agreed(self):
+        self.filtered(lambda m: not m.crm_agreed_date).crm_agreed_date = fields.Date.context_today(self)
+        return True
+
+    def action_crm_mark_act_received(self):
+        self.filtered(lambda m: not m.crm_act_received).write(
+            {"crm_act_received": True, "crm_act_date": fields.Date.context_today(self)}
+        )
+        return True
+
+    def _crm_dunning_due_date(self):
+        """The date reminder levels count from: the due date, or the deferral date when later."""
+        self.ensure_one()
+        return max(filter(None, (self.invoice_date_due, self.crm_deferral_date)))
 
     @api.onchange("partner_id")
     def _onchange_partner_id_crm_contract(self):

@@ -39,7 +39,7 @@ class CrmDunningPolicy(models.Model):
         for ``move`` on ``today`` (or nothing). ``defaults`` caches the default policy per company
         during one run."""
         policy = move._crm_dunning_policy(defaults)
-        days = (today - move.invoice_date_due).days
+        days = (today - move._crm_dunning_due_date()).days
         return policy.level_ids.filtered(lambda level: level.offset_days <= days).sorted("offset_days")[-1:]
 
     @api.model
@@ -50,6 +50,7 @@ class CrmDunningPolicy(models.Model):
             ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
             ("payment_state", "in", ("not_paid", "partial")), ("invoice_date_due", "!=", False),
             "|", ("crm_dunning_paused_until", "=", False), ("crm_dunning_paused_until", "<", today),
+            "|", ("crm_deferral_date", "=", False), ("crm_deferral_date", "<", today),
             "|", ("commercial_partner_id.crm_dunning_paused_until", "=", False),
             ("commercial_partner_id.crm_dunning_paused_until", "<", today),
         ]

@@ -11,3 +11,10 @@ class ResConfigSettings(models.TransientModel):
         help="A customer is critical when its overdue debt is above this amount (company currency), "
         "or when its oldest overdue item is more than 30 days late.",
     )
+    crm_unusual_delay_margin = fields.Integer(
+        string="Unusual Delay Margin (days)",
+        config_parameter="crm_receivables.unusual_delay_margin",
+        default=5,
+        help="An open invoice overdue by more than the customer's usual delay plus this margin raises an "
+        "activity for the salesperson (customers with at least 3 paid invoices).",
+    )

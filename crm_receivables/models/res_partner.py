@@ -1,10 +1,46 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from ..report.crm_payment_discipline import delay_trend
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
     crm_aging_ids = fields.One2many("crm.receivable.aging", "partner_id", string="Receivables Aging", readonly=True)
+    crm_dunning_policy_id = fields.Many2one("crm.dunning.policy", string="Dunning Policy", company_dependent=True,
+                                            help="Empty: the company's default policy.")
+    crm_dunning_paused_until = fields.Date(string="Promised to Pay By",
+                                           help="No reminder until this date (promise to pay).")
+    # payment discipline, from the paid invoices of the commercial entity in the current company
+    crm_paid_invoice_count = fields.Integer(string="Paid Invoices", compute="_compute_crm_discipline")
+    crm_ontime_share = fields.Float(string="Paid On Time (%)", digits=(16, 1), compute="_compute_crm_discipline",
+                                    help="Share of paid invoices paid by their due date.")
+    crm_worst_delay = fields.Integer(string="Worst Delay (days)", compute="_compute_crm_discipline")
+    crm_recent_delay = fields.Float(string="Delay, Last 6 Months", digits=(16, 1), compute="_compute_crm_discipline",
+                                    help="Amount-weighted average days late of invoices paid in the last 6 months.")
+    crm_previous_delay = fields.Float(string="Delay, Before", digits=(16, 1), compute="_compute_crm_discipline",
+                                      help="Amount-weighted average days late of invoices paid earlier.")
+    crm_delay_trend = fields.Selection(
+        [("better", "Paying faster"), ("stable", "Stable"), ("worse", "Paying slower"), ("none", "Not enough history")],
+        string="Payment Trend", compute="_compute_crm_discipline",
+        help="Average delay of the last 6 months against the months before (a change of more than a day counts).",
+    )
+
+    @api.depends_context("company")
+    def _compute_crm_discipline(self):
+        today = fields.Date.context_today(self)
+        commercial = {partner: partner.commercial_partner_id.id for partner in self}
+        stats = self.env["crm.payment.discipline"]._get_partner_stats(
+            set(commercial.values()) - {False}, self._crm_company_ids(), today
+        )
+        for partner in self:
+            row = stats.get(commercial[partner], {})
+            partner.crm_paid_invoice_count = row.get("count", 0)
+            partner.crm_ontime_share = row.get("on_time_share", 0.0)
+            partner.crm_worst_delay = row.get("worst_delay", 0)
+            partner.crm_recent_delay = row.get("recent_delay") or 0.0
+            partner.crm_previous_delay = row.get("previous_delay") or 0.0
+            partner.crm_delay_trend = delay_trend(row.get("recent_delay"), row.get("previous_delay"))
 
     def action_crm_open_aging(self):
         self.ensure_one()
@@ -13,10 +49,13 @@ class ResPartner(models.Model):
         action["context"] = {}
         return action
 
-    crm_dunning_policy_id = fields.Many2one("crm.dunning.policy", string="Dunning Policy", company_dependent=True,
-                                            help="Empty: the company's default policy.")
-    crm_dunning_paused_until = fields.Date(string="Promised to Pay By",
-                                           help="No reminder until this date (promise to pay).")
+    def action_crm_payment_history(self):
+        """The customer's paid invoices: days late per invoice, payments by month as a chart."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_receivables.crm_payment_discipline_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
 
     def action_crm_send_reminders_now(self):
         """Run the dunning of this customer's invoices now: what is due today, once, in one email."""
