@@ -6,11 +6,21 @@
     "author": "CrmAI",
     "website": "https://github.com/crmai/crmai",
     "license": "LGPL-3",
-    "depends": ["crm_single_truth"],
+    "depends": ["crm_single_truth", "queue_job"],
     "external_dependencies": {"python": ["zeep"]},
     "data": [
+        "security/crm_exchange_log_security.xml",
         "security/ir.model.access.csv",
+        "data/crm_exchange_data.xml",
+        "views/crm_exchange_log_views.xml",
+        "views/crm_exchange_system_views.xml",
+        "views/crm_exchange_report_views.xml",
+        "views/document_views.xml",
+        "views/res_config_settings_views.xml",
         "views/menus.xml",
+    ],
+    "demo": [
+        "demo/crm_exchange_log_demo.xml",
     ],
     "installable": True,
 }

@@ -1,0 +1,15 @@
+from . import (
+    crm_exchange_system,
+    crm_exchange_log,
+    crm_exchange_attempt,
+    crm_timeline_event,
+    res_partner,
+    account_move,
+    sale_order,
+    crm_lead,
+    res_config_settings,
+    crm_onec_connector,
+    account_payment,
+    crm_exchange_website,
+    crm_exchange_demo,
+)

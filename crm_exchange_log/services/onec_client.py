@@ -1,0 +1,162 @@
+"""SOAP client of 1C's EnterpriseDataExchange_1_0_1_1 web service (SSL), built on zeep.
+
+Every XML it parses is hardened (no DTD, entities, external references or huge trees), zipped
+files are unpacked within limits, HTTP has connect and operation timeouts and TLS verification;
+every failure becomes a :class:`OneCError` with a message an integrator understands."""
+
+import base64
+import logging
+import os
+import re
+import time
+
+import requests
+from lxml import etree
+from requests.auth import HTTPBasicAuth
+
+import zeep
+from zeep import exceptions as zeep_exceptions
+from zeep.transports import Transport
+
+from .safe_xml import UnsafeContentError, unzip_single, zip_single
+
+_logger = logging.getLogger(__name__)
+
+NAMESPACE = "http://www.1c.ru/SSL/EnterpriseDataExchange_1_0_1_1"
+BINDING = f"{{{NAMESPACE}}}EnterpriseDataExchange_1_0_1_1SoapBinding"
+WSDL_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "wsdl",
+                         "EnterpriseDataExchange_1_0_1_1.wsdl")
+
+
+class OneCError(Exception):
+    """An exchange with 1C failed; the message is meant for the journal."""
+
+    crm_exchange_clear = True
+
+
+def _html_text(content):
+    """The readable text of an HTML error page (title and body), short."""
+    if not content:
+        return ""
+    if isinstance(content, bytes):
+        content = content.decode("utf-8-sig", errors="replace")
+    content = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", content)
+    text = re.sub(r"<[^>]+>", " ", content)
+    return re.sub(r"\s+", " ", text).strip()[:500]
+
+
+class _CheckedTransport(Transport):
+    """HTTP errors that are not SOAP (401, HTML pages of a proxy or of 1C's web server) are
+    reported as such instead of as an "unknown fault"."""
+
+    def post(self, address, message, headers):
+        response = super().post(address, message, headers)
+        content_type = response.headers.get("Content-Type", "")
+        if response.status_code in (401, 403) or (response.status_code >= 400 and "xml" not in content_type):
+            raise zeep_exceptions.TransportError(status_code=response.status_code, content=response.content)
+        return response
+
+
+class OneCClient:
+    def __init__(self, url, username=None, password=None, timeout=30, exchange_plan=None, peer_code=None,
+                 own_peer_code=None, part_size_kb=1024, poll_interval=1.0, max_polls=120, verify=True):
+        if not url:
+            raise OneCError("The 1C web service URL is not set (Settings > CrmAI > 1C).")
+        self.url = re.sub(r"\?wsdl$", "", url.strip(), flags=re.IGNORECASE)
+        self.timeout = timeout or 30
+        self.exchange_plan = exchange_plan
+        self.peer_code = peer_code
+        self.own_peer_code = own_peer_code
+        self.part_size = max(int(part_size_kb or 1024), 1) * 1024
+        self.poll_interval = poll_interval
+        self.max_polls = max_polls
+        session = requests.Session()
+        session.verify = verify
+        if username:
+            session.auth = HTTPBasicAuth(username.encode("utf-8"), (password or "").encode("utf-8"))
+        transport = _CheckedTransport(session=session, timeout=self.timeout, operation_timeout=self.timeout)
+        settings = zeep.Settings(
+            strict=False, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True, forbid_external=True,
+        )
+        client = zeep.Client(wsdl=WSDL_PATH, transport=transport, settings=settings)
+        self.client = client
+        self.service = client.create_service(BINDING, self.url)
+
+    # ------------------------------------------------------------------ calls
+    def _call(self, operation, **params):
+        try:
+            result = getattr(self.service, operation)(**params)
+        except zeep_exceptions.Fault as fault:
+            raise OneCError(f"1C SOAP fault in {operation}: {fault.message}") from fault
+        except requests.exceptions.Timeout as error:
+            raise OneCError(f"1C did not answer {operation} within {self.timeout} s") from error
+        except requests.exceptions.SSLError as error:
+            raise OneCError(f"TLS verification of the 1C server failed: {error}") from error
+        except requests.exceptions.ConnectionError as error:
+            raise OneCError(f"Cannot connect to 1C at {self.url}: {error}") from error
+        except zeep_exceptions.TransportError as error:
+            if error.status_code in (401, 403):
+                raise OneCError(f"1C refused the user name or password (HTTP {error.status_code})") from error
+            raise OneCError(
+                f"1C answered HTTP {error.status_code} to {operation}: {_html_text(error.content)}"
+            ) from error
+        except (zeep_exceptions.DTDForbidden, zeep_exceptions.EntitiesForbidden) as error:
+            raise OneCError(f"1C's answer to {operation} is refused: XML with a DTD or entities") from error
+        except (zeep_exceptions.XMLSyntaxError, etree.XMLSyntaxError) as error:
+            raise OneCError(f"1C's answer to {operation} is not valid XML: {error}") from error
+        error_message = getattr(result, "ErrorMessage", None) if not isinstance(result, (str, bool)) else None
+        if error_message:
+            raise OneCError(f"1C: {error_message}")
+        return result
+
+    def ping(self):
+        self._call("Ping")
+        return True
+
+    def test_connection(self):
+        result = self._call("TestConnection", ExchangePlanName=self.exchange_plan, PeerCode=self.peer_code)
+        if not result["return"]:
+            raise OneCError("1C: the connection test failed")
+        return True
+
+    def _wait(self, operation, operation_id):
+        for _poll in range(self.max_polls):
+            result = self._call(operation, OperationID=operation_id)
+            status = result["return"]
+            if status != "Active":
+                if status in ("Failed", "Error"):
+                    raise OneCError(f"1C: {operation} {status}")
+                return result
+            time.sleep(self.poll_interval)
+        raise OneCError(f"1C is still busy after {self.max_polls} polls of {operation}")
+
+    def put_message(self, file_id, message):
+        """Send an EnterpriseData message: zipped, in parts, then PutData and polling."""
+        data = zip_single("Message.xml", message)
+        parts = [data[i:i + self.part_size] for i in range(0, len(data), self.part_size)] or [b""]
+        for number, part in enumerate(parts, start=1):
+            self._call("PutFilePart", FileID=file_id, PartNumber=number, PartData=part)
+        result = self._call("PutData", ExchangePlanName=self.exchange_plan, PeerCode=self.peer_code, FileID=file_id)
+        self._wait("PutDataActionResult", result["OperationID"])
+        return {"file_id": file_id, "parts": len(parts), "operation_id": result["OperationID"]}
+
+    def get_message(self):
+        """Ask 1C to prepare its changes and download them: (file id, message bytes) or (None, None)."""
+        result = self._call("PrepareDataForGetting", ExchangePlanName=self.exchange_plan, PeerCode=self.peer_code,
+                            PartSize=self.part_size // 1024)
+        prepared = self._wait("PrepareDataActionResult", result["OperationID"])
+        file_id, count = prepared["FileID"], prepared["PartCount"] or 0
+        if not file_id or not count:
+            return None, None
+        data = b"".join(
+            base64.b64decode(part) if isinstance(part, str) else (part or b"")
+            for part in (self._call("GetDataPart", FileID=file_id, PartNumber=number)["return"]
+                         for number in range(1, count + 1))
+        )
+        try:
+            return file_id, unzip_single(data)
+        except UnsafeContentError as error:
+            raise OneCError(f"1C's file {file_id} is refused: {error}") from error
+
+    def confirm(self, file_id):
+        self._call("ConfirmGettingFile", FileID=file_id, ClearDataPool=True)

@@ -1,0 +1,160 @@
+import json
+import uuid
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import tagged
+
+from ..services.masking import mask_secrets, mask_text
+from .common import ExchangeCommon
+
+
+@tagged("post_install", "-at_install")
+class TestMasking(ExchangeCommon):
+    def test_dict_recursive(self):
+        masked = mask_secrets({
+            "login": "admin", "password": "s3cr3t", "nested": {"api_key": "AK-1", "Authorization": "Basic eDp5",
+                                                                "items": [{"token": "t-1", "name": "ok"}]},
+        })
+        self.assertEqual(masked, {
+            "login": "admin", "password": "***",
+            "nested": {"api_key": "***", "Authorization": "***", "items": [{"token": "***", "name": "ok"}]},
+        })
+
+    def test_json_text(self):
+        text = mask_text(json.dumps({"client_secret": "abc", "data": {"X-Api-Key": "k"}, "amount": 5}))
+        self.assertEqual(json.loads(text), {"client_secret": "***", "data": {"X-Api-Key": "***"}, "amount": 5})
+
+    def test_xml_and_headers(self):
+        xml = ('<Envelope><Header><wsse:Password Type="x">пароль</wsse:Password><Token>abc</Token></Header>'
+               '<Body apiKey="zzz"><Name>ТОО</Name></Body></Envelope>')
+        self.assertEqual(
+            mask_text(xml),
+            '<Envelope><Header><wsse:Password Type="x">***</wsse:Password><Token>***</Token></Header>'
+            '<Body apiKey="***"><Name>ТОО</Name></Body></Envelope>',
+        )
+        headers = "POST /ws HTTP/1.1\nAuthorization: Basic 0J7QsdC80LXQvTrQv9Cw0YDQvtC70Yw=\nX-Api-Key: 123\nAccept: */*"
+        self.assertEqual(mask_text(headers), "POST /ws HTTP/1.1\nAuthorization: ***\nX-Api-Key: ***\nAccept: */*")
+        self.assertEqual(mask_text("GET /x?token=abc&page=2 Bearer eyJhbGciOi.x"), "GET /x?token=***&page=2 Bearer ***")
+
+    def test_log_never_stores_secrets(self):
+        log = self.Log._journal(self.system, "out", "login", request={"user": "u", "password": "p@ss"},
+                                response='{"access_token": "tk-9f3", "ok": true}')
+        self.assertNotIn("p@ss", log.request_payload)
+        self.assertNotIn("tk-9f3", log.response_payload)
+        self.assertIn('"password": "***"', log.request_payload)
+
+
+@tagged("post_install", "-at_install")
+class TestJournal(ExchangeCommon):
+    def test_track_success(self):
+        with self.Log._track(self.system, "out", "push_stock", record=self.contact, request={"sku": "A"}) as exchange:
+            exchange.response = {"accepted": 1}
+        log = exchange.log
+        self.assertEqual(log.state, "done")
+        self.assertEqual(log.res_model, "res.partner")
+        self.assertEqual(log.res_id, self.contact.id)
+        self.assertEqual(log.partner_id, self.customer, "the log belongs to the commercial partner")
+        self.assertEqual(json.loads(log.response_payload), {"accepted": 1})
+        self.assertGreaterEqual(log.duration_ms, 0)
+        self.assertTrue(log.correlation_id)
+
+    def test_track_failure_reraises_and_journals(self):
+        # not assertRaises: it rolls back to a savepoint, and the test system is not committed
+        try:
+            with self.Log._track(self.system, "out", "push_stock", record=self.customer) as exchange:
+                raise ConnectionError("warehouse down")
+        except ConnectionError:
+            pass
+        else:
+            self.fail("the exception must reach the caller")
+        self.assertEqual(exchange.log.state, "failed")
+        self.assertEqual(exchange.log.error_message, "ConnectionError: warehouse down")
+        with self.Log._track(self.system, "out", "push_stock", record=self.customer, reraise=False) as exchange:
+            raise ValueError("bad data")
+        self.assertEqual(exchange.state, "failed")
+        self.assertEqual(exchange.log.error_message, "ValueError: bad data")
+
+    def test_large_payload_as_attachment(self):
+        self.env["ir.config_parameter"].sudo().set_param("crm_exchange_log.attachment_threshold", "1000")
+        big = {"lines": ["строка %s" % i for i in range(500)], "password": "hidden"}
+        log = self.Log._journal(self.system, "out", "push_big", request=big)
+        self.assertTrue(log.request_attachment_id)
+        self.assertLess(len(log.request_payload), 2100)
+        raw = log.request_attachment_id.raw.decode()
+        self.assertIn("строка 499", raw)
+        self.assertNotIn("hidden", raw)
+
+    def test_trace_and_timeline(self):
+        parent = self.Log._journal(self.system, "in", "website_order", record=self.customer)
+        child = self.Log._journal(self.system, "out", "push_invoice", record=self.customer, parent=parent)
+        self.assertEqual(child.correlation_id, parent.correlation_id)
+        action = parent.action_open_trace()
+        self.assertEqual(self.Log.search(action["domain"]), parent | child)
+        self.assertEqual(parent.child_ids, child)
+        events = self.env["crm.timeline.event"].search(
+            [("partner_id", "=", self.customer.id), ("kind", "=", "exchange")]
+        )
+        self.assertEqual(len(events), 2)
+        self.assertEqual(set(events.mapped("res_model")), {"res.partner"})
+        self.assertEqual(self.customer.crm_exchange_count, 2)
+        self.assertEqual(self.Log.search(self.customer.action_crm_open_exchanges()["domain"]), parent | child)
+
+    def test_smart_buttons_on_documents(self):
+        move = self.env["account.move"].create({"move_type": "out_invoice", "partner_id": self.customer.id})
+        order = self.env["sale.order"].create({"partner_id": self.customer.id})
+        self.Log._journal(self.system, "out", "push_invoice", record=move)
+        self.Log._journal(self.system, "out", "push_order", record=order)
+        self.Log._journal(self.system, "out", "push_order", record=order)
+        self.assertEqual((move.crm_exchange_count, order.crm_exchange_count), (1, 2))
+        self.assertEqual(len(self.Log.search(order.action_crm_open_exchanges()["domain"])), 2)
+
+    def test_dashboard(self):
+        for state in ("done", "done", "failed", "done"):
+            self.Log._journal(self.system, "out", "sync", state=state, error="boom" if state == "failed" else None)
+        row = self.env["crm.exchange.report"].search([("system_id", "=", self.system.id)])
+        self.assertEqual((row.exchange_count, row.failed_count, row.done_count), (4, 1, 3))
+        self.assertAlmostEqual(row.failure_rate, 25.0)
+        self.assertEqual(row.last_error, "boom")
+        self.assertEqual((self.system.log_count, self.system.failed_count), (4, 1))
+        self.assertAlmostEqual(self.system.failure_rate, 25.0)
+        self.assertEqual(self.system.last_error, "boom")
+
+
+@tagged("post_install", "-at_install")
+class TestJournalSurvivesRollback(ExchangeCommon):
+    """A failure is committed on its own cursor: it stays when the business transaction that
+    recorded it is rolled back. Real cursors, real commits, cleaned up afterwards."""
+
+    def test_failure_survives_rollback(self):
+        code = f"rollback_{uuid.uuid4().hex[:8]}"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            system_id = env["crm.exchange.system"].create({"name": "Bank", "code": code}).id
+        self.addCleanup(self._cleanup, system_id)
+
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            system = env["crm.exchange.system"].browse(system_id)
+            partner = env["res.partner"].create({"name": "Rolled back customer"})
+            with self.assertRaises(TimeoutError):
+                with env["crm.exchange.log"]._track(system, "out", "send_statement", record=partner,
+                                                     request={"iban": "KZ00"}) as exchange:
+                    raise TimeoutError("bank did not answer")
+            with env["crm.exchange.log"]._track(system, "out", "send_ok", record=partner) as ok_exchange:
+                ok_exchange.response = {"ok": True}
+            partner_id = partner.id
+            cr.rollback()
+
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            logs = env["crm.exchange.log"].search([("system_id", "=", system_id)])
+            self.assertEqual(logs.mapped("operation"), ["send_statement"], "the success was rolled back with the business")
+            self.assertEqual(logs.state, "failed")
+            self.assertEqual(logs.error_message, "TimeoutError: bank did not answer")
+            self.assertEqual((logs.res_model, logs.res_id), ("res.partner", partner_id))
+            self.assertFalse(env["res.partner"].browse(partner_id).exists())
+
+    def _cleanup(self, system_id):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM crm_exchange_log WHERE system_id = %s", [system_id])
+            cr.execute("DELETE FROM crm_exchange_system WHERE id = %s", [system_id])
