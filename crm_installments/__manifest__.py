@@ -9,7 +9,28 @@
     "depends": ["crm_receivables"],
     "data": [
         "security/ir.model.access.csv",
+        "security/crm_installments_security.xml",
+        "data/ir_sequence_data.xml",
+        "data/product_data.xml",
+        "data/crm_installment_dunning_data.xml",
+        "data/ir_cron_data.xml",
+        "views/crm_installment_plan_views.xml",
+        "views/crm_installment_line_views.xml",
+        "views/crm_subscription_views.xml",
+        "views/crm_installments_inherit_views.xml",
+        "wizards/crm_installment_restructure_views.xml",
+        "wizards/crm_installment_penalty_invoice_views.xml",
         "views/menus.xml",
     ],
+    "demo": [
+        "demo/crm_installments_demo.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "crm_installments/static/src/timeline/installment_timeline.js",
+            "crm_installments/static/src/timeline/installment_timeline.xml",
+            "crm_installments/static/src/timeline/installment_timeline.scss",
+        ],
+    },
     "installable": True,
 }

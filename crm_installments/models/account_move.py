@@ -1,0 +1,102 @@
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    crm_contract_id = fields.Many2one(
+        "crm.contract", string="Contract", index="btree_not_null", copy=False, check_company=True,
+        domain="[('partner_id', '=', commercial_partner_id)]",
+        help="Its penalty terms apply when the invoice is paid late (unless an installment plan covers it).",
+    )
+    crm_installment_plan_ids = fields.One2many("crm.installment.plan", "invoice_id", string="Installment Plans")
+    crm_installment_plan_count = fields.Integer(compute="_compute_crm_installment_plan_count")
+    crm_penalty_ids = fields.One2many("crm.installment.penalty", "move_id", string="Penalties")
+    crm_penalty_total = fields.Monetary(string="Total Penalties", compute="_compute_crm_penalty_total",
+                                        currency_field="currency_id")
+    crm_penalty_date_ref = fields.Date(string="Penalties Computed To", readonly=True, copy=False)
+
+    @api.depends("crm_installment_plan_ids")
+    def _compute_crm_installment_plan_count(self):
+        for move in self:
+            move.crm_installment_plan_count = len(move.crm_installment_plan_ids)
+
+    @api.depends("crm_penalty_ids.amount")
+    def _compute_crm_penalty_total(self):
+        for move in self:
+            move.crm_penalty_total = sum(move.crm_penalty_ids.mapped("amount"))
+
+    def action_crm_create_installment_plan(self):
+        self.ensure_one()
+        return self.env["crm.installment.plan"]._action_open_new_plan(self)
+
+    def action_crm_open_installment_plans(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_installments.crm_installment_plan_action")
+        action["domain"] = [("invoice_id", "=", self.id)]
+        action["context"] = {"default_invoice_id": self.id}
+        return action
+
+    def _crm_has_plan(self):
+        self.ensure_one()
+        return bool(self.crm_installment_plan_ids.filtered(lambda p: p.state in ("active", "done")))
+
+    # ------------------------------------------------------------------ penalties without a plan
+    @api.model
+    def _crm_penalty_candidates(self, date_ref, limit):
+        """Late customer invoices of a contract with a penalty rate, not covered by a plan."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """
+            SELECT move.id
+              FROM account_move move
+              JOIN crm_contract contract ON contract.id = move.crm_contract_id
+             WHERE move.move_type = 'out_invoice' AND move.state = 'posted'
+               AND move.payment_state IN ('not_paid', 'partial')
+               AND contract.penalty_rate > 0
+               AND move.invoice_date_due + contract.penalty_grace_days < %(date_ref)s
+               AND (move.crm_penalty_date_ref IS NULL OR move.crm_penalty_date_ref != %(date_ref)s)
+               AND NOT EXISTS (SELECT 1 FROM crm_installment_plan plan
+                                WHERE plan.invoice_id = move.id AND plan.state IN ('active', 'done'))
+             ORDER BY move.id
+             LIMIT %(limit)s
+               FOR UPDATE OF move SKIP LOCKED
+            """,
+            date_ref=date_ref, limit=limit,
+        ))
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _crm_payment_history(self):
+        """(date, amount in the invoice currency) of what paid the invoice: the reconciliations of
+        its receivable lines, dated by the payment (or credit note) entry."""
+        self.ensure_one()
+        receivables = self.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        return [(partial.credit_move_id.date, partial.debit_amount_currency) for partial in receivables.matched_credit_ids]
+
+    def _crm_sync_penalties(self, date_ref=None):
+        Plan = self.env["crm.installment.plan"]
+        Penalty = self.env["crm.installment.penalty"]
+        for move in self:
+            contract = move.crm_contract_id
+            if not contract.penalty_rate or move._crm_has_plan():
+                continue
+            day = date_ref or move.crm_penalty_date_ref
+            if not day:
+                continue
+            terms = (contract.penalty_rate, contract.penalty_grace_days, contract.penalty_cap_percent)
+            segments = Plan._penalty_segments(
+                move.invoice_date_due, move.amount_total, move._crm_payment_history(), terms, day, move.currency_id
+            )
+            Penalty._sync(move.crm_penalty_ids, segments, {"move_id": move.id}, terms, move.currency_id, day)
+            move.crm_penalty_date_ref = day
+
+    def action_crm_invoice_penalties(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Invoice Penalties"),
+            "res_model": "crm.installment.penalty.invoice",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self[:1].commercial_partner_id.id},
+        }

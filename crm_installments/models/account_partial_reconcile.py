@@ -1,0 +1,81 @@
+from odoo import api, models
+
+
+class AccountPartialReconcile(models.Model):
+    _inherit = "account.partial.reconcile"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partials = super().create(vals_list)
+        partials._crm_installment_allocate()
+        partials._crm_resync_invoice_penalties()
+        return partials
+
+    @api.ondelete(at_uninstall=False)
+    def _crm_installment_unreconcile(self):
+        """A payment unreconciled from the invoice of a plan (reversed, reset to draft): the
+        installment payment is cancelled and the lines it paid reopen."""
+        payments = self.env["crm.installment.payment"].sudo().search(
+            [("partial_id", "in", self.ids), ("state", "=", "posted")]
+        )
+        payments.action_cancel()
+        moves = self.debit_move_id.move_id.filtered("crm_penalty_date_ref")
+        if moves:
+            # the penalties as if this reconciliation had never been
+            self._crm_resync_without(moves)
+
+    def _crm_resync_without(self, moves):
+        moves = moves.sudo()
+        partial_ids = set(self.ids)
+
+        def history(move):
+            receivables = move.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+            return [(p.credit_move_id.date, p.debit_amount_currency) for p in receivables.matched_credit_ids
+                    if p.id not in partial_ids]
+
+        Plan = self.env["crm.installment.plan"]
+        Penalty = self.env["crm.installment.penalty"]
+        for move in moves:
+            contract = move.crm_contract_id
+            if not contract.penalty_rate or move._crm_has_plan():
+                continue
+            terms = (contract.penalty_rate, contract.penalty_grace_days, contract.penalty_cap_percent)
+            segments = Plan._penalty_segments(move.invoice_date_due, move.amount_total, history(move), terms,
+                                              move.crm_penalty_date_ref, move.currency_id)
+            Penalty._sync(move.crm_penalty_ids, segments, {"move_id": move.id}, terms, move.currency_id,
+                          move.crm_penalty_date_ref)
+
+    def _crm_installment_allocate(self):
+        """Payments reconciled with the invoice of an active plan are allocated to its lines."""
+        Payment = self.env["crm.installment.payment"].sudo()
+        invoices = self.debit_move_id.move_id.filtered(lambda m: m.move_type == "out_invoice")
+        if not invoices:
+            return
+        plans = self.env["crm.installment.plan"].sudo().search(
+            [("invoice_id", "in", invoices.ids), ("state", "in", ("active", "done"))]
+        )
+        if not plans:
+            return
+        plan_by_invoice = {plan.invoice_id.id: plan for plan in plans}
+        known = set(Payment.search([("partial_id", "in", self.ids)]).partial_id.ids)
+        vals_list = []
+        for partial in self:
+            plan = plan_by_invoice.get(partial.debit_move_id.move_id.id)
+            if not plan or partial.id in known or partial.debit_move_id.account_id.account_type != "asset_receivable":
+                continue
+            credit_move = partial.credit_move_id.move_id
+            vals_list.append({
+                "plan_id": plan.id,
+                "amount": partial.debit_amount_currency,
+                "date": partial.credit_move_id.date,
+                "partial_id": partial.id,
+                "move_id": credit_move.id,
+                "memo": credit_move.name,
+            })
+        if vals_list:
+            Payment.create(vals_list)
+
+    def _crm_resync_invoice_penalties(self):
+        moves = self.debit_move_id.move_id.filtered("crm_penalty_date_ref")
+        if moves:
+            moves.sudo()._crm_sync_penalties()

@@ -1,0 +1,61 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, api, fields, models
+
+MODULE = "crm_installments"
+
+
+class CrmInstallmentDemoLoader(models.AbstractModel):
+    _name = "crm.installment.demo.loader"
+    _description = "CrmAI Installments Demo Data Loader"
+
+    @api.model
+    def _load_demo(self):
+        company = self.env.ref("crm_single_truth.company_dala_demo", raise_if_not_found=False)
+        if not company or self.env.ref(f"{MODULE}.installment_plan_late_demo", raise_if_not_found=False):
+            return
+        self.with_company(company).with_context(
+            allowed_company_ids=[company.id], tracking_disable=True, mail_create_nolog=True,
+            mail_create_nosubscribe=True, mail_notrack=True,
+        )._create_demo(company)
+
+    def _create_demo(self, company):
+        today = fields.Date.context_today(self)
+        admin = self.env.ref("base.user_admin")
+        late = self.env.ref("crm_single_truth.partner_late_payer_demo")
+        contract = self.env.ref("crm_single_truth.contract_late_payer_demo")
+        student = self.env.ref("crm_single_truth.partner_student_demo")
+        Plan = self.env["crm.installment.plan"]
+        # 1,200,000 ₸ of equipment in 40,000 ₸ down and 4 monthly installments, the first one
+        # 35 days late and half paid, the second 5 days late (in the grace period)
+        first = today - relativedelta(months=1) - timedelta(days=5)
+        plan = Plan.create({
+            "partner_id": late.id, "contract_id": contract.id, "company_id": company.id,
+            "currency_id": company.currency_id.id, "user_id": admin.id, "amount_total": 1_200_000,
+            "down_payment": 40_000, "date_down_payment": first - relativedelta(months=1),
+            "installment_count": 4, "interval": "month", "date_first": first,
+        })
+        plan.action_confirm()
+        plan.register_payment(40_000, first - relativedelta(months=1))
+        plan.register_payment(150_000, first + timedelta(days=20))
+        Plan.sudo().with_context(allowed_company_ids=[company.id])._cron_accrue_penalties(date_ref=today)
+
+        # the student's course as a subscription: 45,000 ₸ on the 15th of each month
+        course = self.env["product.product"].search(
+            [("name", "=", "Онлайн-курс «Оператор станков с ЧПУ», месяц"), ("company_id", "=", company.id)], limit=1
+        )
+        start = (today - relativedelta(months=2)).replace(day=15)
+        subscription = self.env["crm.subscription"].create({
+            "name": "Онлайн-курс «Оператор станков с ЧПУ»", "partner_id": student.id, "company_id": company.id,
+            "product_id": course.id, "amount": 45_000, "interval": "month", "date_start": start,
+            "user_id": admin.id, "state": "running",
+        })
+        self.env["crm.subscription"].with_context(allowed_company_ids=[company.id])._cron_generate_invoices(
+            date_ref=today
+        )
+        self.env["ir.model.data"]._update_xmlids([
+            {"xml_id": f"{MODULE}.installment_plan_late_demo", "record": plan, "noupdate": True},
+            {"xml_id": f"{MODULE}.subscription_student_demo", "record": subscription, "noupdate": True},
+        ])

@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    crm_churn_days = fields.Integer(
+        string="Churn Signal After (days)",
+        config_parameter="crm_installments.churn_days",
+        default=45,
+        help="A paying subscriber with no message nor order for this many days gets an activity for the salesperson.",
+    )

@@ -1,0 +1,83 @@
+from datetime import timedelta
+
+from odoo.tests import tagged
+
+from .common import InstallmentCommon
+
+
+@tagged("post_install", "-at_install")
+class TestReminders(InstallmentCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.email = "buyer@example.com"
+        cls.due = cls.today + timedelta(days=10)
+        cls.plan = cls.make_plan(300.0, count=1, date_first=cls.due)
+        cls.line = cls.plan.line_ids
+
+    def run_on(self, day):
+        return self.Plan._cron_send_reminders(date_ref=day).filtered(lambda e: e.installment_line_id == self.line)
+
+    def emails(self):
+        return self.env["mail.message"].search([
+            ("model", "=", "res.partner"), ("res_id", "=", self.customer.id), ("message_type", "=", "comment"),
+        ])
+
+    def test_each_level_once_day_by_day(self):
+        acted = {}
+        for offset in range(-6, 12):
+            events = self.run_on(self.due + timedelta(days=offset))
+            if events:
+                acted[offset] = events.mapped("offset_days")
+        self.assertEqual(acted, {-3: [-3], 0: [0], 1: [1], 7: [7]})
+        # rerun on any day: nothing
+        self.assertFalse(self.run_on(self.due + timedelta(days=7)))
+        self.assertEqual(len(self.emails()), 3)
+        self.assertIn("restructure", self.emails()[0].body)
+        call = self.plan.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call")
+        )
+        self.assertEqual(len(call), 1)
+        self.assertEqual(len(self.line.plan_id.message_ids.filtered(lambda m: "Reminder sent" in (m.body or ""))), 3)
+
+    def test_late_cron_sends_the_highest_level_only(self):
+        events = self.run_on(self.due + timedelta(days=9))
+        self.assertEqual(events.mapped("offset_days"), [7])
+        self.assertFalse(self.run_on(self.due + timedelta(days=9)))
+
+    def test_paid_line_is_not_chased(self):
+        self.plan.register_payment(300.0, self.today)
+        self.assertFalse(self.run_on(self.due + timedelta(days=1)))
+
+    def test_invoice_with_plan_not_dunned_as_invoice(self):
+        invoice = self.invoice(600.0, days_ago=30, due_days=10)
+        self.make_plan(600.0, count=2, date_first=self.today + timedelta(days=20), invoice_id=invoice.id)
+        events = self.env["crm.dunning.policy"]._cron_run_dunning(date_ref=self.today)
+        self.assertNotIn(invoice, events.move_id)
+
+
+@tagged("post_install", "-at_install")
+class TestAging(InstallmentCommon):
+    def aging(self):
+        Aging = self.env["crm.receivable.aging"].with_context(crm_aging_date=self.today)
+        return Aging.search([("partner_id", "=", self.customer.id)])
+
+    def test_plans_without_invoice_join_the_aging(self):
+        plan = self.make_plan(300.0, count=3, interval="week", date_first=self.today - timedelta(days=14))
+        plan.register_payment(50.0, self.today)
+        aging = self.aging()
+        self.assertEqual(aging.amount_total, 250.0)
+        self.assertEqual(aging.amount_1_30, 150.0)  # 50 left of the first, the second whole
+        self.assertEqual(aging.amount_not_due, 100.0)
+
+    def test_invoice_plan_not_counted_twice(self):
+        invoice = self.invoice(600.0, days_ago=0, due_days=30)
+        self.make_plan(600.0, count=3, date_first=self.today - timedelta(days=5), invoice_id=invoice.id)
+        self.assertEqual(self.aging().amount_total, 600.0)
+
+    def test_invoiced_sale_order_not_counted_twice(self):
+        order = self.sale_order(400.0)
+        self.make_plan(400.0, count=2, sale_order_id=order.id, date_first=self.today + timedelta(days=5))
+        self.assertEqual(self.aging().amount_total, 400.0)
+        order._create_invoices().action_post()
+        self.assertEqual(self.aging().amount_total, 400.0)
