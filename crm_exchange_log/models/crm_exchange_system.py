@@ -14,7 +14,7 @@ class CrmExchangeSystem(models.Model):
 
     _name = "crm.exchange.system"
     _description = "Exchange System"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, name"
 
     name = fields.Char(required=True, translate=True, tracking=True)

@@ -1,1 +1,3 @@
+from . import test_alerts
 from . import test_journal
+from . import test_retry
