@@ -1,0 +1,330 @@
+"""The benchmarks: each figure is the median of warm runs, next to a stock Odoo or naive baseline
+measured in the same process on the same data."""
+import random
+import statistics
+import time
+
+from odoo import Command, fields
+
+from .generate import log
+
+RUNS = 5
+SAMPLE = 2000  # naive per-partner loops run on at most this many partners, then are extrapolated
+
+
+def timed(fn, runs=RUNS, warmup=1, before=None):
+    """Median seconds of ``runs`` calls of ``fn`` after ``warmup`` calls; ``before`` runs
+    untimed before each call (cache invalidation)."""
+    times = []
+    result = None
+    for i in range(warmup + runs):
+        if before:
+            before()
+        start = time.perf_counter()
+        result = fn()
+        elapsed = time.perf_counter() - start
+        if i >= warmup:
+            times.append(elapsed)
+    return statistics.median(times), times, result
+
+
+class Result:
+    def __init__(self, key, what, figure, baseline=None, baseline_label="", target="", ok=None, note="", runs=RUNS):
+        self.key, self.what, self.figure, self.baseline = key, what, figure, baseline
+        self.baseline_label, self.target, self.ok, self.note, self.runs = baseline_label, target, ok, note, runs
+
+    @property
+    def ratio(self):
+        if self.figure is None or not self.baseline:
+            return None
+        return self.baseline / self.figure if self.figure else None
+
+    def as_dict(self):
+        return {k: getattr(self, k) for k in ("key", "what", "figure", "baseline", "baseline_label", "target",
+                                               "ok", "note", "runs")} | {"ratio": self.ratio}
+
+
+def ms(seconds):
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+class Bench:
+    def __init__(self, env, generator, scale):
+        self.env = env
+        self.gen = generator
+        self.scale = scale
+        self.today = generator.today
+        self.results = []
+        self.info = {}
+        cr = env.cr
+        cr.execute("SELECT id FROM bench_partner WHERE kind = 'company' AND ord = 1")
+        self.big = env["res.partner"].browse(cr.fetchone()[0])
+        cr.execute("SELECT id FROM bench_partner WHERE kind != 'contact' ORDER BY id")
+        self.commercial_ids = [row[0] for row in cr.fetchall()]
+        rnd = random.Random(42)
+        self.sample_ids = sorted(rnd.sample(self.commercial_ids, min(SAMPLE, len(self.commercial_ids))))
+        self.extrapolate = len(self.commercial_ids) / len(self.sample_ids)
+
+    def add(self, *args, **kwargs):
+        result = Result(*args, **kwargs)
+        self.results.append(result)
+        log("  %-55s %12s  baseline %12s  %s", result.what, ms(result.figure), ms(result.baseline),
+            "" if result.ok is None else ("ok" if result.ok else "MISS"))
+        return result
+
+    # ------------------------------------------------------------------ card
+    def card(self):
+        env = self.env
+        Partner = env["res.partner"]
+        fnames = Partner._crm_kpi_fnames() if hasattr(Partner, "_crm_kpi_fnames") else [
+            name for name in Partner._fields if name.startswith("crm_")
+            and Partner._fields[name].compute == "_compute_crm_kpis"]
+        big = self.big.with_env(env)
+        self.cr_count(big)
+        figure, _t, values = timed(lambda: big.read(fnames), before=env.invalidate_all)
+        baseline, _t, stock = timed(lambda: big.read(["total_invoiced"]), before=env.invalidate_all)
+        self.info["card"] = {"fields": fnames, "values": {k: str(v) for k, v in values[0].items()},
+                             "total_invoiced": stock[0]["total_invoiced"]}
+        self.add("card", f"read {len(fnames)} crm_* KPI fields of the largest customer "
+                 f"({self.info['big_invoices']} invoices)",
+                 figure, baseline, "stock `total_invoiced` of the same customer", "<= 10 ms, >= 20x",
+                 figure <= 0.010 and baseline / figure >= 20)
+
+    def cr_count(self, big):
+        self.env.cr.execute("SELECT COUNT(*) FROM account_move WHERE commercial_partner_id = %s AND move_type = 'out_invoice'",
+                            [big.id])
+        self.info["big_invoices"] = self.env.cr.fetchone()[0]
+
+    # ------------------------------------------------------------------ search
+    def search(self):
+        env = self.env
+        Partner = env["res.partner"]
+        figure, _t, found = timed(
+            lambda: Partner.search([("crm_ltv", ">", 500000)], order="crm_ltv desc"), before=env.invalidate_all
+        )
+
+        def stock():
+            partners = Partner.search([("parent_id", "=", False)])
+            return sorted(partners.filtered(lambda p: p.total_invoiced > 500000), key=lambda p: -p.total_invoiced)
+
+        baseline, _t, stock_found = timed(stock, runs=3, before=env.invalidate_all)
+        self.info["search"] = {"found": len(found), "stock_found": len(stock_found)}
+        self.add("search", f"search crm_ltv > 500000 ordered by crm_ltv over all partners ({len(found)} found: "
+                 f"{len(stock_found)} customers and the contacts of the companies among them)", figure, baseline,
+                 "stock: filter and sort the customers on `total_invoiced`, 3 runs", "<= 200 ms", figure <= 0.200)
+
+    # ------------------------------------------------------------------ receivables dashboard
+    def dashboard(self):
+        env = self.env
+        if "crm.receivable.aging" not in env:
+            log("  crm_receivables is not installed: no dashboard benchmark")
+            return
+        Aging = env["crm.receivable.aging"]
+        buckets = ["amount_not_due", "amount_1_30", "amount_31_60", "amount_61_90", "amount_over_90", "amount_total"]
+
+        if hasattr(Aging, "get_dashboard_data"):
+            def dashboard():
+                return Aging.get_dashboard_data()
+            how = "get_dashboard_data()"
+        else:
+            def dashboard():
+                totals = Aging.read_group([], [f"{b}:sum" for b in buckets], [])
+                top = Aging.search_read([], ["partner_id", "max_days_overdue", *buckets], order="amount_total desc", limit=50)
+                return totals, top
+            how = "read_group of all buckets + top 50 debtors"
+        figure, _t, _r = timed(dashboard, before=env.invalidate_all)
+
+        AML = env["account.move.line"]
+        Partner = env["res.partner"]
+
+        def naive():
+            # what a naive addon does: one query per customer, buckets in Python
+            rows = []
+            for pid in self.sample_ids:
+                partner = Partner.browse(pid)
+                lines = AML.search([
+                    ("partner_id", "child_of", partner.id), ("account_id.account_type", "=", "asset_receivable"),
+                    ("reconciled", "=", False), ("parent_state", "=", "posted"),
+                ])
+                amounts = dict.fromkeys(buckets, 0.0)
+                for line in lines:
+                    days = (self.today - (line.date_maturity or line.date)).days
+                    key = ("amount_not_due" if days <= 0 else "amount_1_30" if days <= 30 else "amount_31_60"
+                           if days <= 60 else "amount_61_90" if days <= 90 else "amount_over_90")
+                    amounts[key] += line.amount_residual
+                    amounts["amount_total"] += line.amount_residual
+                if amounts["amount_total"]:
+                    rows.append((partner.id, amounts))
+            rows.sort(key=lambda r: -r[1]["amount_total"])
+            return rows[:50]
+
+        baseline, _t, _r = timed(naive, runs=3, before=env.invalidate_all)
+        baseline *= self.extrapolate
+        self.add("dashboard", f"receivables dashboard ({how})", figure, baseline,
+                 "ORM loop over customers" + (f" (extrapolated from {len(self.sample_ids)})" if self.extrapolate > 1 else "")
+                 + ", 3 runs",
+                 "<= 500 ms, >= 10x", figure <= 0.5 and baseline / figure >= 10)
+
+    # ------------------------------------------------------------------ segments
+    def segments(self):
+        env = self.env
+        if "crm.segment" not in env:
+            log("  crm_segments is not installed: no segment benchmark")
+            return
+        Segment = env["crm.segment"]
+        segments = Segment.search([("code", "in", ["sleeping", "large", "at_risk", "sleeping_large"])])
+        start = time.perf_counter()
+        Segment._cron_refresh_segments(date_ref=self.today)
+        env.flush_all()
+        first = time.perf_counter() - start
+        env.cr.commit()
+        counts = {s.code: s.partner_count for s in segments}
+        self.info["segments"] = {"counts": counts, "first_refresh": first}
+
+        def refresh():
+            Segment._cron_refresh_segments(date_ref=self.today)
+            env.flush_all()
+
+        figure, _t, _r = timed(refresh, before=env.invalidate_all)
+        domains = [(s.code, s._get_segment_domain()) for s in segments]
+        Partner = env["res.partner"]
+
+        def naive():
+            members = {}
+            for pid in self.sample_ids:
+                for code, domain in domains:
+                    if Partner.browse(pid).filtered_domain(domain):
+                        members.setdefault(code, []).append(pid)
+            return members
+
+        baseline, _t, _r = timed(naive, runs=3, before=env.invalidate_all)
+        baseline *= self.extrapolate
+        self.add("segments", f"refresh the {len(segments)} shipped segments (warm; first refresh {ms(first)}, "
+                 f"members {counts})", figure, baseline,
+                 "each customer evaluated in Python" + (f" (extrapolated from {len(self.sample_ids)})"
+                                                        if self.extrapolate > 1 else "") + ", 3 runs",
+                 "<= 10 s, >= 10x", figure <= 10 and baseline / figure >= 10)
+
+    # ------------------------------------------------------------------ installments
+    def penalties(self):
+        env = self.env
+        if "crm.installment.plan" not in env or not hasattr(env["crm.installment.plan"], "_cron_accrue_penalties"):
+            self.add("penalties", "penalty accrual over all installment lines", None, target="<= 30 s; rerun <= 3 s",
+                     note="not measured: crm_installments has no crm.installment.plan._cron_accrue_penalties yet")
+            return
+        Plan = env["crm.installment.plan"]
+        env.cr.execute("SELECT COUNT(*) FROM crm_installment_line")
+        lines = env.cr.fetchone()[0]
+        start = time.perf_counter()
+        Plan._cron_accrue_penalties(date_ref=self.today)
+        env.flush_all()
+        first = time.perf_counter() - start
+        env.cr.commit()
+        rerun, _t, _r = timed(lambda: (Plan._cron_accrue_penalties(date_ref=self.today), env.flush_all()))
+        self.add("penalties", f"penalty accrual over {lines} installment lines (1 run)", first, None, "",
+                 "<= 30 s", first <= 30)
+        self.add("penalties_rerun", "penalty accrual, second run the same day", rerun, None, "", "<= 3 s", rerun <= 3)
+
+    # ------------------------------------------------------------------ dunning
+    def dunning(self):
+        env = self.env
+        if "crm.dunning.policy" not in env:
+            return
+        Policy = env["crm.dunning.policy"]
+        env.cr.execute("""
+            SELECT COUNT(*) FROM account_move
+             WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')
+               AND invoice_date_due < %s""", [self.today])
+        overdue = env.cr.fetchone()[0]
+        env.cr.execute("SELECT (SELECT COUNT(*) FROM mail_mail), (SELECT COUNT(*) FROM mail_activity), "
+                       "(SELECT COUNT(*) FROM mail_message)")
+        before = env.cr.fetchone()
+
+        def run_all():
+            events, calls = 0, 0
+            while True:
+                acted = Policy._cron_run_dunning(date_ref=self.today)
+                env.flush_all()
+                calls += 1
+                events += len(acted)
+                if not acted:
+                    return events, calls
+
+        start = time.perf_counter()
+        events, calls = run_all()
+        first = time.perf_counter() - start
+        env.cr.execute("SELECT (SELECT COUNT(*) FROM mail_mail), (SELECT COUNT(*) FROM mail_activity), "
+                       "(SELECT COUNT(*) FROM mail_message)")
+        after = env.cr.fetchone()
+        env.cr.execute("SELECT COUNT(*) FROM mail_mail WHERE state = 'sent'")
+        sent = env.cr.fetchone()[0]
+        env.cr.commit()
+        rerun, _t, rerun_result = timed(run_all)
+        self.info["dunning"] = {"overdue": overdue, "events": events, "cron_calls": calls,
+                                "mails_queued": after[0] - before[0], "activities": after[1] - before[1],
+                                "messages": after[2] - before[2], "mails_sent": sent, "rerun_events": rerun_result[0]}
+        self.add("dunning", f"dunning run over {overdue} overdue invoices ({events} reminders in {calls} cron "
+                 f"batches, {after[0] - before[0]} mails queued, {after[1] - before[1]} activities; 1 run)",
+                 first, None, "", "<= 60 s", first <= 60)
+        self.add("dunning_rerun", f"dunning rerun the same day ({rerun_result[0]} reminders)", rerun, None, "",
+                 "sends nothing", rerun_result[0] == 0)
+
+    # ------------------------------------------------------------------ exchange log
+    def exchange_log(self):
+        env = self.env
+        if "crm.exchange.log" not in env or "crm.exchange.system" not in env:
+            self.add("exchange", "exchange-log overhead per logged exchange", None, target="<= 2 ms",
+                     note="not measured: crm_exchange_log has no crm.exchange.log model yet")
+            return
+        Log = env["crm.exchange.log"]
+        system = env["crm.exchange.system"].search([], limit=1)
+        if not system:
+            self.add("exchange", "exchange-log overhead per logged exchange", None, target="<= 2 ms",
+                     note="not measured: no crm.exchange.system record")
+            return
+        env.cr.execute("SAVEPOINT bench_exchange")
+
+        def log_one():
+            Log.create({"system_id": system.id, "direction": "out", "operation": "bench", "state": "done",
+                        "request_payload": "{}", "response_payload": "{}"})
+            env.flush_all()
+
+        figure, _t, _r = timed(log_one, runs=50, warmup=5)
+        env.cr.execute("ROLLBACK TO SAVEPOINT bench_exchange")
+        self.add("exchange", "exchange-log overhead per logged exchange (create + flush of a done log)", figure,
+                 None, "", "<= 2 ms", figure <= 0.002, runs=50)
+
+    # ------------------------------------------------------------------ posting
+    def posting(self, env=None):
+        return posting_time(env or self.env, self.gen)
+
+
+def posting_time(env, gen, runs=11):
+    """Median seconds to post one customer invoice (action_post, flush, pre-commit hooks) of a
+    generated mid-size customer, rolled back afterwards."""
+    cr = env.cr
+    cr.execute("SELECT id FROM bench_partner WHERE kind = 'company' AND ord = 2")
+    partner_id = cr.fetchone()[0]
+    product = env["product.product"].search([("name", "=", "Bench service")], limit=1)
+    Move = env["account.move"]
+    cr.execute("SAVEPOINT bench_posting")
+    times = []
+    for i in range(runs + 2):
+        move = Move.create({
+            "move_type": "out_invoice", "partner_id": partner_id, "invoice_date": gen.today,
+            "invoice_line_ids": [Command.create({"product_id": product.id, "quantity": 1, "price_unit": 12345.0,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        env.flush_all()
+        start = time.perf_counter()
+        move.action_post()
+        env.flush_all()
+        cr.precommit.run()
+        elapsed = time.perf_counter() - start
+        if i >= 2:
+            times.append(elapsed)
+    cr.execute("ROLLBACK TO SAVEPOINT bench_posting")
+    env.invalidate_all()
+    return statistics.median(times)
