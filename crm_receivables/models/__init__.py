@@ -5,3 +5,5 @@ from . import crm_dunning_level
 from . import crm_dunning_event
 from . import account_move
 from . import crm_contract
+from . import res_company
+from . import crm_bad_debt_writeoff

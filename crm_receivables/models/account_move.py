@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class AccountMove(models.Model):
@@ -38,6 +38,9 @@ class AccountMove(models.Model):
     )
     crm_deferral_reason = fields.Char(string="Deferral Reason", copy=False, tracking=True)
 
+    crm_writeoff_id = fields.Many2one("crm.bad.debt.writeoff", string="Written Off By", copy=False, readonly=True,
+                                      index="btree_not_null")
+
     @api.depends("state", "is_move_sent", "crm_agreed_date", "payment_state")
     def _compute_crm_postpay_state(self):
         for move in self:
@@ -65,6 +68,13 @@ class AccountMove(models.Model):
             {"crm_act_received": True, "crm_act_date": fields.Date.context_today(self)}
         )
         return True
+
+    def action_crm_write_off(self):
+        """A draft bad-debt write-off of these open invoices, for a manager to approve."""
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.payment_state in ("not_paid", "partial"))
+        if not invoices or len(invoices.commercial_partner_id) > 1 or len(invoices.company_id) > 1:
+            raise UserError(_("Choose open invoices of one customer and one company to write off."))
+        return invoices.commercial_partner_id.with_company(invoices.company_id)._crm_writeoff_action(invoices)
 
     def _crm_dunning_due_date(self):
         """The date reminder levels count from: the due date, or the deferral date when later."""

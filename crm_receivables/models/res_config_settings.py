@@ -18,3 +18,7 @@ class ResConfigSettings(models.TransientModel):
         help="An open invoice overdue by more than the customer's usual delay plus this margin raises an "
         "activity for the salesperson (customers with at least 3 paid invoices).",
     )
+    crm_bad_debt_account_id = fields.Many2one(
+        related="company_id.crm_bad_debt_account_id", readonly=False,
+        domain="[('account_type', 'in', ('expense', 'expense_other'))]",
+    )

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, _, api, fields, models
 
 from ..report.crm_payment_discipline import delay_trend
 
@@ -25,6 +25,9 @@ class ResPartner(models.Model):
         string="Payment Trend", compute="_compute_crm_discipline",
         help="Average delay of the last 6 months against the months before (a change of more than a day counts).",
     )
+
+    crm_writeoff_ids = fields.One2many("crm.bad.debt.writeoff", "partner_id", string="Bad Debts Written Off",
+                                       readonly=True)
 
     @api.depends_context("company")
     def _compute_crm_discipline(self):
@@ -61,3 +64,29 @@ class ResPartner(models.Model):
         """Run the dunning of this customer's invoices now: what is due today, once, in one email."""
         self.env["crm.dunning.policy"]._cron_run_dunning(partners=self.commercial_partner_id)
         return True
+
+    def action_crm_write_off(self):
+        """A draft bad-debt write-off of this customer's overdue invoices, for a manager to approve."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        invoices = self.env["account.move"].search([
+            ("commercial_partner_id", "=", partner.id), ("company_id", "=", self.env.company.id),
+            ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("invoice_date_due", "<", fields.Date.context_today(self)),
+        ])
+        return partner._crm_writeoff_action(invoices)
+
+    def _crm_writeoff_action(self, invoices):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Write Off Bad Debt"),
+            "res_model": "crm.bad.debt.writeoff",
+            "view_mode": "form",
+            "target": "current",
+            "context": {
+                "default_partner_id": self.id,
+                "default_company_id": self.env.company.id,
+                "default_move_ids": [Command.set(invoices.ids)],
+            },
+        }

@@ -81,7 +81,7 @@ class CrmPaymentDiscipline(models.Model):
     @api.model
     def _not_written_off_sql(self):
         """Invoices left out of the discipline history (bad debts written off are not payments)."""
-        return SQL("m.crm_writeoff_id IS NULL") if "crm_writeoff_id" in self.env["account.move"]._fields else SQL("TRUE")
+        return SQL("m.crm_writeoff_id IS NULL")
 
     @api.model
     def _get_partner_stats(self, partner_ids, company_ids, today):
