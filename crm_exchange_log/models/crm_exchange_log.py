@@ -379,15 +379,21 @@ class CrmExchangeLog(models.Model):
     def _schedule_job(self, eta=None):
         for log in self.sudo():
             system = log.system_id
-            job = log.with_delay(
-                channel=system._get_channel_name(),
-                max_retries=max(log.attempt_limit - log.attempt_count, 1),
-                eta=eta,
-                description=_("%(system)s: %(operation)s", system=system.name, operation=log.operation),
-                identity_key=f"crm_exchange_log:{log.id}:{log.attempt_count}",
-            )._job_run()
+            if log.state != "retrying":
+                log.state = "pending"
+            try:
+                job = log.with_delay(
+                    channel=system._get_channel_name(),
+                    max_retries=max(log.attempt_limit - log.attempt_count, 1),
+                    eta=eta,
+                    description=_("%(system)s: %(operation)s", system=system.name, operation=log.operation),
+                    identity_key=f"crm_exchange_log:{log.id}:{log.attempt_count}",
+                )._job_run()
+            except (RetryableJobError, FailedJobError):
+                # run at once (queue_job__no_delay): the failed attempt is journaled already
+                continue
             # trapped or run at once in tests: the job may not be stored
-            values = {"job_uuid": job.uuid, "state": log.state if log.state == "retrying" else "pending"}
+            values = {"job_uuid": job.uuid}
             job_record = self.env["queue.job"].sudo().search([("uuid", "=", job.uuid)], limit=1) if job.uuid else None
             if job_record:
                 values["job_id"] = job_record.id

@@ -161,8 +161,9 @@ class CrmExchangeSystem(models.Model):
     @api.model
     def _get_by_code(self, code, company=None):
         company = company or self.env.company
-        return self.sudo().search(
-            [("code", "=", code), ("company_id", "in", [company.id, False])], order="company_id", limit=1
+        System = self.sudo()
+        return System.search([("code", "=", code), ("company_id", "=", company.id)], limit=1) or System.search(
+            [("code", "=", code), ("company_id", "=", False)], limit=1
         )
 
     def _get_channel_name(self):

@@ -134,7 +134,7 @@ class CrmOnecConnector(models.AbstractModel):
     def _enqueue_push(self, records, operation):
         """Journal one outgoing exchange per record and run it as a job on the 1C channel."""
         system = self._get_system()
-        Log = self.env["crm.exchange.log"]
+        Log = self.env["crm.exchange.log"].sudo()
         logs = Log.browse()
         for record in records:
             message_no = self.env["ir.sequence"].sudo().next_by_code("crm_exchange_log.onec_message") or "1"
@@ -146,11 +146,11 @@ class CrmOnecConnector(models.AbstractModel):
                                      error=Log._format_error(error), idempotency_key=key)
                 continue
             logs |= Log._enqueue(system, operation, record, "_crm_onec_push", request=request, idempotency_key=key)
-        return logs
+        return logs.sudo(False)
 
     @api.model
     def _action_push(self, records, operation):
-        logs = self._enqueue_push(records, operation)
+        logs = self._enqueue_push(records, operation).sudo()
         failed = logs.filtered(lambda log: log.state == "failed")
         return {
             "type": "ir.actions.client",

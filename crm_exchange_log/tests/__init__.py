@@ -1,3 +1,4 @@
 from . import test_alerts
+from . import test_onec
 from . import test_journal
 from . import test_retry
