@@ -20,5 +20,10 @@
     "demo": [
         "demo/crm_segments_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_segments/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

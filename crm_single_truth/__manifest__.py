@@ -39,6 +39,9 @@
             "crm_single_truth/static/src/audio_field/audio_field.js",
             "crm_single_truth/static/src/audio_field/audio_field.xml",
         ],
+        "web.assets_tests": [
+            "crm_single_truth/static/tests/tours/*.js",
+        ],
     },
     "post_init_hook": "post_init_hook",
     "installable": True,

@@ -1,2 +1,3 @@
 from . import test_segments
 from . import test_demo_segments
+from . import test_tours

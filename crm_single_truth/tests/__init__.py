@@ -8,3 +8,4 @@ from . import test_timeline
 from . import test_webhooks
 from . import test_settlements
 from . import test_calls
+from . import test_tours
