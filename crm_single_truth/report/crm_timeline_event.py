@@ -47,7 +47,7 @@ class CrmTimelineEvent(models.Model):
                        COALESCE(m.crm_channel, CASE WHEN m.message_type = 'email' THEN 'email' ELSE 'note' END),
                        m.model, m.res_id,
                        COALESCE(NULLIF(m.subject, ''), LEFT(REGEXP_REPLACE(COALESCE(m.body, ''), '<[^>]*>', ' ', 'g'), 200)),
-                       NULL::numeric, m.message_type,
+                       NULL::numeric, NULL::varchar,
                        (SELECT u.id FROM res_users u WHERE u.partner_id = m.author_id ORDER BY u.id LIMIT 1),
                        NULL::int
                   FROM mail_message m

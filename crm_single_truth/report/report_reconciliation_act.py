@@ -17,11 +17,14 @@ class ReportReconciliationAct(models.AbstractModel):
         date_from = fields.Date.to_date(data.get("date_from")) or today.replace(month=1, day=1)
         date_to = fields.Date.to_date(data.get("date_to")) or today
         Wizard = self.env["crm.reconciliation.act.wizard"]
+        lang = data.get("lang") or self.env.context.get("lang") or "ru_RU"
+        if not self.env["res.lang"]._lang_get(lang):
+            raise UserError(_("Activate the language %(lang)s in Settings to print the act in it.", lang=lang))
         acts = [Wizard._crm_act_data(partner, company, date_from, date_to) for partner in partners]
         return {
             "doc_ids": partners.ids,
             "doc_model": "res.partner",
             "docs": partners,
             "acts": acts,
-            "act_lang": data.get("lang") or self.env.context.get("lang") or "ru_RU",
+            "act_lang": lang,
         }
