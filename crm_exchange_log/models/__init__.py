@@ -12,4 +12,5 @@ from . import (
     account_payment,
     crm_exchange_website,
     crm_exchange_demo,
+    crm_exchange_hook,
 )

@@ -2,3 +2,5 @@ from . import test_alerts
 from . import test_onec
 from . import test_journal
 from . import test_retry
+from . import test_security
+from . import test_website
