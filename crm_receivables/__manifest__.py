@@ -20,5 +20,15 @@
         "views/crm_bad_debt_writeoff_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "crm_receivables/static/src/dashboard/receivables_dashboard.js",
+            "crm_receivables/static/src/dashboard/receivables_dashboard.xml",
+            "crm_receivables/static/src/dashboard/receivables_dashboard.scss",
+        ],
+        "web.assets_tests": [
+            "crm_receivables/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

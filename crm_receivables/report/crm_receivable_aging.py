@@ -97,6 +97,54 @@ class CrmReceivableAging(models.Model):
             sources=SQL(" UNION ALL ").join(self._get_aging_sources()),
         )
 
+    @api.model
+    def get_dashboard_data(self, limit=50):
+        """Everything the receivables dashboard shows for the current company, in two set-based
+        queries over the view (record rules apply: a salesperson sees their customers): totals
+        per bucket, counts of debtors, and the top ``limit`` debtors with their status colour."""
+        company = self.env.company
+        domain = [("company_id", "=", company.id)]
+        amounts = [name for name, _low, _high in BUCKETS] + ["amount_overdue", "amount_total"]
+        totals = dict.fromkeys(amounts, 0.0)
+        counts = {"debtors": 0, "critical": 0}
+        for is_critical, count, *sums in self._read_group(
+            domain, ["is_critical"], ["__count", *(f"{name}:sum" for name in amounts)]
+        ):
+            counts["debtors"] += count
+            counts["critical"] += count if is_critical else 0
+            for name, value in zip(amounts, sums):
+                totals[name] += value or 0.0
+        counts["overdue"] = self.search_count(domain + [("amount_overdue", ">", 0)])
+        top = []
+        for row in self.search_read(
+            domain, ["partner_id", "user_id", *amounts, "max_days_overdue", "is_critical"],
+            order="amount_total desc, id", limit=limit,
+        ):
+            row["status"] = "critical" if row["is_critical"] else ("overdue" if row["amount_overdue"] > 0 else "not_due")
+            top.append(row)
+        return {
+            "company": company.name,
+            "currency_id": company.currency_id.id,
+            "totals": {name: company.currency_id.round(value) for name, value in totals.items()},
+            "counts": counts,
+            "top": top,
+        }
+
+    def action_open_lines(self):
+        """The open receivable journal items behind this row (drill-down of the dashboard)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_moves_all")
+        action["domain"] = [
+            ("partner_id", "child_of", self.partner_id.id),
+            ("company_id", "=", self.company_id.id),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+        ]
+        action["context"] = {"create": False}
+        action["display_name"] = self.partner_id.display_name
+        return action
+
     def action_open_items(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")

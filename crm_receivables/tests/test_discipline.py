@@ -118,3 +118,18 @@ class TestPaymentDiscipline(CrmKpiCommon):
         self.paid_invoice(100.0, days_late=1, paid_days_ago=5, partner=other)
         visible = self.Discipline.with_user(self.seller).search([("partner_id", "in", (self.customer | other).ids)])
         self.assertEqual(visible.move_id, mine)
+
+    def test_rating_thresholds(self):
+        # one invoice paid N days late: the weighted delay is N
+        expected = {0: "excellent", 1: "excellent", 2: "good", 7: "good", 8: "fair", 30: "fair", 31: "poor"}
+        partners = {}
+        for days_late in expected:
+            partner = self.env["res.partner"].create({"name": f"Rated {days_late}", "is_company": True})
+            self.paid_invoice(1000.0, days_late=days_late, paid_days_ago=3, partner=partner)
+            partners[days_late] = partner
+        fresh = self.env["res.partner"].create({"name": "No history", "is_company": True})
+        self.env["res.partner"].invalidate_model()
+        self.assertEqual({days: partner.crm_payment_rating for days, partner in partners.items()}, expected)
+        self.assertEqual({days: partner.crm_worst_delay for days, partner in partners.items()},
+                         {days: days for days in expected})
+        self.assertEqual(fresh.crm_payment_rating, "none")

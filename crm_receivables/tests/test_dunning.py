@@ -153,3 +153,19 @@ class TestDunning(CrmKpiCommon):
         # the customer's policy is per company: another company's invoices keep their default
         company_2 = self.setup_other_company(name="Dunning Company Two")["company"]
         self.assertFalse(self.customer.with_company(company_2).crm_dunning_policy_id)
+
+    def test_two_companies_each_with_its_default_policy(self):
+        company_2 = self.setup_other_company(name="Dunning Company Two")["company"]
+        self.env.user.company_ids |= company_2
+        policy_2 = self.Policy.create({
+            "name": "Company Two", "company_id": company_2.id, "is_default": True,
+            "level_ids": [Command.create({"name": "Call", "offset_days": 5, "action": "activity_manager"})],
+        })
+        self.customer.crm_dunning_policy_id = False
+        here = self.invoice(1000.0, days_ago=16, due_days=10)  # 6 days late
+        there = self.invoice(1000.0, days_ago=16, due_days=10, company=company_2)
+        events = self.run_on(self.today).filtered(lambda e: e.move_id in (here | there))
+        self.assertEqual(
+            sorted((e.move_id.id, e.policy_id.id, e.offset_days) for e in events),
+            sorted([(here.id, self.policy.id, 3), (there.id, policy_2.id, 5)]),
+        )

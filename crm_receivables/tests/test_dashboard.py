@@ -1,0 +1,69 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
+
+
+@tagged("post_install", "-at_install")
+class TestReceivablesDashboard(CrmKpiCommon):
+    def test_dashboard_data(self):
+        # the test company is fresh: these are its only debts
+        late = self.env["res.partner"].create({"name": "Late Ltd", "is_company": True})
+        fine = self.env["res.partner"].create({"name": "Fine Ltd", "is_company": True})
+        self.invoice(1000.0, days_ago=50, due_days=10)  # 40 days late: critical
+        self.invoice(300.0, days_ago=15, due_days=10, partner=late)  # 5 days late
+        self.invoice(200.0, days_ago=1, due_days=30, partner=late)  # not due
+        self.invoice(700.0, days_ago=1, due_days=30, partner=fine)
+        data = self.env["crm.receivable.aging"].get_dashboard_data()
+        self.assertEqual(data["currency_id"], self.env.company.currency_id.id)
+        self.assertEqual(data["totals"], {
+            "amount_not_due": 900.0, "amount_1_30": 300.0, "amount_31_60": 1000.0, "amount_61_90": 0.0,
+            "amount_over_90": 0.0, "amount_overdue": 1300.0, "amount_total": 2200.0,
+        })
+        self.assertEqual(data["counts"], {"debtors": 3, "critical": 1, "overdue": 2})
+        self.assertEqual(
+            [(row["partner_id"][0], row["amount_total"], row["status"]) for row in data["top"]],
+            [(self.customer.id, 1000.0, "critical"), (fine.id, 700.0, "not_due"), (late.id, 500.0, "overdue")],
+        )
+        self.assertEqual(len(self.env["crm.receivable.aging"].get_dashboard_data(limit=2)["top"]), 2)
+
+    def test_drill_down_to_open_items(self):
+        invoice = self.invoice(1000.0, days_ago=50, due_days=10)
+        self.pay(invoice, amount=400.0, days_ago=5)
+        self.invoice(100.0, days_ago=10, move_type="out_refund")
+        row = self.env["crm.receivable.aging"].search([("partner_id", "=", self.customer.id)])
+        lines = self.env["account.move.line"].search(row.action_open_lines()["domain"])
+        self.assertEqual(sorted(lines.mapped("amount_residual")), [-100.0, 600.0])
+        self.assertEqual(sum(lines.mapped("amount_residual")), row.amount_total)
+
+    def test_salesperson_dashboard_shows_own_customers(self):
+        seller = new_test_user(self.env, login="dash.seller", groups="base.group_user,crm_single_truth.group_crm_user",
+                               company_id=self.env.company.id, company_ids=[Command.set(self.env.company.ids)])
+        other = self.env["res.partner"].create({"name": "Someone Else's", "is_company": True, "user_id": self.env.user.id})
+        self.customer.user_id = seller
+        self.invoice(100.0, days_ago=5)
+        self.invoice(900.0, days_ago=5, partner=other)
+        data = self.env["crm.receivable.aging"].with_user(seller).get_dashboard_data()
+        self.assertEqual(data["totals"]["amount_total"], 100.0)
+        self.assertEqual([row["partner_id"][0] for row in data["top"]], [self.customer.id])
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardTour(HttpCase):
+    def test_dashboard_in_the_browser(self):
+        company = self.env.ref("base.main_company")
+        debtor = self.env["res.partner"].create({"name": "Dashboard Tour Debtor LLP", "is_company": True})
+        today = fields.Date.today()
+        invoice = self.env["account.move"].with_company(company).create({
+            "move_type": "out_invoice", "partner_id": debtor.id,
+            "invoice_date": today - timedelta(days=60), "invoice_date_due": today - timedelta(days=40),
+            "invoice_payment_term_id": False,
+            "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": 99999999.0,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        invoice.action_post()
+        action = self.env.ref("crm_receivables.crm_receivables_dashboard_action")
+        self.env.ref("base.user_admin").company_id = company
+        self.start_tour(f"/odoo/action-{action.id}", "crm_receivables_dashboard_tour", login="admin")
