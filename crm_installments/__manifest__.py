@@ -31,6 +31,9 @@
             "crm_installments/static/src/timeline/installment_timeline.xml",
             "crm_installments/static/src/timeline/installment_timeline.scss",
         ],
+        "web.assets_tests": [
+            "crm_installments/static/tests/tours/crm_installments_tour.js",
+        ],
     },
     "installable": True,
 }

@@ -38,9 +38,28 @@ class AccountMove(models.Model):
         action["context"] = {"default_invoice_id": self.id}
         return action
 
+    def _crm_active_plan_by_invoice(self):
+        """{invoice id: plan} of the invoices paid through an active (or paid) plan: the plan of
+        the invoice, else the plan of its sale order when that plan has no invoice of its own."""
+        Plan = self.env["crm.installment.plan"]
+        plans = Plan.search([("invoice_id", "in", self.ids), ("state", "in", ("active", "done"))])
+        result = {plan.invoice_id.id: plan for plan in plans}
+        rest = self.filtered(lambda m: m.id not in result)
+        orders = rest.line_ids.sale_line_ids.order_id
+        if orders:
+            order_plans = Plan.search([("sale_order_id", "in", orders.ids), ("invoice_id", "=", False),
+                                       ("state", "in", ("active", "done"))])
+            plan_by_order = {plan.sale_order_id.id: plan for plan in order_plans}
+            for move in rest:
+                for order in move.line_ids.sale_line_ids.order_id:
+                    if order.id in plan_by_order:
+                        result[move.id] = plan_by_order[order.id]
+                        break
+        return result
+
     def _crm_has_plan(self):
         self.ensure_one()
-        return bool(self.crm_installment_plan_ids.filtered(lambda p: p.state in ("active", "done")))
+        return self.id in self.sudo()._crm_active_plan_by_invoice()
 
     # ------------------------------------------------------------------ penalties without a plan
     @api.model
@@ -79,10 +98,11 @@ class AccountMove(models.Model):
         Penalty = self.env["crm.installment.penalty"]
         for move in self:
             contract = move.crm_contract_id
-            if not contract.penalty_rate or move._crm_has_plan():
-                continue
             day = date_ref or move.crm_penalty_date_ref
-            if not day:
+            if not day or not contract.penalty_rate:
+                continue
+            if move._crm_has_plan():
+                move.crm_penalty_date_ref = day  # its installments carry the penalties
                 continue
             terms = (contract.penalty_rate, contract.penalty_grace_days, contract.penalty_cap_percent)
             segments = Plan._penalty_segments(

@@ -46,17 +46,15 @@ class AccountPartialReconcile(models.Model):
                           move.crm_penalty_date_ref)
 
     def _crm_installment_allocate(self):
-        """Payments reconciled with the invoice of an active plan are allocated to its lines."""
+        """Payments reconciled with the invoice of an active plan (or with an invoice of the sale
+        order of a plan without an invoice) are allocated to its lines."""
         Payment = self.env["crm.installment.payment"].sudo()
         invoices = self.debit_move_id.move_id.filtered(lambda m: m.move_type == "out_invoice")
         if not invoices:
             return
-        plans = self.env["crm.installment.plan"].sudo().search(
-            [("invoice_id", "in", invoices.ids), ("state", "in", ("active", "done"))]
-        )
-        if not plans:
+        plan_by_invoice = invoices.sudo()._crm_active_plan_by_invoice()
+        if not plan_by_invoice:
             return
-        plan_by_invoice = {plan.invoice_id.id: plan for plan in plans}
         known = set(Payment.search([("partial_id", "in", self.ids)]).partial_id.ids)
         vals_list = []
         for partial in self:

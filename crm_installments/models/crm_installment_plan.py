@@ -131,6 +131,13 @@ class CrmInstallmentPlan(models.Model):
                 vals["name"] = self.env["ir.sequence"].next_by_code("crm.installment.plan") or _("New")
         return super().create(vals_list)
 
+    def write(self, vals):
+        res = super().write(vals)
+        if "line_ids" in vals and not self.env.context.get("crm_no_reallocate"):
+            # lines edited on an active plan: the payments are allocated to the new schedule
+            self.filtered(lambda p: p.state in ("active", "done"))._reallocate()
+        return res
+
     @api.ondelete(at_uninstall=False)
     def _unlink_only_draft(self):
         if self.filtered(lambda p: p.state not in ("draft", "cancelled")):
@@ -169,8 +176,7 @@ class CrmInstallmentPlan(models.Model):
                 plan.action_compute_schedule()
         self.write({"state": "active"})
         for plan in self:
-            if plan.invoice_id:
-                plan._import_invoice_payments()
+            plan._import_invoice_payments()
         self._reallocate()
         return True
 
@@ -244,9 +250,13 @@ class CrmInstallmentPlan(models.Model):
                 plan.message_post(body=_("The plan is open again: a payment was cancelled."))
 
     def _import_invoice_payments(self):
-        """Payments already reconciled with the invoice when the plan starts."""
+        """Payments already reconciled with the invoice (or the sale order's invoices) when the
+        plan starts."""
         self.ensure_one()
-        receivables = self.invoice_id.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        invoices = self.invoice_id or self.sale_order_id.invoice_ids.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted"
+        )
+        receivables = invoices.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
         partials = receivables.matched_credit_ids
         self.env["account.partial.reconcile"].browse(partials.ids)._crm_installment_allocate()
 
@@ -285,7 +295,9 @@ class CrmInstallmentPlan(models.Model):
         lines._sync_penalties(date_ref)
         moves = self.env["account.move"]._crm_penalty_candidates(date_ref, batch_size)
         moves._crm_sync_penalties(date_ref)
-        self.env["ir.cron"]._notify_progress(done=len(lines) + len(moves), remaining=0)
+        # a full batch may leave work: the scheduler calls again (what is done is skipped)
+        remaining = int(len(lines) == batch_size or len(moves) == batch_size)
+        self.env["ir.cron"]._notify_progress(done=len(lines) + len(moves), remaining=remaining)
         return lines, moves
 
     @api.model
@@ -299,7 +311,9 @@ class CrmInstallmentPlan(models.Model):
         """Remind the customers of their installments: the levels of the installment dunning
         policy (before the due date, on it, overdue), each at most once per line."""
         date_ref = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
-        return self.env["crm.installment.line"]._send_reminders(date_ref, batch_size)
+        events = self.env["crm.installment.line"]._send_reminders(date_ref, batch_size)
+        self.env["ir.cron"]._notify_progress(done=len(events), remaining=int(len(events) >= batch_size))
+        return events
 
     # ------------------------------------------------------------------ actions
     def action_restructure(self):

@@ -6,3 +6,4 @@ from . import test_restructure
 from . import test_schedule
 from . import test_security
 from . import test_subscription
+from . import test_ui

@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import InstallmentCommon
@@ -80,3 +81,23 @@ class TestAllocation(InstallmentCommon):
         self.pay(invoice, amount=120.0)
         plan = self.make_plan(300.0, count=3, date_first=invoice.invoice_date_due, invoice_id=invoice.id)
         self.assertEqual(self.paid(plan), [100.0, 20.0, 0.0])
+
+    def test_sale_order_plan_paid_through_its_invoice(self):
+        order = self.sale_order(900.0)
+        plan = self.make_plan(900.0, count=3, sale_order_id=order.id, date_first=self.today)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.pay(invoice, amount=400.0)
+        self.assertEqual(self.paid(plan), [300.0, 100.0, 0.0])
+        # the invoice is chased through the plan's installments, not by its own due date
+        self.assertTrue(invoice._crm_has_plan())
+
+    def test_editing_lines_of_an_active_plan_reallocates(self):
+        plan = self.make_plan(900.0, count=3, date_first=date(2025, 1, 31))
+        plan.register_payment(400.0, date(2025, 1, 31))
+        first, second, third = plan.line_ids.sorted("date_due")
+        plan.write({"line_ids": [
+            Command.update(first.id, {"amount": 500.0}), Command.update(second.id, {"amount": 100.0}),
+        ]})
+        self.assertEqual(self.paid(plan), [400.0, 0.0, 0.0])
+        self.assertEqual(first.state, "overdue" if first.date_due < self.today else "partial")

@@ -51,7 +51,7 @@ class CrmInstallmentRestructure(models.TransientModel):
                             "generation": generation})
             for index, (day, amount) in enumerate(zip(dates, amounts), start=1)
         ]
-        plan.write({
+        plan.with_context(crm_no_reallocate=True).write({
             "line_ids": commands,
             "installment_count": self.installment_count,
             "interval": self.interval,
