@@ -1,4 +1,5 @@
 from . import test_alerts
+from . import test_demo
 from . import test_onec
 from . import test_journal
 from . import test_retry
