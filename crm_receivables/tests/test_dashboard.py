@@ -51,19 +51,42 @@ class TestReceivablesDashboard(CrmKpiCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestDashboardTour(HttpCase):
-    def test_dashboard_in_the_browser(self):
-        company = self.env.ref("base.main_company")
-        debtor = self.env["res.partner"].create({"name": "Dashboard Tour Debtor LLP", "is_company": True})
-        today = fields.Date.today()
-        invoice = self.env["account.move"].with_company(company).create({
-            "move_type": "out_invoice", "partner_id": debtor.id,
-            "invoice_date": today - timedelta(days=60), "invoice_date_due": today - timedelta(days=40),
+class TestReceivablesTours(HttpCase):
+    """The dashboard, the partner's receivables tab and the invoice's buttons in a real browser:
+    a console error fails the tour."""
+
+    def setUp(self):
+        super().setUp()
+        self.company = self.env.ref("base.user_admin").company_id
+        self.debtor = self.env["res.partner"].create({"name": "Dashboard Tour Debtor LLP", "is_company": True})
+        self.today = fields.Date.today()
+
+    def invoice(self, amount, days_late):
+        invoice = self.env["account.move"].with_company(self.company).create({
+            "move_type": "out_invoice", "partner_id": self.debtor.id,
+            "invoice_date": self.today - timedelta(days=days_late + 20),
+            "invoice_date_due": self.today - timedelta(days=days_late),
             "invoice_payment_term_id": False,
-            "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": 99999999.0,
+            "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": amount,
                                                  "tax_ids": [Command.clear()]})],
         })
         invoice.action_post()
+        return invoice
+
+    def test_dashboard(self):
+        self.invoice(99999999.0, days_late=40)
         action = self.env.ref("crm_receivables.crm_receivables_dashboard_action")
-        self.env.ref("base.user_admin").company_id = company
         self.start_tour(f"/odoo/action-{action.id}", "crm_receivables_dashboard_tour", login="admin")
+
+    def test_partner_card(self):
+        paid = self.invoice(300.0, days_late=20)
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids).create(
+            {"payment_date": self.today - timedelta(days=15)}
+        )._create_payments()
+        self.invoice(500.0, days_late=5)
+        self.start_tour(f"/odoo/res.partner/{self.debtor.id}", "crm_receivables_card_tour", login="admin")
+
+    def test_invoice_buttons(self):
+        invoice = self.invoice(500.0, days_late=5)
+        self.start_tour(f"/odoo/account.move/{invoice.id}", "crm_receivables_invoice_tour", login="admin")
+        self.assertEqual(self.env["crm.bad.debt.writeoff"].search([("partner_id", "=", self.debtor.id)]).state, "draft")

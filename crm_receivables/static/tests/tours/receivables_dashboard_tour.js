@@ -13,3 +13,25 @@ registry.category("web_tour.tours").add("crm_receivables_dashboard_tour", {
         { trigger: ".o_list_view .o_data_row:contains('99,999,999.00')", content: "The amount of its invoice" },
     ],
 });
+
+registry.category("web_tour.tours").add("crm_receivables_card_tour", {
+    steps: () => [
+        { trigger: ".o_form_view .o_notebook .nav-link:contains('Receivables')", content: "The receivables tab", run: "click" },
+        { trigger: ".o_field_widget[name=crm_paid_invoice_count]:contains('1')", content: "Its payment discipline" },
+        { trigger: ".o_field_widget[name=crm_aging_ids] .o_data_row", content: "Its aging" },
+        { trigger: "button[name=action_crm_payment_history]", content: "Payment history", run: "click" },
+        { trigger: ".o_graph_view .o_graph_renderer canvas", content: "Payments by month as a chart" },
+    ],
+});
+
+registry.category("web_tour.tours").add("crm_receivables_invoice_tour", {
+    steps: () => [
+        { trigger: ".o_form_view .o_notebook .nav-link:contains('Reminders')", content: "Reminders and postpay", run: "click" },
+        { trigger: ".o_field_widget[name=crm_postpay_state]", content: "Postpay status" },
+        { trigger: "button[name=action_crm_write_off]", content: "Write it off", run: "click" },
+        { trigger: ".o_form_view .o_field_widget[name=amount]:contains('500.00')", content: "A draft write-off of the open amount" },
+        { trigger: ".o_field_widget[name=reason] textarea", content: "Why", run: "edit Liquidated" },
+        { trigger: ".o_form_button_save", content: "Save the request", run: "click" },
+        { trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Draft')", content: "Waiting for approval" },
+    ],
+});
