@@ -519,55 +519,82 @@ class Generator:
 
     # ------------------------------------------------------------------ installments
     def installments(self):
-        """Installment plans over the invoices of companies (when crm_installments has its models)."""
-        env = self.env
+        """Installment plans of 10 monthly lines, each under a contract with penalties, for the
+        customers with the most invoices; their first due dates spread so that about 20% of the
+        lines are overdue and unpaid (the rest not yet due). An ORM-made contract and confirmed
+        plan are cloned like the invoices."""
+        env, cr, s = self.env, self.cr, self.size
         if "crm.installment.plan" not in env or "crm.installment.line" not in env:
-            log("  crm_installments has no crm.installment.plan model yet: no installment plans generated")
+            log("  crm_installments has no crm.installment.plan model: no installment plans generated")
             return 0
         Plan = env["crm.installment.plan"]
-        needed = {"partner_id", "amount_total", "installment_count", "interval", "date_first", "line_ids"}
-        missing = needed - set(Plan._fields)
-        if missing:
-            log("  crm.installment.plan lacks %s: no installment plans generated", sorted(missing))
-            return 0
-        s = self.size
-        self.cr.execute("""
-            SELECT cpartner_id, move_id, amount, inv_date FROM bench_doc
-             WHERE is_company AND fate != 'reversed' ORDER BY n LIMIT %s
-        """, [s["plans"]])
-        rows = self.cr.fetchall()
-        created = 0
-        start = time.perf_counter()
-        budget = 900 if self.scale == "default" else 120
-        for chunk_start in range(0, len(rows), 500):
-            chunk = rows[chunk_start:chunk_start + 500]
-            vals_list = []
-            for partner_id, move_id, amount, inv_date in chunk:
-                # 20% of the plans have overdue lines: they started long enough ago
-                vals = {
-                    "partner_id": partner_id,
-                    "amount_total": float(amount),
-                    "installment_count": s["plan_lines"],
-                    "interval": "month",
-                    "date_first": inv_date + timedelta(days=30),
-                }
-                if "invoice_id" in Plan._fields:
-                    vals["invoice_id"] = move_id
-                vals_list.append(vals)
-            plans = Plan.create(vals_list)
-            if hasattr(plans, "action_compute_schedule"):
-                plans.action_compute_schedule()
-            if hasattr(plans, "action_confirm"):
-                plans.action_confirm()
-            elif "state" in Plan._fields:
-                plans.write({"state": "active"})
-            env.flush_all()
-            env.invalidate_all()
-            created += len(plans)
-            if time.perf_counter() - start > budget:
-                log("  installment plans: stopped after %d plans (%ds budget of the ORM path)", created, budget)
-                break
-        return created
+        count = s["plan_lines"]
+        contract = env["crm.contract"].create({
+            "name": "BENCH-TEMPLATE", "partner_id": self.tpl_partner.id, "contract_type": "framework",
+            "date_start": self.today - timedelta(days=5 * 365), "state": "active",
+            "penalty_rate": 0.1, "penalty_grace_days": 0, "penalty_cap_percent": 10.0,
+        })
+        plan = Plan.create({
+            "partner_id": self.tpl_partner.id, "contract_id": contract.id, "amount_total": TEMPLATE_AMOUNT,
+            "installment_count": count, "interval": "month", "date_first": self.today + timedelta(days=30),
+        })
+        plan.action_confirm()
+        env.flush_all()
+        lines = plan.line_ids.sorted("sequence")
+        assert len(lines) == count and plan.state == "active", (len(lines), plan.state)
+        cr.execute("""
+            DROP TABLE IF EXISTS bench_plan;
+            CREATE TABLE bench_plan (
+                n integer PRIMARY KEY, id integer, contract_id integer, partner_id integer,
+                amount numeric, date_first date, months_back integer
+            );
+            INSERT INTO bench_plan (n, id, contract_id, partner_id, amount, date_first, months_back)
+            SELECT g, nextval('crm_installment_plan_id_seq'), nextval('crm_contract_id_seq'), p.id,
+                   (10 * ROUND((100000 + random() * 1900000)::numeric / 10))::numeric, NULL,
+                   FLOOR(random() * 5)::int
+              FROM generate_series(1, %(plans)s) g
+              JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY ord) - 1 AS i FROM bench_partner WHERE kind != 'contact') p
+                ON p.i = (g - 1) %% (SELECT COUNT(*) FROM bench_partner WHERE kind != 'contact');
+            UPDATE bench_plan SET date_first = (%(today)s::date + 15 - (months_back || ' months')::interval)::date;
+        """, {"plans": s["plans"], "today": self.today})
+        now = "NOW() AT TIME ZONE 'UTC'"
+        clone(cr, "crm_contract", contract.id, "SELECT * FROM bench_plan", {
+            "id": "s.contract_id", "name": "'BENCH-' || s.n", "partner_id": "s.partner_id",
+            "create_date": now, "write_date": now,
+        })
+        line_cols = set(columns(cr, "crm_installment_line"))
+        plan_cols = set(columns(cr, "crm_installment_plan"))
+        overdue_lines = f"""(SELECT COUNT(*) FROM generate_series(0, {count - 1}) k
+                              WHERE (s.date_first + (k || ' months')::interval)::date < %(today)s::date)"""
+        overrides = {
+            "id": "s.id", "name": "'BIP/' || s.n", "partner_id": "s.partner_id", "contract_id": "s.contract_id",
+            "commercial_partner_id": "s.partner_id", "amount_total": "s.amount", "date_first": "s.date_first",
+            "amount_paid": "0", "amount_residual": "s.amount",
+            "amount_overdue": f"s.amount / {count} * {overdue_lines}",
+            "date_next_due": f"(SELECT MIN((s.date_first + (k || ' months')::interval)::date) FROM generate_series(0, {count - 1}) k)",
+            "create_date": now, "write_date": now,
+        }
+        if "amount_unallocated" in plan_cols:
+            overrides["amount_unallocated"] = "0"
+        if "penalty_total" in plan_cols:
+            overrides["penalty_total"] = "0"
+        clone(cr, "crm_installment_plan", plan.id, "SELECT * FROM bench_plan", overrides, params={"today": self.today})
+        for k, line in enumerate(lines):
+            due = f"(s.date_first + interval '{k} months')::date"
+            overrides = {
+                "id": "nextval('crm_installment_line_id_seq')", "plan_id": "s.id", "partner_id": "s.partner_id",
+                "date_due": due, "amount": f"s.amount / {count}", "amount_paid": "0", "amount_residual": f"s.amount / {count}",
+                "state": f"CASE WHEN {due} < %(today)s::date THEN 'overdue' ELSE 'pending' END",
+                "create_date": now, "write_date": now,
+            }
+            for col, value in (("date_paid", "NULL"), ("penalty_amount", "0"), ("penalty_date_ref", "NULL")):
+                if col in line_cols:
+                    overrides[col] = value
+            clone(cr, "crm_installment_line", line.id, "SELECT * FROM bench_plan", overrides, params={"today": self.today})
+        cr.execute("ANALYZE crm_contract; ANALYZE crm_installment_plan; ANALYZE crm_installment_line")
+        env.invalidate_all()
+        cr.execute("SELECT COUNT(*) FROM crm_installment_plan WHERE id IN (SELECT id FROM bench_plan)")
+        return cr.fetchone()[0]
 
     # ------------------------------------------------------------------ run
     def run(self):
