@@ -51,7 +51,11 @@ class CrmOnecConnector(models.AbstractModel):
 
     @api.model
     def _auto_push_enabled(self):
-        return bool(self._param("onec_auto_push")) and bool(self._param("onec_wsdl_url"))
+        return (
+            bool(self._param("onec_auto_push"))
+            and bool(self._param("onec_wsdl_url"))
+            and bool(self.env["crm.exchange.system"]._get_by_code("onec"))
+        )
 
     # ------------------------------------------------------------------ mapping
     @api.model
@@ -221,11 +225,12 @@ class CrmOnecConnector(models.AbstractModel):
         else:
             for payment in payments:
                 applied.append(self._apply_payment(system, payment, since, exchange))
+            noted = [self._apply_status(system, status, exchange) for status in statuses]
             if header["message_no"]:
                 self.env["ir.config_parameter"].sudo().set_param(
                     PARAM % "onec_received_no", str(header["message_no"])
                 )
-            response = {"header": header, "payments": applied, "statuses": statuses}
+            response = {"header": header, "payments": applied, "statuses": noted}
         client.confirm(file_id)
         return response
 
@@ -262,6 +267,23 @@ class CrmOnecConnector(models.AbstractModel):
         Log._journal(system, "in", "apply_payment", state="done", record=invoice, request=payment,
                      correlation_id=correlation, response={"payment": payments[:1].name, "amount": amount})
         return {"ref": payment["ref"], "result": "applied", "invoice": invoice.name}
+
+    @api.model
+    def _apply_status(self, system, status, exchange):
+        """An invoice status reported by 1C: noted in the invoice's chatter and journaled."""
+        invoice = self.env["account.move"].sudo().search([
+            ("name", "=", status["number"]), ("move_type", "in", ("out_invoice", "out_refund")),
+        ], limit=1)
+        Log = self.env["crm.exchange.log"]
+        correlation = exchange.vals["correlation_id"]
+        if not invoice:
+            Log._journal(system, "in", "invoice_status", state="failed", request=status, correlation_id=correlation,
+                         error=_("No invoice %(number)s for the status reported by 1C", number=status["number"]))
+            return {"number": status["number"], "result": "no invoice"}
+        invoice.message_post(body=_("Status in 1C: %(status)s", status=status["status"]), subtype_xmlid="mail.mt_note")
+        Log._journal(system, "in", "invoice_status", state="done", record=invoice, request=status,
+                     correlation_id=correlation)
+        return {"number": status["number"], "result": "noted", "status": status["status"]}
 
     @api.model
     def _cron_pull(self, date_ref=None):

@@ -146,7 +146,7 @@ def parse_message(data):
     return header, payments, statuses
 
 
-def build_payments_message(exchange_plan, sender, receiver, message_no, received_no, payments):
+def build_payments_message(exchange_plan, sender, receiver, message_no, received_no, payments, statuses=()):
     """A message as 1C sends it with incoming payments (used by the test server and the demo)."""
     root = etree.Element(_msg("Message"), nsmap=NSMAP)
     header = etree.SubElement(root, _msg("Header"))
@@ -170,4 +170,8 @@ def build_payments_message(exchange_plan, sender, receiver, message_no, received
         row = _sub(_sub(node, "РасшифровкаПлатежа"), "Строка")
         _sub(_sub(row, "ДокументРасчетов"), "Номер", payment["invoice_number"])
         _sub(row, "Сумма", payment["amount"])
+    for status in statuses:
+        node = _sub(body, "Документ.СтатусДокумента")
+        _sub(node, "Номер", status["number"])
+        _sub(node, "Статус", status["status"])
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

@@ -196,10 +196,20 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual((log.operation, log.state, log.system_id), ("push_invoice", "pending", self.system))
 
     # ------------------------------------------------------------------ incoming
-    def _outgoing(self, message_no, payments):
+    def _outgoing(self, message_no, payments, statuses=()):
         STATE.outgoing = zip_single("Message.xml", build_payments_message(
-            "СинхронизацияДанныхЧерезУниверсальныйФормат", "CRM1C", "CRM", message_no, 0, payments,
+            "СинхронизацияДанныхЧерезУниверсальныйФормат", "CRM1C", "CRM", message_no, 0, payments, statuses,
         ))
+
+    def test_invoice_status(self):
+        invoice = self.invoice(1000.0)
+        self._outgoing(3, [], [{"number": invoice.name, "status": "Отгружен"}])
+        log = self.Connector.pull_payments()
+        self.assertEqual(log.state, "done", log.error_message)
+        notes = self.env["mail.message"].search([("model", "=", "account.move"), ("res_id", "=", invoice.id)])
+        self.assertIn("Status in 1C: Отгружен", notes.mapped("body")[0])
+        status_log = self.Log.search([("operation", "=", "invoice_status"), ("res_id", "=", invoice.id)])
+        self.assertEqual((status_log.correlation_id, status_log.res_model), (log.correlation_id, "account.move"))
 
     def test_pull_payments_multipart_applied_once(self):
         invoice = self.invoice(300000.0, days_ago=10)
