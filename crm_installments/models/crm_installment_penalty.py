@@ -66,38 +66,35 @@ class CrmInstallmentPenalty(models.Model):
     @api.model
     def _sync(self, existing, segments, link_vals, terms, currency, date_ref):
         """Make ``existing`` penalty records equal to ``segments``: unchanged runs are kept, changed
-        or vanished ones are replaced. Invoiced runs are never touched: a difference with an
-        invoiced run is booked as a correction dated ``date_ref``."""
+        or vanished ones are replaced. Invoiced runs are never touched: a difference with them is
+        booked as one correction record (days = 0), kept as long as it stays right."""
         rate, _grace, cap_percent = terms
-        wanted = {}
-        for segment in segments:
-            wanted[segment["date_from"]] = segment
-        to_create = []
         invoiced = existing.filtered("is_invoiced")
+        invoiced_from = set(invoiced.filtered("days").mapped("date_from"))
         free = existing - invoiced
+        corrections = free.filtered(lambda r: not r.days)
+        wanted = {segment["date_from"]: segment for segment in segments if segment["date_from"] not in invoiced_from}
         keep = self.browse()
-        for record in free:
+        for record in free - corrections:
             segment = wanted.get(record.date_from)
-            if segment and record.date == segment["date_to"] and record.days == segment["days"] and not \
-                    currency.compare_amounts(record.amount, segment["amount"]) and not \
-                    currency.compare_amounts(record.base, segment["base"]):
+            if segment and record.date == segment["date_to"] and record.days == segment["days"] \
+                    and not currency.compare_amounts(record.amount, segment["amount"]) \
+                    and not currency.compare_amounts(record.base, segment["base"]):
                 keep |= record
-        (free - keep).unlink()
-        kept_from = set(keep.mapped("date_from"))
-        invoiced_total = sum(invoiced.mapped("amount"))
-        invoiced_wanted = sum(
-            segment["amount"] for segment in segments if segment["date_from"] in set(invoiced.mapped("date_from"))
+        correction = currency.round(
+            sum(segment["amount"] for segment in segments if segment["date_from"] in invoiced_from)
+            - sum(invoiced.mapped("amount"))
         )
-        for segment in segments:
-            if segment["date_from"] in kept_from or segment["date_from"] in set(invoiced.mapped("date_from")):
-                continue
-            to_create.append({
-                **link_vals, "date_from": segment["date_from"], "date": segment["date_to"], "base": segment["base"],
-                "rate": rate, "days": segment["days"], "amount": segment["amount"], "capped": segment["capped"],
-                "computation": self._computation_text(segment, rate, currency, cap_percent),
-            })
-        correction = currency.round(invoiced_wanted - invoiced_total)
-        if invoiced and not currency.is_zero(correction):
+        if len(corrections) == 1 and not currency.compare_amounts(corrections.amount, correction):
+            keep |= corrections
+        (free - keep).unlink()
+        kept_from = set(keep.filtered("days").mapped("date_from"))
+        to_create = [{
+            **link_vals, "date_from": segment["date_from"], "date": segment["date_to"], "base": segment["base"],
+            "rate": rate, "days": segment["days"], "amount": segment["amount"], "capped": segment["capped"],
+            "computation": self._computation_text(segment, rate, currency, cap_percent),
+        } for date_from, segment in wanted.items() if date_from not in kept_from]
+        if not currency.is_zero(correction) and not (keep & corrections):
             to_create.append({
                 **link_vals, "date_from": date_ref, "date": date_ref, "base": 0.0, "rate": rate, "days": 0,
                 "amount": correction,

@@ -1,1 +1,2 @@
 from . import crm_receivable_aging
+from . import crm_timeline_event

@@ -101,3 +101,11 @@ class TestAllocation(InstallmentCommon):
         ]})
         self.assertEqual(self.paid(plan), [400.0, 0.0, 0.0])
         self.assertEqual(first.state, "overdue" if first.date_due < self.today else "partial")
+
+    def test_manual_payments_on_the_customer_timeline(self):
+        plan = self.make_plan(300.0, count=3, date_first=date(2025, 1, 31))
+        plan.register_payment(120.0, date(2025, 1, 30))
+        events = self.env["crm.timeline.event"].search([
+            ("partner_id", "=", self.customer.id), ("res_model", "=", "crm.installment.plan"),
+        ])
+        self.assertEqual(events.mapped(lambda e: (e.kind, e.res_id, e.amount)), [("payment", plan.id, 120.0)])

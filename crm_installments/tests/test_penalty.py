@@ -116,3 +116,22 @@ class TestPenalty(InstallmentCommon):
             "partner_id": self.customer.id, "date_from": due, "date_to": due + timedelta(days=60),
         })
         self.assertEqual(wizard.amount_total, 0.0)
+
+    def test_back_dated_payment_after_invoicing_books_a_correction(self):
+        plan = self.plan_1m()
+        self.Plan._cron_accrue_penalties(date_ref=DUE + timedelta(days=30))
+        wizard = self.env["crm.installment.penalty.invoice"].create({
+            "partner_id": self.customer.id, "date_from": DUE, "date_to": DUE + timedelta(days=30),
+        })
+        self.assertEqual(wizard.amount_total, 25_000.0)
+        wizard.action_create_invoice()
+        # paid in full, back-dated to day 16: 10 chargeable days, 15,000 were invoiced too much
+        plan.register_payment(1_000_000.0, DUE + timedelta(days=16))
+        correction = plan.penalty_ids.filtered(lambda p: not p.days)
+        self.assertEqual(correction.amount, -15_000.0)
+        self.assertEqual(plan.penalty_total, 10_000.0)
+        # reruns keep the same correction record
+        self.Plan._cron_accrue_penalties(date_ref=DUE + timedelta(days=40))
+        plan.line_ids._sync_penalties(DUE + timedelta(days=41))
+        self.assertEqual(plan.penalty_ids.filtered(lambda p: not p.days), correction)
+        self.assertEqual(plan.penalty_total, 10_000.0)

@@ -1,0 +1,23 @@
+from odoo import api, models
+from odoo.tools import SQL
+
+
+class CrmTimelineEvent(models.Model):
+    """Installment payments recorded by hand (not through accounting, whose payments are already
+    on the timeline) appear on the customer's timeline, opening their plan."""
+
+    _inherit = "crm.timeline.event"
+
+    @api.model
+    def _get_timeline_sources(self):
+        return [
+            *super()._get_timeline_sources(),
+            SQL("""
+                SELECT pay.id::bigint * 16 + 8, plan.commercial_partner_id, pay.date::timestamp, 'payment',
+                       'crm.installment.plan', plan.id, plan.name, pay.amount, pay.state,
+                       plan.user_id, plan.company_id
+                  FROM crm_installment_payment pay
+                  JOIN crm_installment_plan plan ON plan.id = pay.plan_id
+                 WHERE pay.move_id IS NULL AND pay.partial_id IS NULL
+            """),
+        ]
