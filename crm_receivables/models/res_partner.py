@@ -26,6 +26,7 @@ class ResPartner(models.Model):
         help="Average delay of the last 6 months against the months before (a change of more than a day counts).",
     )
 
+    crm_dunning_event_ids = fields.One2many("crm.dunning.event", "partner_id", string="Reminders Sent", readonly=True)
     crm_writeoff_ids = fields.One2many("crm.bad.debt.writeoff", "partner_id", string="Bad Debts Written Off",
                                        readonly=True)
 

@@ -38,6 +38,7 @@ class TestDunning(CrmKpiCommon):
                 acted_on[offset] = self.levels_of(events)
         self.assertEqual(acted_on, {-3: [-3], 1: [1], 3: [3], 7: [7], 14: [14]})
         self.assertEqual(self.levels_of(invoice.crm_dunning_event_ids), [-3, 1, 3, 7, 14])
+        self.assertEqual(self.customer.crm_dunning_event_ids, invoice.crm_dunning_event_ids)  # on the card too
         # a rerun on any day acts on nothing
         self.assertFalse(self.run_on(due + timedelta(days=14)).filtered(lambda e: e.move_id == invoice))
         self.assertEqual(len(self.customer_emails()), 3)  # -3, +1, +7 are emails
