@@ -563,9 +563,18 @@ class CrmExchangeLog(models.Model):
     @api.model
     def _get_document_access_domain(self):
         """Exchanges of the documents the user can read, one subquery per document model."""
-        self.env.cr.execute(SQL(
-            "SELECT DISTINCT res_model FROM crm_exchange_log WHERE res_model IS NOT NULL"
-        ))
+        self.flush_model(["res_model"])
+        # the few document models of the journal, by a skip scan of the res_model index
+        self.env.cr.execute(SQL("""
+            WITH RECURSIVE models AS (
+                (SELECT res_model FROM crm_exchange_log WHERE res_model IS NOT NULL ORDER BY res_model LIMIT 1)
+                UNION ALL
+                SELECT (SELECT l.res_model FROM crm_exchange_log l WHERE l.res_model > models.res_model
+                         ORDER BY l.res_model LIMIT 1)
+                  FROM models WHERE models.res_model IS NOT NULL
+            )
+            SELECT res_model FROM models WHERE res_model IS NOT NULL
+        """))
         domains = []
         for (model,) in self.env.cr.fetchall():
             if model not in self.env or model == self._name:
