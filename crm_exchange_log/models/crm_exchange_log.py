@@ -343,7 +343,9 @@ class CrmExchangeLog(models.Model):
                     SQL("SELECT id FROM crm_exchange_log WHERE id = %s FOR UPDATE SKIP LOCKED", log.id)
                 )
                 if cr.fetchone():
-                    self.with_env(self.env(cr=cr, su=True)).browse(log.id).write(dict(vals))
+                    detached = self.with_env(self.env(cr=cr, su=True)).browse(log.id)
+                    detached.write(dict(vals))
+                    detached.flush_recordset()
                     done = True
                 else:
                     done = False

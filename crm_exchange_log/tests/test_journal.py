@@ -1,8 +1,11 @@
 import json
 import uuid
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
+
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..services.masking import mask_secrets, mask_text
 from .common import ExchangeCommon
@@ -153,6 +156,43 @@ class TestJournalSurvivesRollback(ExchangeCommon):
             self.assertEqual(logs.error_message, "TimeoutError: bank did not answer")
             self.assertEqual((logs.res_model, logs.res_id), ("res.partner", partner_id))
             self.assertFalse(env["res.partner"].browse(partner_id).exists())
+
+    def test_failed_job_attempt_survives_rollback(self):
+        """A job's failed attempt is written on its own cursor: queue_job rolls the job's
+        transaction back before it schedules the retry, the attempt stays."""
+        code = f"rollback_{uuid.uuid4().hex[:8]}"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            system = env["crm.exchange.system"].create({"name": "Bank", "code": code, "max_attempts": 3,
+                                                         "retry_delay": 10})
+            system_id = system.id
+            log_id = env["crm.exchange.log"].create({
+                "system_id": system_id, "direction": "out", "operation": "send_statement", "state": "pending",
+                "res_model": "res.users", "res_id": SUPERUSER_ID, "handler": "_crm_exchange_test_fail",
+                "attempt_limit": 3, "idempotency_key": "statement:1",
+            }).id
+        self.addCleanup(self._cleanup, system_id)
+
+        def fail(record, log):
+            raise ConnectionError("bank offline")
+
+        with patch.object(type(self.env["res.users"]), "_crm_exchange_test_fail", fail, create=True):
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                log = env["crm.exchange.log"].browse(log_id)
+                with self.assertRaises(RetryableJobError):
+                    log.with_context(job_uuid="job-1")._job_run()
+                self.assertEqual((log.state, log.attempt_count), ("retrying", 1), "the values are in cache")
+                cr.rollback()
+
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            log = env["crm.exchange.log"].browse(log_id)
+            self.assertEqual((log.state, log.attempt_count, log.job_uuid), ("retrying", 1, "job-1"))
+            self.assertEqual(log.error_message, "ConnectionError: bank offline")
+            self.assertTrue(log.next_retry_at)
+            self.assertEqual(log.attempt_ids.mapped("number"), [1])
+            self.assertEqual(log.attempt_ids.job_uuid, "job-1")
 
     def _cleanup(self, system_id):
         with self.registry.cursor() as cr:
