@@ -1,8 +1,9 @@
 from datetime import datetime, timezone
 
+import psycopg2.errors
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
 
 from ..tools.phone import phone_key
 
@@ -102,21 +103,24 @@ class CrmCall(models.Model):
         if recording_url and (not isinstance(recording_url, str) or not recording_url.startswith(("https://", "http://"))):
             raise ValueError("recording_url must be an http(s) URL")
         external_id = str(call_id).strip()
-        claimed = self.env.execute_query(SQL(
-            "SELECT id FROM crm_call WHERE external_id = %s FOR UPDATE", external_id
-        ))
-        if claimed:
+        if self.search_count([("external_id", "=", external_id)], limit=1):
             return [(False, external_id)]
         partner = self.env["res.partner"]._crm_find_by_phone(phone)
-        call = self.create({
-            "external_id": external_id,
-            "phone": phone,
-            "direction": direction,
-            "date": started,
-            "duration": duration,
-            "recording_url": recording_url,
-            "partner_id": partner.id or False,
-            "user_id": partner.commercial_partner_id.user_id.id or partner.user_id.id or False,
-            "company_id": partner.company_id.id or self.env.company.id,
-        })
+        try:
+            # a concurrent delivery of the same call waits for this one, then finds it recorded
+            with self.env.cr.savepoint():
+                call = self.create({
+                    "external_id": external_id,
+                    "phone": phone,
+                    "direction": direction,
+                    "date": started,
+                    "duration": duration,
+                    "recording_url": recording_url,
+                    "partner_id": partner.id or False,
+                    "user_id": partner.commercial_partner_id.user_id.id or partner.user_id.id or False,
+                    "company_id": partner.company_id.id or self.env.company.id,
+                })
+                call.flush_recordset()
+        except psycopg2.errors.UniqueViolation:
+            return [(False, external_id)]
         return [(call, external_id)]
