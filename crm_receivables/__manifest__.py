@@ -20,6 +20,9 @@
         "views/crm_bad_debt_writeoff_views.xml",
         "views/menus.xml",
     ],
+    "demo": [
+        "demo/crm_receivables_demo.xml",
+    ],
     "assets": {
         "web.assets_backend": [
             "crm_receivables/static/src/dashboard/receivables_dashboard.js",

@@ -137,16 +137,18 @@ class CrmDunningPolicy(models.Model):
             if event_id:
                 claimed.append((move, level, event_id))
         Event.invalidate_model()
-        # one email per customer and run, listing all its invoices reminded in this run, in the
-        # words of the firmest level among them
+        # one email per customer, company and run, listing all its invoices reminded in this run,
+        # in the words of the firmest level among them, sent in the name of the invoices' company
         emails = {}
         for move, level, _event_id in claimed:
             if level.action == "email_customer":
-                emails.setdefault(move.commercial_partner_id, []).append((move, level))
+                emails.setdefault((move.commercial_partner_id, move.company_id), []).append((move, level))
             else:
                 level._schedule_activity(move)
-        for partner, items in emails.items():
+        for (partner, company), items in emails.items():
             firmest = max((level for _move, level in items), key=lambda level: (level.offset_days, level.id))
-            firmest._send_email(partner, self.env["account.move"].union(*[move for move, _level in items]),
-                                levels={move: level for move, level in items})
+            firmest.with_company(company)._send_email(
+                partner.with_company(company), self.env["account.move"].union(*[move for move, _level in items]),
+                levels={move: level for move, level in items},
+            )
         return Event.browse([event_id for _m, _l, event_id in claimed])

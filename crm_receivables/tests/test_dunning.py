@@ -160,13 +160,24 @@ class TestDunning(CrmKpiCommon):
         self.env.user.company_ids |= company_2
         policy_2 = self.Policy.create({
             "name": "Company Two", "company_id": company_2.id, "is_default": True,
-            "level_ids": [Command.create({"name": "Call", "offset_days": 5, "action": "activity_manager"})],
+            "level_ids": [Command.create({
+                "name": "Late", "offset_days": 5, "action": "email_customer",
+                "mail_template_id": self.env.ref("crm_receivables.mail_template_dunning_overdue").id,
+            })],
         })
         self.customer.crm_dunning_policy_id = False
-        here = self.invoice(1000.0, days_ago=16, due_days=10)  # 6 days late
-        there = self.invoice(1000.0, days_ago=16, due_days=10, company=company_2)
+        here = self.invoice(1000.0, days_ago=12, due_days=10)  # 2 days late
+        there = self.invoice(2000.0, days_ago=16, due_days=10, company=company_2)  # 6 days late
         events = self.run_on(self.today).filtered(lambda e: e.move_id in (here | there))
         self.assertEqual(
             sorted((e.move_id.id, e.policy_id.id, e.offset_days) for e in events),
-            sorted([(here.id, self.policy.id, 3), (there.id, policy_2.id, 5)]),
+            sorted([(here.id, self.policy.id, 1), (there.id, policy_2.id, 5)]),
+        )
+        # one email per company, each in the name of the invoice's company
+        emails = self.customer_emails()
+        self.assertEqual(len(emails), 2)
+        self.assertEqual(
+            sorted((m.subject, "1,000.00" in m.body, "2,000.00" in m.body) for m in emails),
+            sorted([(f"Overdue invoices at {self.env.company.name}", True, False),
+                    (f"Overdue invoices at {company_2.name}", False, True)]),
         )

@@ -32,6 +32,8 @@ registry.category("web_tour.tours").add("crm_receivables_invoice_tour", {
         { trigger: ".o_form_view .o_field_widget[name=amount]:contains('500.00')", content: "A draft write-off of the open amount" },
         { trigger: ".o_field_widget[name=reason] textarea", content: "Why", run: "edit Liquidated" },
         { trigger: ".o_form_button_save", content: "Save the request", run: "click" },
+        { trigger: ".o_form_view .o_field_widget[name=name]:contains('WO/')", content: "Saved with its number" },
+        { trigger: ".o_form_status_indicator_buttons.invisible:not(:visible)", content: "Nothing left to save" },
         { trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Draft')", content: "Waiting for approval" },
     ],
 });
