@@ -42,7 +42,7 @@ class TestOneC(CrmKpiCommon):
             "onec_wsdl_url": cls.url + "?wsdl",
             "onec_username": onec_server.USER,
             "onec_password": onec_server.PASSWORD,
-            "onec_timeout": "2",
+            "onec_timeout": "10",
             "onec_exchange_plan": "СинхронизацияДанныхЧерезУниверсальныйФормат",
             "onec_peer_code": "CRM1C",
             "onec_own_peer_code": "CRM",
@@ -129,7 +129,9 @@ class TestOneC(CrmKpiCommon):
         )
 
     def test_timeout(self):
-        self.assertEqual(self._push_failure("slow"), "1C did not answer PutData within 2.0 s")
+        self.env["ir.config_parameter"].sudo().set_param("crm_exchange_log.onec_timeout", "1")
+        STATE.slow_seconds = 3
+        self.assertEqual(self._push_failure("slow"), "1C did not answer PutData within 1.0 s")
 
     def test_html_error_page(self):
         self.assertEqual(
