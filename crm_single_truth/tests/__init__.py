@@ -9,3 +9,4 @@ from . import test_webhooks
 from . import test_settlements
 from . import test_calls
 from . import test_tours
+from . import test_webhook_concurrency
