@@ -1,11 +1,9 @@
 import logging
 import time
-import traceback
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
-import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError

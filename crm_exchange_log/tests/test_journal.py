@@ -79,7 +79,7 @@ class TestJournal(ExchangeCommon):
 
     def test_large_payload_as_attachment(self):
         self.env["ir.config_parameter"].sudo().set_param("crm_exchange_log.attachment_threshold", "1000")
-        big = {"lines": ["строка %s" % i for i in range(500)], "password": "hidden"}
+        big = {"lines": [f"строка {i}" for i in range(500)], "password": "hidden"}
         log = self.Log._journal(self.system, "out", "push_big", request=big)
         self.assertTrue(log.request_attachment_id)
         self.assertLess(len(log.request_payload), 2100)
@@ -141,7 +141,7 @@ class TestJournalSurvivesRollback(ExchangeCommon):
             partner = env["res.partner"].create({"name": "Rolled back customer"})
             with self.assertRaises(TimeoutError):
                 with env["crm.exchange.log"]._track(system, "out", "send_statement", record=partner,
-                                                     request={"iban": "KZ00"}) as exchange:
+                                                     request={"iban": "KZ00"}):
                     raise TimeoutError("bank did not answer")
             with env["crm.exchange.log"]._track(system, "out", "send_ok", record=partner) as ok_exchange:
                 ok_exchange.response = {"ok": True}

@@ -3,7 +3,7 @@ from urllib.parse import urlparse
 
 from lxml import etree
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import tagged
 from odoo.tests.common import _super_send
 
