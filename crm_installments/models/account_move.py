@@ -3,13 +3,11 @@ from odoo.tools import SQL
 
 
 class AccountMove(models.Model):
+    """``crm_contract_id`` (from crm_receivables) brings the contract's penalty terms to a late
+    invoice that no installment plan covers."""
+
     _inherit = "account.move"
 
-    crm_contract_id = fields.Many2one(
-        "crm.contract", string="Contract", index="btree_not_null", copy=False, check_company=True,
-        domain="[('partner_id', '=', commercial_partner_id)]",
-        help="Its penalty terms apply when the invoice is paid late (unless an installment plan covers it).",
-    )
     crm_installment_plan_ids = fields.One2many("crm.installment.plan", "invoice_id", string="Installment Plans")
     crm_installment_plan_count = fields.Integer(compute="_compute_crm_installment_plan_count")
     crm_penalty_ids = fields.One2many("crm.installment.penalty", "move_id", string="Penalties")

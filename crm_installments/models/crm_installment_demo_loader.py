@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 
 MODULE = "crm_installments"
 
@@ -42,19 +42,24 @@ class CrmInstallmentDemoLoader(models.AbstractModel):
         plan.register_payment(150_000, first + timedelta(days=20))
         Plan.sudo().with_context(allowed_company_ids=[company.id])._cron_accrue_penalties(date_ref=today)
 
-        # the student's course as a subscription: 45,000 ₸ on the 15th of each month
-        course = self.env["product.product"].search(
-            [("name", "=", "Онлайн-курс «Оператор станков с ЧПУ», месяц"), ("company_id", "=", company.id)], limit=1
-        )
-        start = (today - relativedelta(months=2)).replace(day=15)
+        # the student's monthly course becomes a subscription: 45,000 ₸ a month; the invoices of
+        # the story are its billed periods, the next one is billed by the cron next month
+        invoices = self.env["account.move"].search([
+            ("partner_id", "=", student.id), ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+            ("company_id", "=", company.id),
+        ], order="invoice_date, id")
+        course = invoices.invoice_line_ids.product_id[:1]
+        start = invoices[:1].invoice_date or today
         subscription = self.env["crm.subscription"].create({
             "name": "Онлайн-курс «Оператор станков с ЧПУ»", "partner_id": student.id, "company_id": company.id,
             "product_id": course.id, "amount": 45_000, "interval": "month", "date_start": start,
             "user_id": admin.id, "state": "running",
         })
-        self.env["crm.subscription"].with_context(allowed_company_ids=[company.id])._cron_generate_invoices(
-            date_ref=today
-        )
+        self.env["crm.subscription.period"].create([
+            {"subscription_id": subscription.id, "date": start + relativedelta(months=index), "amount": 45_000,
+             "company_id": company.id, "move_id": invoice.id}
+            for index, invoice in enumerate(invoices)
+        ])
         self.env["ir.model.data"]._update_xmlids([
             {"xml_id": f"{MODULE}.installment_plan_late_demo", "record": plan, "noupdate": True},
             {"xml_id": f"{MODULE}.subscription_student_demo", "record": subscription, "noupdate": True},

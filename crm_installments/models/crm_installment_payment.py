@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
 
 
 class CrmInstallmentPayment(models.Model):
@@ -48,11 +49,9 @@ class CrmInstallmentPayment(models.Model):
         return payments
 
     def _format_amount(self):
-        from odoo.tools import format_amount
         return format_amount(self.env, self.amount, self.currency_id)
 
     def _format_date(self):
-        from odoo.tools import format_date
         return format_date(self.env, self.date)
 
     def write(self, vals):

@@ -1,4 +1,3 @@
-import logging
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -9,7 +8,6 @@ from odoo.tools import SQL, format_amount, format_date
 
 from ..tools import allocate, due_dates, penalty_segments, split_amount
 
-_logger = logging.getLogger(__name__)
 BATCH = 500
 INTERVALS = [("week", "Weekly"), ("month", "Monthly"), ("quarter", "Quarterly")]
 
