@@ -61,6 +61,22 @@ class CrmExchangeSystem(models.Model):
         ("code_company_uniq", "unique(code, company_id)", "The code of an exchange system must be unique."),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        systems = super().create(vals_list)
+        systems.filtered(lambda system: not system.channel_id)._create_channels()
+        return systems
+
+    def _create_channels(self):
+        """A job channel of its own for each system (``root.crm_<code>``): one system's
+        backlog never holds the others up, and its capacity is set in the job runner."""
+        Channel = self.env["queue.job.channel"].sudo()
+        root = self.env.ref("queue_job.channel_root")
+        for system in self:
+            name = f"crm_{system.code}"
+            channel = Channel.search([("name", "=", name), ("parent_id", "=", root.id)], limit=1)
+            system.channel_id = channel or Channel.create({"name": name, "parent_id": root.id})
+
     @api.constrains("max_attempts", "retry_delay", "alert_window")
     def _check_positive(self):
         for system in self:

@@ -142,6 +142,13 @@ class TestRetry(ExchangeCommon):
             self.Log._cron_retry_failed()
             trap.assert_jobs_count(0)
 
+    def test_channel_per_system(self):
+        bank = self.env["crm.exchange.system"].create({"name": "Bank", "code": "bank_test"})
+        self.assertEqual(bank.channel_id.complete_name, "root.crm_bank_test")
+        again = self.env["crm.exchange.system"].create({"name": "Bank 2", "code": "bank_test",
+                                                          "company_id": self.env.company.id})
+        self.assertEqual(again.channel_id, bank.channel_id)
+
     def test_cancel(self):
         log = self.Log._journal(self.system, "out", "push_stock", state="failed", record=self.customer, error="x",
                                 handler="_crm_exchange_test_send")
