@@ -120,14 +120,22 @@ class Bench:
         )
 
         def stock():
-            partners = Partner.search([("parent_id", "=", False)])
+            # stock total_invoiced runs one child_of search per partner and matches every partner
+            # against every group in Python: on a sample, extrapolated linearly (a lower bound)
+            partners = Partner.browse(self.sample_ids)
             return sorted(partners.filtered(lambda p: p.total_invoiced > 500000), key=lambda p: -p.total_invoiced)
 
         baseline, _t, stock_found = timed(stock, runs=3, before=env.invalidate_all)
-        self.info["search"] = {"found": len(found), "stock_found": len(stock_found)}
+        baseline *= self.extrapolate
+        env.cr.execute("SELECT COUNT(*) FROM crm_partner_kpi k JOIN res_partner p ON p.id = k.partner_id "
+                       "WHERE k.ltv > 500000 AND p.parent_id IS NULL")
+        customers = env.cr.fetchone()[0]
+        self.info["search"] = {"found": len(found), "customers": customers, "stock_found_in_sample": len(stock_found)}
         self.add("search", f"search crm_ltv > 500000 ordered by crm_ltv over all partners ({len(found)} found: "
-                 f"{len(stock_found)} customers and the contacts of the companies among them)", figure, baseline,
-                 "stock: filter and sort the customers on `total_invoiced`, 3 runs", "<= 200 ms", figure <= 0.200)
+                 f"{customers} customers and the contacts of the companies among them)", figure, baseline,
+                 "stock: filter and sort the customers on `total_invoiced`"
+                 + (f" (a sample of {len(self.sample_ids)}, extrapolated linearly: a lower bound)"
+                    if self.extrapolate > 1 else "") + ", 3 runs", "<= 200 ms", figure <= 0.200)
 
     # ------------------------------------------------------------------ receivables dashboard
     def dashboard(self):
