@@ -83,6 +83,23 @@ class TestOneC(CrmKpiCommon):
             "Cyrillic credentials sent as UTF-8",
         )
 
+    def test_settings_and_test_connection(self):
+        settings = self.env["res.config.settings"].create({
+            "crm_onec_wsdl_url": self.url, "crm_onec_peer_code": "CRM1C", "crm_onec_timeout": 15,
+        })
+        action = settings.action_crm_onec_ping()
+        self.assertEqual(action["params"]["type"], "success")
+        params = self.env["ir.config_parameter"].sudo()
+        self.assertEqual(params.get_param("crm_exchange_log.onec_wsdl_url"), self.url)
+        self.assertEqual(params.get_param("crm_exchange_log.onec_timeout"), "15")
+        settings = self.env["res.config.settings"].create({"crm_onec_peer_code": "НЕТ"})
+        action = settings.action_crm_onec_ping()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertEqual(
+            action["params"]["message"],
+            "1C: Предварительная настройка не найдена. Обратитесь к администратору приложения.",
+        )
+
     def test_push_partner(self):
         log = self.Connector.push_partner(self.customer)
         self.assertEqual(log.state, "done", log.error_message)
