@@ -34,6 +34,7 @@ class CrmInstallmentLine(models.Model):
     days_late = fields.Integer(compute="_compute_days_late",
                                help="Days past the due date: until it was paid, or until today.")
     penalty_ids = fields.One2many("crm.installment.penalty", "line_id", string="Penalties")
+    reminder_event_ids = fields.One2many("crm.dunning.event", "installment_line_id", string="Reminders")
     penalty_amount = fields.Monetary(string="Penalty", compute="_compute_penalty_amount", store=True)
     penalty_date_ref = fields.Date(string="Penalties Computed To", readonly=True, copy=False)
     generation = fields.Integer(readonly=True, copy=False,
@@ -160,8 +161,10 @@ class CrmInstallmentLine(models.Model):
             return self.env["crm.dunning.event"]
         levels = policy.level_ids.sorted("offset_days")
         first_offset = levels[0].offset_days
+        # lines whose last level is sent are done with: the search stays the size of the work
         lines = self.search(self._get_reminder_domain(date_ref) + [
             ("date_due", "<=", date_ref - timedelta(days=first_offset)),
+            ("reminder_event_ids", "not any", [("offset_days", ">=", levels[-1].offset_days)]),
         ], order="date_due, id")
         done = self.env["crm.dunning.event"].search_fetch(
             [("installment_line_id", "in", lines.ids)], ["installment_line_id", "offset_days"]
