@@ -22,5 +22,10 @@
     "demo": [
         "demo/crm_exchange_log_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_exchange_log/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

@@ -5,3 +5,4 @@ from . import test_journal
 from . import test_retry
 from . import test_security
 from . import test_website
+from . import test_tours
