@@ -90,3 +90,6 @@ class TestReceivablesTours(HttpCase):
         invoice = self.invoice(500.0, days_late=5)
         self.start_tour(f"/odoo/account.move/{invoice.id}", "crm_receivables_invoice_tour", login="admin")
         self.assertEqual(self.env["crm.bad.debt.writeoff"].search([("partner_id", "=", self.debtor.id)]).state, "draft")
+
+    def test_settings(self):
+        self.start_tour("/odoo/settings", "crm_receivables_settings_tour", login="admin")

@@ -37,3 +37,13 @@ registry.category("web_tour.tours").add("crm_receivables_invoice_tour", {
         { trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Draft')", content: "Waiting for approval" },
     ],
 });
+
+registry.category("web_tour.tours").add("crm_receivables_settings_tour", {
+    steps: () => [
+        { trigger: ".settings_tab .tab[data-key=crm_single_truth]", content: "The CrmAI settings", run: "click" },
+        { trigger: ".o_setting_box [name=crm_critical_amount] input", content: "Critical debt threshold" },
+        { trigger: ".o_setting_box [name=crm_unusual_delay_margin] input", content: "Unusual delay margin" },
+        { trigger: ".o_setting_box [name=crm_bad_debt_account_id] input", content: "Bad-debt account" },
+        { trigger: ".o_setting_box:contains('excellent up to 1 day')", content: "The payment rating rule" },
+    ],
+});
