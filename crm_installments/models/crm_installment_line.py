@@ -3,6 +3,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount, format_date
 
 
@@ -90,6 +91,13 @@ class CrmInstallmentLine(models.Model):
                              ("plan_state", "=", "active")])
         lines.write({"state": "overdue"})
         return lines
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_paid(self):
+        if self.filtered(lambda line: line.allocation_ids or line.penalty_ids):
+            raise UserError(_(
+                "An installment that received a payment or a penalty cannot be deleted: restructure the plan instead."
+            ))
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -209,6 +209,9 @@ class CrmInstallmentPlan(models.Model):
         first. The allocation is a function of the payments and the lines: a back-dated or a
         cancelled payment gives the allocation it would have had."""
         Allocation = self.env["crm.installment.allocation"]
+        if self.ids:
+            # one allocation at a time per plan: concurrent payments wait for each other
+            self.env.cr.execute(SQL("SELECT id FROM crm_installment_plan WHERE id IN %s FOR UPDATE", tuple(self.ids)))
         for plan in self:
             old = {(a.payment_id.id, a.line_id.id): a.amount for a in plan.payment_ids.allocation_ids}
             lines = plan.line_ids.sorted(lambda l: l._allocation_key())

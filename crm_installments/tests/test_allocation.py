@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import InstallmentCommon
@@ -109,3 +110,10 @@ class TestAllocation(InstallmentCommon):
             ("partner_id", "=", self.customer.id), ("res_model", "=", "crm.installment.plan"),
         ])
         self.assertEqual(events.mapped(lambda e: (e.kind, e.res_id, e.amount)), [("payment", plan.id, 120.0)])
+
+    def test_paid_lines_cannot_be_deleted(self):
+        plan = self.make_plan(300.0, count=3, date_first=date(2025, 1, 31))
+        plan.register_payment(50.0, date(2025, 1, 20))
+        first = plan.line_ids.sorted("date_due")[0]
+        with self.assertRaisesRegex(UserError, "restructure"):
+            first.unlink()

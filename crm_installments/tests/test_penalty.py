@@ -135,3 +135,15 @@ class TestPenalty(InstallmentCommon):
         plan.line_ids._sync_penalties(DUE + timedelta(days=41))
         self.assertEqual(plan.penalty_ids.filtered(lambda p: not p.days), correction)
         self.assertEqual(plan.penalty_total, 10_000.0)
+
+    def test_cron_works_in_batches(self):
+        plans = self.plan_1m() | self.plan_1m() | self.plan_1m()
+        day = DUE + timedelta(days=30)
+        first, _moves = self.Plan._cron_accrue_penalties(date_ref=day, batch_size=2)
+        self.assertEqual(len(first & plans.line_ids), 2)
+        second, _moves = self.Plan._cron_accrue_penalties(date_ref=day, batch_size=2)
+        self.assertEqual(second & plans.line_ids, plans.line_ids - first)
+        self.assertEqual(plans.mapped("penalty_total"), [25_000.0] * 3)
+        # all done for the day: a rerun picks nothing of them
+        third, _moves = self.Plan._cron_accrue_penalties(date_ref=day, batch_size=2)
+        self.assertFalse(third & plans.line_ids)

@@ -42,3 +42,16 @@ class TestSecurity(InstallmentCommon):
                 allowed_company_ids=[self.env.company.id]
             ).search([("id", "=", plan.id)])
         )
+
+    def test_payments_and_penalties_follow_the_plan(self):
+        self.plan.user_id = self.salesman
+        payment = self.plan.register_payment(100.0, date(2025, 1, 31))
+        self.assertEqual(payment.with_user(self.salesman).amount, 100.0)
+        with self.assertRaises(AccessError):
+            payment.with_user(self.other).read(["amount"])
+        with self.assertRaises(AccessError):
+            payment.allocation_ids.with_user(self.other).read(["amount"])
+        with self.assertRaises(AccessError):
+            self.env["crm.installment.penalty.invoice"].with_user(self.salesman).create(
+                {"partner_id": self.customer.id}
+            )
