@@ -64,6 +64,10 @@ class TestBadDebtWriteoff(CrmKpiCommon):
         self.assertFalse(self.env["crm.payment.discipline"].search([("move_id", "in", (first | second).ids)]))
         with self.assertRaises(UserError):
             writeoff.action_cancel()
+        timeline = self.env["crm.timeline.event"].search([
+            ("partner_id", "=", self.customer.id), ("res_model", "=", "crm.bad.debt.writeoff"),
+        ])
+        self.assertEqual((timeline.res_id, timeline.name, timeline.amount), (writeoff.id, writeoff.name, -1200.0))
 
     def test_account_required_and_invoice_button(self):
         invoice = self.invoice(800.0, days_ago=100, due_days=10)
