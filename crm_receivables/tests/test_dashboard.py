@@ -4,6 +4,7 @@ from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
+from odoo.addons.crm_single_truth.tests.tour_common import CrmTourCase
 
 
 @tagged("post_install", "-at_install")
@@ -93,3 +94,26 @@ class TestReceivablesTours(HttpCase):
 
     def test_settings(self):
         self.start_tour("/odoo/settings", "crm_receivables_settings_tour", login="admin")
+
+
+@tagged("post_install", "-at_install")
+class TestReceivablesDemoTour(CrmTourCase):
+    """On the demo data: the dashboard down to the late payer's invoice and its reminder history."""
+
+    def test_dashboard_to_an_overdue_invoice_and_its_reminders(self):
+        company = self.env.ref("crm_single_truth.company_dala_demo")
+        late = self.env.ref("crm_single_truth.partner_late_payer_demo")
+        Policy = self.env["crm.dunning.policy"].with_company(company).with_context(allowed_company_ids=[company.id])
+        Policy._cron_run_dunning()
+        Policy._cron_run_dunning()  # a rerun sends nothing more
+        invoice = self.env["account.move"].search([
+            ("partner_id", "=", late.id), ("move_type", "=", "out_invoice"), ("payment_state", "=", "not_paid"),
+        ])
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.crm_dunning_event_ids.level_id.mapped("name"), ["Escalation"])
+        action = self.env.ref("crm_receivables.crm_receivables_dashboard_action")
+        self.start_tour_with_screenshot(f"/odoo/action-{action.id}", "crm_receivables_demo_tour", "receivables_reminders")
+
+    def test_dashboard_shows_the_demo_debts(self):
+        action = self.env.ref("crm_receivables.crm_receivables_dashboard_action")
+        self.start_tour_with_screenshot(f"/odoo/action-{action.id}", "crm_receivables_demo_dashboard_tour", "receivables_dashboard")

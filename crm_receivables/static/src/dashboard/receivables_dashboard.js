@@ -56,7 +56,7 @@ export class ReceivablesDashboard extends Component {
     }
 
     async openDebtor(row) {
-        const action = await this.orm.call("crm.receivable.aging", "action_open_lines", [[row.id]]);
+        const action = await this.orm.call("crm.receivable.aging", "action_open_items", [[row.id]]);
         return this.actionService.doAction(action);
     }
 }

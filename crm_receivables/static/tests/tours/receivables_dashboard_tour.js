@@ -9,7 +9,7 @@ registry.category("web_tour.tours").add("crm_receivables_dashboard_tour", {
             content: "A critical debtor is red",
             run: "click",
         },
-        { trigger: ".o_list_view .o_data_row", content: "Its open receivable items" },
+        { trigger: ".o_list_view .o_data_row", content: "Its unpaid invoices" },
         { trigger: ".o_list_view .o_data_row:contains('99,999,999.00')", content: "The amount of its invoice" },
     ],
 });
@@ -45,5 +45,34 @@ registry.category("web_tour.tours").add("crm_receivables_settings_tour", {
         { trigger: ".o_setting_box [name=crm_unusual_delay_margin] input", content: "Unusual delay margin" },
         { trigger: ".o_setting_box [name=crm_bad_debt_account_id] input", content: "Bad-debt account" },
         { trigger: ".o_setting_box:contains('excellent up to 1 day')", content: "The payment rating rule" },
+    ],
+});
+
+// Demo: ТОО «КазЛогистик» owes an invoice 40 days overdue; the dunning cron, late, sent only the
+// highest level due (the escalation to the sales manager at 14 days).
+registry.category("web_tour.tours").add("crm_receivables_demo_tour", {
+    steps: () => [
+        { trigger: ".o_crm_recv_debtor:contains('КазЛогистик')", content: "The late payer among the top debtors", run: "click" },
+        { trigger: ".o_list_view .o_data_row:contains('INV/')", content: "Its overdue invoice" },
+        { trigger: ".o_list_view .o_data_row:contains('INV/') td[name=name]", content: "Open the invoice", run: "click" },
+        { trigger: ".o_form_view .o_notebook .nav-link:contains('Reminders')", content: "Its reminders", run: "click" },
+        {
+            trigger: ".o_field_widget[name=crm_dunning_event_ids] .o_data_row:contains('Escalation')",
+            content: "The escalation was done, once",
+            run() {
+                const rows = document.querySelectorAll(".o_field_widget[name=crm_dunning_event_ids] .o_data_row");
+                if (rows.length !== 1) {
+                    throw new Error(`expected one reminder, found ${rows.length}`);
+                }
+            },
+        },
+    ],
+});
+
+// Demo: the late payer's 40-days-overdue invoice makes it a critical (red) debtor.
+registry.category("web_tour.tours").add("crm_receivables_demo_dashboard_tour", {
+    steps: () => [
+        { trigger: ".o_crm_receivables_dashboard .o_crm_recv_tile_total", content: "What customers owe" },
+        { trigger: ".o_crm_recv_debtor.table-danger:contains('КазЛогистик')", content: "The late payer is critical" },
     ],
 });
