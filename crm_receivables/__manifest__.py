@@ -28,6 +28,9 @@
             "crm_receivables/static/src/dashboard/receivables_dashboard.js",
             "crm_receivables/static/src/dashboard/receivables_dashboard.xml",
             "crm_receivables/static/src/dashboard/receivables_dashboard.scss",
+            "crm_receivables/static/src/payment_chart/payment_chart.js",
+            "crm_receivables/static/src/payment_chart/payment_chart.xml",
+            "crm_receivables/static/src/payment_chart/payment_chart.scss",
         ],
         "web.assets_tests": [
             "crm_receivables/static/tests/tours/*.js",

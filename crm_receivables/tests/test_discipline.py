@@ -133,3 +133,17 @@ class TestPaymentDiscipline(CrmKpiCommon):
         self.assertEqual({days: partner.crm_worst_delay for days, partner in partners.items()},
                          {days: days for days in expected})
         self.assertEqual(fresh.crm_payment_rating, "none")
+
+    def test_payments_by_month_chart(self):
+        this_month = self.today.replace(day=1)
+        on_time = self.invoice(1000.0, days_ago=5, due_days=30)
+        self.pay(on_time, days_ago=0)
+        late = self.invoice(2500.0, days_ago=40, due_days=10)
+        self.pay(late, days_ago=0)
+        self.paid_invoice(4000.0, days_late=1, paid_days_ago=400)  # older than twelve months
+        self.contact.invalidate_recordset()
+        chart = self.contact.crm_payment_chart
+        self.assertEqual(len(chart["bars"]), 12)
+        self.assertEqual(chart["bars"][-1]["month"], str(this_month))
+        self.assertEqual((chart["bars"][-1]["on_time"], chart["bars"][-1]["late"]), (1000.0, 2500.0))
+        self.assertEqual(sum(bar["on_time"] + bar["late"] for bar in chart["bars"][:-1]), 0.0)

@@ -19,6 +19,7 @@ registry.category("web_tour.tours").add("crm_receivables_card_tour", {
         { trigger: ".o_form_view .o_notebook .nav-link:contains('Receivables')", content: "The receivables tab", run: "click" },
         { trigger: ".o_field_widget[name=crm_paid_invoice_count]:contains('1')", content: "Its payment discipline" },
         { trigger: ".o_field_widget[name=crm_aging_ids] .o_data_row", content: "Its aging" },
+        { trigger: ".o_crm_payment_chart .o_crm_payment_bar .o_crm_payment_bar_late", content: "Payments by month on the card: paid late" },
         { trigger: "button[name=action_crm_payment_history]", content: "Payment history", run: "click" },
         { trigger: ".o_graph_view .o_graph_renderer canvas", content: "Payments by month as a chart" },
     ],
