@@ -43,13 +43,15 @@ class CrmPartnerKpi(models.Model):
             ["commercial_partner_id", "company_id"],
             where="move_type IN ('out_invoice', 'out_refund')",
         )
-        # debt is read live from the open receivable items, a small indexed subset
+        # debt is read live from the open receivable items, a small indexed subset: lines of
+        # accounts that are not reconcilable are never "reconciled" but always have no residual
+        self.env.cr.execute("DROP INDEX IF EXISTS crm_account_move_line_open_idx")
         create_index(
             self.env.cr,
-            "crm_account_move_line_open_idx",
+            "crm_account_move_line_open_residual_idx",
             "account_move_line",
             ["partner_id", "company_id"],
-            where="reconciled IS NOT TRUE AND parent_state = 'posted'",
+            where="reconciled IS NOT TRUE AND parent_state = 'posted' AND amount_residual != 0",
         )
 
     @api.model

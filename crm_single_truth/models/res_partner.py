@@ -209,7 +209,7 @@ class ResPartner(models.Model):
                       FROM account_move_line l
                       JOIN account_account a ON a.id = l.account_id
                       JOIN res_partner lp ON lp.id = l.partner_id
-                     WHERE l.reconciled IS NOT TRUE AND l.parent_state = 'posted'
+                     WHERE l.reconciled IS NOT TRUE AND l.parent_state = 'posted' AND l.amount_residual != 0
                        AND a.account_type = 'asset_receivable'
                        AND l.company_id = ANY(%(company_ids)s) AND %(d_scope)s
                      GROUP BY lp.commercial_partner_id
