@@ -99,29 +99,50 @@ class CrmReceivableAging(models.Model):
 
     @api.model
     def get_dashboard_data(self, limit=50):
-        """Everything the receivables dashboard shows for the current company, in two set-based
-        queries over the view (record rules apply: a salesperson sees their customers): totals
+        """Everything the receivables dashboard shows for the current company, in one query that
+        evaluates the view once (record rules apply: a salesperson sees their customers): totals
         per bucket, counts of debtors, and the top ``limit`` debtors with their status colour."""
         company = self.env.company
-        domain = [("company_id", "=", company.id)]
         amounts = [name for name, _low, _high in BUCKETS] + ["amount_overdue", "amount_total"]
-        totals = dict.fromkeys(amounts, 0.0)
-        counts = {"debtors": 0, "critical": 0}
-        for is_critical, count, *sums in self._read_group(
-            domain, ["is_critical"], ["__count", *(f"{name}:sum" for name in amounts)]
-        ):
-            counts["debtors"] += count
-            counts["critical"] += count if is_critical else 0
-            for name, value in zip(amounts, sums):
-                totals[name] += value or 0.0
-        counts["overdue"] = self.search_count(domain + [("amount_overdue", ">", 0)])
+        # the view is evaluated once: its rows (record rules applied) feed the totals and the top
+        query = self._search([("company_id", "=", company.id)])
+        columns = ["id", "partner_id", "user_id", *amounts, "max_days_overdue", "is_critical"]
+        rows = self.env.execute_query_dict(SQL(
+            """
+            WITH aging AS MATERIALIZED (%(rows)s)
+            (SELECT TRUE AS is_total, NULL::bigint AS id, NULL::int AS partner_id, NULL::int AS user_id,
+                    %(sums)s, NULL::int AS max_days_overdue, NULL::boolean AS is_critical,
+                    COUNT(*) AS debtors, COUNT(*) FILTER (WHERE is_critical) AS critical,
+                    COUNT(*) FILTER (WHERE amount_overdue > 0) AS overdue
+               FROM aging)
+            UNION ALL
+            (SELECT FALSE, id, partner_id, user_id, %(columns)s, max_days_overdue, is_critical, NULL, NULL, NULL
+               FROM aging ORDER BY amount_total DESC, id LIMIT %(limit)s)
+            """,
+            rows=query.select(*(SQL.identifier("crm_receivable_aging", name) for name in columns)),
+            sums=SQL(", ").join(SQL("COALESCE(SUM(%s), 0) AS %s", SQL.identifier(name), SQL.identifier(name)) for name in amounts),
+            columns=SQL(", ").join(SQL.identifier(name) for name in amounts),
+            limit=limit,
+        ))
+        [total_row] = [row for row in rows if row["is_total"]]
+        top_rows = [row for row in rows if not row["is_total"]]
+        totals = {name: total_row[name] or 0.0 for name in amounts}
+        counts = {name: total_row[name] or 0 for name in ("debtors", "critical", "overdue")}
+        partners = self.env["res.partner"].browse(row["partner_id"] for row in top_rows)
+        users = self.env["res.users"].browse(row["user_id"] for row in top_rows if row["user_id"])
+        names = {("p", p.id): p.display_name for p in partners} | {("u", u.id): u.display_name for u in users}
         top = []
-        for row in self.search_read(
-            domain, ["partner_id", "user_id", *amounts, "max_days_overdue", "is_critical"],
-            order="amount_total desc, id", limit=limit,
-        ):
-            row["status"] = "critical" if row["is_critical"] else ("overdue" if row["amount_overdue"] > 0 else "not_due")
-            top.append(row)
+        for row in top_rows:
+            is_critical = bool(row["is_critical"])
+            top.append({
+                "id": row["id"],
+                "partner_id": row["partner_id"] and [row["partner_id"], names[("p", row["partner_id"])]],
+                "user_id": row["user_id"] and [row["user_id"], names[("u", row["user_id"])]],
+                **{name: row[name] for name in amounts},
+                "max_days_overdue": row["max_days_overdue"],
+                "is_critical": is_critical,
+                "status": "critical" if is_critical else ("overdue" if row["amount_overdue"] > 0 else "not_due"),
+            })
         return {
             "company": company.name,
             "currency_id": company.currency_id.id,
