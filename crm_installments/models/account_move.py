@@ -55,6 +55,26 @@ class AccountMove(models.Model):
                         break
         return result
 
+    @api.model
+    def _crm_planned_invoice_ids(self):
+        """Ids of every invoice paid through an active (or paid) plan, as
+        :meth:`_crm_active_plan_by_invoice` decides it, in one query."""
+        self.env.flush_all()
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT plan.invoice_id FROM crm_installment_plan plan
+             WHERE plan.invoice_id IS NOT NULL AND plan.state IN ('active', 'done')
+            UNION
+            SELECT aml.move_id
+              FROM crm_installment_plan plan
+              JOIN sale_order_line sol ON sol.order_id = plan.sale_order_id
+              JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
+              JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+             WHERE plan.invoice_id IS NULL AND plan.state IN ('active', 'done')
+            """
+        ))
+        return {move_id for (move_id,) in rows}
+
     def _crm_has_plan(self):
         self.ensure_one()
         return self.id in self.sudo()._crm_active_plan_by_invoice()

@@ -5,6 +5,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount, format_date
+from odoo.tools.sql import create_index
 
 
 class CrmInstallmentLine(models.Model):
@@ -44,6 +45,11 @@ class CrmInstallmentLine(models.Model):
                                   help="Closed by a restructuring: its unpaid part moved to new lines.")
 
     _sql_constraints = [("amount_not_negative", "CHECK(amount >= 0)", "An installment cannot be negative.")]
+
+    def init(self):
+        super().init()
+        # the aging and the reminders look only at lines with something left to pay
+        create_index(self.env.cr, "crm_installment_line_open_idx", self._table, ["plan_id"], where="amount_residual > 0")
 
     @api.depends("amount", "allocation_ids.amount", "allocation_ids.payment_id.date")
     def _compute_paid(self):

@@ -27,10 +27,10 @@ class CrmReceivableAging(models.Model):
              WHERE plan.state = 'active' AND plan.invoice_id IS NULL
                AND plan.currency_id = company.currency_id
                AND line.amount_residual > 0
-               AND NOT EXISTS (
+               AND (plan.sale_order_id IS NULL OR NOT EXISTS (
                    SELECT 1 FROM sale_order_line sol
                      JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
                      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
-                    WHERE sol.order_id = plan.sale_order_id AND aml.parent_state = 'posted')
+                    WHERE sol.order_id = plan.sale_order_id AND aml.parent_state = 'posted'))
             """
         )]
