@@ -43,14 +43,24 @@ class CrmDunningLevel(models.Model):
             level = (levels or {}).get(move, self)
             move.message_post(body=_("Reminder sent to the customer: %(level)s", level=level.name))
 
-    def _schedule_activity(self, move):
+    def _activity_user(self, move):
         self.ensure_one()
         if self.action == "activity_supervisor":
             user = move.team_id.user_id or self.policy_id.supervisor_id
         else:
             user = move.invoice_user_id or move.commercial_partner_id.user_id
-        move.activity_schedule(
-            "mail.mail_activity_data_call" if self.action == "activity_manager" else "mail.mail_activity_data_todo",
-            summary=self.activity_summary or self.name,
-            user_id=(user or self.env.user).id,
-        )
+        return user or self.env.user
+
+    def _schedule_activity(self, moves):
+        """The level's activity on each of ``moves``, for its responsible user: one batch
+        ``activity_schedule`` per user, not one per invoice."""
+        self.ensure_one()
+        by_user = {}
+        for move in moves:
+            by_user.setdefault(self._activity_user(move), []).append(move.id)
+        for user, move_ids in by_user.items():
+            self.env["account.move"].browse(move_ids).activity_schedule(
+                "mail.mail_activity_data_call" if self.action == "activity_manager" else "mail.mail_activity_data_todo",
+                summary=self.activity_summary or self.name,
+                user_id=user.id,
+            )

@@ -139,12 +139,14 @@ class CrmDunningPolicy(models.Model):
         Event.invalidate_model()
         # one email per customer, company and run, listing all its invoices reminded in this run,
         # in the words of the firmest level among them, sent in the name of the invoices' company
-        emails = {}
+        emails, activities = {}, {}
         for move, level, _event_id in claimed:
             if level.action == "email_customer":
                 emails.setdefault((move.commercial_partner_id, move.company_id), []).append((move, level))
             else:
-                level._schedule_activity(move)
+                activities.setdefault(level, []).append(move.id)
+        for level, move_ids in activities.items():
+            level._schedule_activity(self.env["account.move"].browse(move_ids))
         for (partner, company), items in emails.items():
             firmest = max((level for _move, level in items), key=lambda level: (level.offset_days, level.id))
             firmest.with_company(company)._send_email(
