@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 
@@ -31,10 +31,9 @@ class AccountMove(models.Model):
 
     def action_crm_open_installment_plans(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("crm_installments.crm_installment_plan_action")
-        action["domain"] = [("invoice_id", "=", self.id)]
-        action["context"] = {"default_invoice_id": self.id}
-        return action
+        return self.env["crm.installment.plan"]._action_open_plans(
+            [("invoice_id", "=", self.id)], {"default_invoice_id": self.id}
+        )
 
     def _crm_active_plan_by_invoice(self):
         """{invoice id: plan} of the invoices paid through an active (or paid) plan: the plan of
@@ -130,11 +129,4 @@ class AccountMove(models.Model):
             move.crm_penalty_date_ref = day
 
     def action_crm_invoice_penalties(self):
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Invoice Penalties"),
-            "res_model": "crm.installment.penalty.invoice",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_partner_id": self[:1].commercial_partner_id.id},
-        }
+        return self.env["crm.installment.plan"]._action_invoice_penalties(self[:1].commercial_partner_id)

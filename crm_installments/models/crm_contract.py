@@ -19,7 +19,6 @@ class CrmContract(models.Model):
 
     def action_open_installment_plans(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("crm_installments.crm_installment_plan_action")
-        action["domain"] = [("contract_id", "=", self.id)]
-        action["context"] = {"default_contract_id": self.id, "default_partner_id": self.partner_id.id}
-        return action
+        return self.env["crm.installment.plan"]._action_open_plans(
+            [("contract_id", "=", self.id)], {"default_contract_id": self.id, "default_partner_id": self.partner_id.id}
+        )

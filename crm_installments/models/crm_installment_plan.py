@@ -343,14 +343,7 @@ class CrmInstallmentPlan(models.Model):
         }
 
     def action_invoice_penalties(self):
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Invoice Penalties"),
-            "res_model": "crm.installment.penalty.invoice",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_partner_id": self[:1].commercial_partner_id.id},
-        }
+        return self._action_invoice_penalties(self[:1].commercial_partner_id)
 
     def _schedule_summary(self):
         self.ensure_one()
@@ -382,6 +375,26 @@ class CrmInstallmentPlan(models.Model):
         return {"partner_id": source.partner_id.id, "contract_id": source.id, "company_id": source.company_id.id,
                 "currency_id": source.currency_id.id, "amount_total": source.amount or 0.0,
                 "user_id": (source.user_id or self.env.user).id, "date_first": first}
+
+    @api.model
+    def _action_open_plans(self, domain, context):
+        """The plans list of a document (order, invoice, contract, customer)."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_installments.crm_installment_plan_action")
+        action["domain"] = domain
+        action["context"] = context
+        return action
+
+    @api.model
+    def _action_invoice_penalties(self, partner):
+        """The wizard that bills the penalties of ``partner``."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Invoice Penalties"),
+            "res_model": "crm.installment.penalty.invoice",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": partner.id},
+        }
 
     @api.model
     def _action_open_new_plan(self, source):

@@ -32,7 +32,7 @@ class ResPartner(models.Model):
 
     def action_crm_open_installment_plans(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("crm_installments.crm_installment_plan_action")
-        action["domain"] = [("commercial_partner_id", "=", self.commercial_partner_id.id)]
-        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
-        return action
+        return self.env["crm.installment.plan"]._action_open_plans(
+            [("commercial_partner_id", "=", self.commercial_partner_id.id)],
+            {"default_partner_id": self.commercial_partner_id.id},
+        )

@@ -18,7 +18,6 @@ class SaleOrder(models.Model):
 
     def action_crm_open_installment_plans(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("crm_installments.crm_installment_plan_action")
-        action["domain"] = [("sale_order_id", "=", self.id)]
-        action["context"] = {"default_sale_order_id": self.id}
-        return action
+        return self.env["crm.installment.plan"]._action_open_plans(
+            [("sale_order_id", "=", self.id)], {"default_sale_order_id": self.id}
+        )
