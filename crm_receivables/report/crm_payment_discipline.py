@@ -65,17 +65,12 @@ class CrmPaymentDiscipline(models.Model):
               JOIN res_partner p ON p.id = m.commercial_partner_id
               JOIN res_company c ON c.id = m.company_id
               CROSS JOIN LATERAL (SELECT COALESCE(m.invoice_date_due, m.invoice_date) AS day) due
-              JOIN LATERAL (
-                    SELECT MAX(apr.max_date) AS day
-                      FROM account_move_line l
-                      JOIN account_account a ON a.id = l.account_id
-                      JOIN account_partial_reconcile apr ON apr.debit_move_id = l.id
-                     WHERE l.move_id = m.id AND a.account_type = 'asset_receivable'
-              ) settled ON settled.day IS NOT NULL
+              JOIN LATERAL %(settled)s settled ON settled.day IS NOT NULL
              WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
                AND m.payment_state IN ('paid', 'in_payment') AND %(not_written_off)s
             """,
             not_written_off=self._not_written_off_sql(),
+            settled=self.env["crm.partner.kpi"]._crm_settled_day_sql(),
         )
 
     @api.model

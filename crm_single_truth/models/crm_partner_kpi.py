@@ -139,6 +139,20 @@ class CrmPartnerKpi(models.Model):
         )
 
     @api.model
+    @api.model
+    def _crm_settled_day_sql(self):
+        """Sub-select of the day invoice ``m`` was settled: the last reconciliation of its
+        receivable lines. The payment rating and the discipline history both date payments so."""
+        return SQL(
+            """(
+                SELECT MAX(apr.max_date) AS day
+                  FROM account_move_line l
+                  JOIN account_account a ON a.id = l.account_id
+                  JOIN account_partial_reconcile apr ON apr.debit_move_id = l.id
+                 WHERE l.move_id = m.id AND a.account_type = 'asset_receivable'
+            )"""
+        )
+
     def _crm_refresh(self, partner_ids=None):
         """Rebuild the aggregate of the given commercial partners (all when None) in one pass."""
         self.env.flush_all()
@@ -160,13 +174,7 @@ class CrmPartnerKpi(models.Model):
                            * GREATEST(0, settled.day - COALESCE(m.invoice_date_due, m.invoice_date)))
                          / NULLIF(SUM(m.amount_total_signed), 0) AS delay
                   FROM account_move m
-                  JOIN LATERAL (
-                        SELECT MAX(apr.max_date) AS day
-                          FROM account_move_line l
-                          JOIN account_account a ON a.id = l.account_id
-                          JOIN account_partial_reconcile apr ON apr.debit_move_id = l.id
-                         WHERE l.move_id = m.id AND a.account_type = 'asset_receivable'
-                  ) settled ON settled.day IS NOT NULL
+                  JOIN LATERAL %(settled)s settled ON settled.day IS NOT NULL
                  WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
                    AND m.payment_state IN ('paid', 'in_payment') AND %(move_scope)s
                  GROUP BY 1, 2
@@ -188,6 +196,7 @@ class CrmPartnerKpi(models.Model):
             """,
             purchases=self._crm_purchase_sql(ids),
             move_scope=move_scope,
+            settled=self._crm_settled_day_sql(),
             uid=self.env.uid,
         ))
         self.invalidate_model()
