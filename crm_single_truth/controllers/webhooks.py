@@ -33,7 +33,10 @@ class CrmWebhookController(http.Controller):
             return None
         return data if isinstance(data, dict) else None
 
-    def _process(self, channel, method, data):
+    def _process(self, channel, method):
+        data = self._parse_body()
+        if data is None:
+            return self._answer("malformed", error="The body is not a JSON object.")
         env = request.env(su=True)
         hook = env["crm.exchange.hook"]
         try:
@@ -55,10 +58,7 @@ class CrmWebhookController(http.Controller):
         given = request.httprequest.headers.get("X-Telegram-Bot-Api-Secret-Token")
         if not self._same(self._secret("telegram_secret_token"), given):
             return self._answer("forbidden")
-        data = self._parse_body()
-        if data is None:
-            return self._answer("malformed", error="The body is not a JSON object.")
-        return self._process("telegram", request.env(su=True)["crm.messenger.message"]._crm_process_telegram, data)
+        return self._process("telegram", request.env(su=True)["crm.messenger.message"]._crm_process_telegram)
 
     @http.route("/crm/webhook/whatsapp", type="http", auth="public", methods=["GET"], csrf=False, save_session=False)
     def whatsapp_verify(self, **params):
@@ -75,16 +75,10 @@ class CrmWebhookController(http.Controller):
         expected = "sha256=" + hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()
         if not app_secret or not self._same(expected, request.httprequest.headers.get("X-Hub-Signature-256")):
             return self._answer("forbidden")
-        data = self._parse_body()
-        if data is None:
-            return self._answer("malformed", error="The body is not a JSON object.")
-        return self._process("whatsapp", request.env(su=True)["crm.messenger.message"]._crm_process_whatsapp, data)
+        return self._process("whatsapp", request.env(su=True)["crm.messenger.message"]._crm_process_whatsapp)
 
     @http.route("/crm/webhook/call", type="http", auth="public", methods=["POST"], csrf=False, save_session=False)
     def call(self, **kwargs):
         if not self._same(self._secret("telephony_api_key"), request.httprequest.headers.get("X-Api-Key")):
             return self._answer("forbidden")
-        data = self._parse_body()
-        if data is None:
-            return self._answer("malformed", error="The body is not a JSON object.")
-        return self._process("call", request.env(su=True)["crm.call"]._crm_process_webhook, data)
+        return self._process("call", request.env(su=True)["crm.call"]._crm_process_webhook)
