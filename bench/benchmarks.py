@@ -1,16 +1,19 @@
 """The benchmarks: each figure is the median of warm runs, next to a stock Odoo or naive baseline
 measured in the same process on the same data."""
+
 import random
 import statistics
 import time
 
-from odoo import Command, fields
+from odoo import Command
 
 from .generate import log
 
 RUNS = 5
+# naive per-partner loops run on at most this many partners, then are extrapolated
 SAMPLE = 2000
-BUDGET = {"small": 600, "default": 300}  # seconds a first penalty/dunning run may take before it is cut  # naive per-partner loops run on at most this many partners, then are extrapolated
+# seconds a first penalty/dunning run may take before it is cut
+BUDGET = {"small": 600, "default": 300}
 
 
 def timed(fn, runs=RUNS, warmup=1, before=None):
@@ -41,8 +44,10 @@ class Result:
         return self.baseline / self.figure if self.figure else None
 
     def as_dict(self):
-        return {k: getattr(self, k) for k in ("key", "what", "figure", "baseline", "baseline_label", "target",
-                                               "ok", "note", "runs")} | {"ratio": self.ratio}
+        return {
+            k: getattr(self, k)
+            for k in ("key", "what", "figure", "baseline", "baseline_label", "target", "ok", "note", "runs")
+        } | {"ratio": self.ratio}
 
 
 def ms(seconds):
@@ -71,8 +76,13 @@ class Bench:
     def add(self, *args, **kwargs):
         result = Result(*args, **kwargs)
         self.results.append(result)
-        log("  %-55s %12s  baseline %12s  %s", result.what, ms(result.figure), ms(result.baseline),
-            "" if result.ok is None else ("ok" if result.ok else "MISS"))
+        log(
+            "  %-55s %12s  baseline %12s  %s",
+            result.what,
+            ms(result.figure),
+            ms(result.baseline),
+            "" if result.ok is None else ("ok" if result.ok else "MISS"),
+        )
         return result
 
     # ------------------------------------------------------------------ card
@@ -81,12 +91,19 @@ class Bench:
         Partner = env["res.partner"]
         try:
             from odoo.addons.crm_single_truth.models.res_partner import KPI_COLUMNS
+
             fnames = list(KPI_COLUMNS)
         except ImportError:
-            fnames = [name for name in Partner._fields if name.startswith("crm_")
-                      and Partner._fields[name].compute == "_compute_crm_kpis"]
-        period = [name for name in ("crm_period_ltv", "crm_period_order_count", "crm_period_avg_check")
-                  if name in Partner._fields]
+            fnames = [
+                name
+                for name in Partner._fields
+                if name.startswith("crm_") and Partner._fields[name].compute == "_compute_crm_kpis"
+            ]
+        period = [
+            name
+            for name in ("crm_period_ltv", "crm_period_order_count", "crm_period_avg_check")
+            if name in Partner._fields
+        ]
         big = self.big.with_env(env)
         self.cr_count(big)
         figure, _t, values = timed(lambda: big.read(fnames), before=env.invalidate_all)
@@ -94,21 +111,37 @@ class Bench:
         # what any read costs after an invalidation on this machine (access checks, company, user)
         floor, _t, _v = timed(lambda: big.read(["name"]), before=env.invalidate_all)
         self.info["card_floor"] = floor
-        self.info["card"] = {"fields": fnames, "values": {k: str(v) for k, v in values[0].items()},
-                             "total_invoiced": stock[0]["total_invoiced"]}
-        self.add("card", f"read the {len(fnames)} crm_* KPI fields of the largest customer "
-                 f"({self.info['big_invoices']} invoices), cache invalidated; reading `name` alone: {ms(floor)}",
-                 figure, baseline, "stock `total_invoiced` of the same customer", "<= 10 ms, >= 20x",
-                 figure <= 0.010 and baseline / figure >= 20)
+        self.info["card"] = {
+            "fields": fnames,
+            "values": {k: str(v) for k, v in values[0].items()},
+            "total_invoiced": stock[0]["total_invoiced"],
+        }
+        self.add(
+            "card",
+            f"read the {len(fnames)} crm_* KPI fields of the largest customer "
+            f"({self.info['big_invoices']} invoices), cache invalidated; reading `name` alone: {ms(floor)}",
+            figure,
+            baseline,
+            "stock `total_invoiced` of the same customer",
+            "<= 10 ms, >= 20x",
+            figure <= 0.010 and baseline / figure >= 20,
+        )
         if period:
             figure, _t, _v = timed(lambda: big.read(period), before=env.invalidate_all)
-            self.add("card_period", "read the card's period fields (crm_period_*, period 'all time') of the "
-                     "largest customer", figure, baseline, "stock `total_invoiced` of the same customer",
-                     "(same as the card)", figure <= 0.010 and baseline / figure >= 20)
+            self.add(
+                "card_period",
+                "read the card's period fields (crm_period_*, period 'all time') of the largest customer",
+                figure,
+                baseline,
+                "stock `total_invoiced` of the same customer",
+                "(same as the card)",
+                figure <= 0.010 and baseline / figure >= 20,
+            )
 
     def cr_count(self, big):
-        self.env.cr.execute("SELECT COUNT(*) FROM account_move WHERE commercial_partner_id = %s AND move_type = 'out_invoice'",
-                            [big.id])
+        self.env.cr.execute(
+            "SELECT COUNT(*) FROM account_move WHERE commercial_partner_id = %s AND move_type = 'out_invoice'", [big.id]
+        )
         self.info["big_invoices"] = self.env.cr.fetchone()[0]
 
     # ------------------------------------------------------------------ search
@@ -127,15 +160,28 @@ class Bench:
 
         baseline, _t, stock_found = timed(stock, runs=3, before=env.invalidate_all)
         baseline *= self.extrapolate
-        env.cr.execute("SELECT COUNT(*) FROM crm_partner_kpi k JOIN res_partner p ON p.id = k.partner_id "
-                       "WHERE k.ltv > 500000 AND p.parent_id IS NULL")
+        env.cr.execute(
+            "SELECT COUNT(*) FROM crm_partner_kpi k JOIN res_partner p ON p.id = k.partner_id "
+            "WHERE k.ltv > 500000 AND p.parent_id IS NULL"
+        )
         customers = env.cr.fetchone()[0]
         self.info["search"] = {"found": len(found), "customers": customers, "stock_found_in_sample": len(stock_found)}
-        self.add("search", f"search crm_ltv > 500000 ordered by crm_ltv over all partners ({len(found)} found: "
-                 f"{customers} customers and the contacts of the companies among them)", figure, baseline,
-                 "stock: filter and sort the customers on `total_invoiced`"
-                 + (f" (a sample of {len(self.sample_ids)}, extrapolated linearly: a lower bound)"
-                    if self.extrapolate > 1 else "") + ", 3 runs", "<= 200 ms", figure <= 0.200)
+        self.add(
+            "search",
+            f"search crm_ltv > 500000 ordered by crm_ltv over all partners ({len(found)} found: "
+            f"{customers} customers and the contacts of the companies among them)",
+            figure,
+            baseline,
+            "stock: filter and sort the customers on `total_invoiced`"
+            + (
+                f" (a sample of {len(self.sample_ids)}, extrapolated linearly: a lower bound)"
+                if self.extrapolate > 1
+                else ""
+            )
+            + ", 3 runs",
+            "<= 200 ms",
+            figure <= 0.200,
+        )
 
     # ------------------------------------------------------------------ receivables dashboard
     def dashboard(self):
@@ -147,14 +193,20 @@ class Bench:
         buckets = ["amount_not_due", "amount_1_30", "amount_31_60", "amount_61_90", "amount_over_90", "amount_total"]
 
         if hasattr(Aging, "get_dashboard_data"):
+
             def dashboard():
                 return Aging.get_dashboard_data()
+
             how = "get_dashboard_data()"
         else:
+
             def dashboard():
                 totals = Aging.read_group([], [f"{b}:sum" for b in buckets], [])
-                top = Aging.search_read([], ["partner_id", "max_days_overdue", *buckets], order="amount_total desc", limit=50)
+                top = Aging.search_read(
+                    [], ["partner_id", "max_days_overdue", *buckets], order="amount_total desc", limit=50
+                )
                 return totals, top
+
             how = "read_group of all buckets + top 50 debtors"
         figure, _t, _r = timed(dashboard, before=env.invalidate_all)
 
@@ -166,15 +218,28 @@ class Bench:
             rows = []
             for pid in self.sample_ids:
                 partner = Partner.browse(pid)
-                lines = AML.search([
-                    ("partner_id", "child_of", partner.id), ("account_id.account_type", "=", "asset_receivable"),
-                    ("reconciled", "=", False), ("parent_state", "=", "posted"),
-                ])
+                lines = AML.search(
+                    [
+                        ("partner_id", "child_of", partner.id),
+                        ("account_id.account_type", "=", "asset_receivable"),
+                        ("reconciled", "=", False),
+                        ("parent_state", "=", "posted"),
+                    ]
+                )
                 amounts = dict.fromkeys(buckets, 0.0)
                 for line in lines:
                     days = (self.today - (line.date_maturity or line.date)).days
-                    key = ("amount_not_due" if days <= 0 else "amount_1_30" if days <= 30 else "amount_31_60"
-                           if days <= 60 else "amount_61_90" if days <= 90 else "amount_over_90")
+                    key = (
+                        "amount_not_due"
+                        if days <= 0
+                        else "amount_1_30"
+                        if days <= 30
+                        else "amount_31_60"
+                        if days <= 60
+                        else "amount_61_90"
+                        if days <= 90
+                        else "amount_over_90"
+                    )
                     amounts[key] += line.amount_residual
                     amounts["amount_total"] += line.amount_residual
                 if amounts["amount_total"]:
@@ -184,10 +249,17 @@ class Bench:
 
         baseline, _t, _r = timed(naive, runs=3, before=env.invalidate_all)
         baseline *= self.extrapolate
-        self.add("dashboard", f"receivables dashboard ({how})", figure, baseline,
-                 "ORM loop over customers" + (f" (extrapolated from {len(self.sample_ids)})" if self.extrapolate > 1 else "")
-                 + ", 3 runs",
-                 "<= 500 ms, >= 10x", figure <= 0.5 and baseline / figure >= 10)
+        self.add(
+            "dashboard",
+            f"receivables dashboard ({how})",
+            figure,
+            baseline,
+            "ORM loop over customers"
+            + (f" (extrapolated from {len(self.sample_ids)})" if self.extrapolate > 1 else "")
+            + ", 3 runs",
+            "<= 500 ms, >= 10x",
+            figure <= 0.5 and baseline / figure >= 10,
+        )
 
     # ------------------------------------------------------------------ segments
     def segments(self):
@@ -223,18 +295,29 @@ class Bench:
 
         baseline, _t, _r = timed(naive, runs=3, before=env.invalidate_all)
         baseline *= self.extrapolate
-        self.add("segments", f"refresh the {len(segments)} shipped segments (warm; first refresh {ms(first)}, "
-                 f"members {counts})", figure, baseline,
-                 "each customer evaluated in Python" + (f" (extrapolated from {len(self.sample_ids)})"
-                                                        if self.extrapolate > 1 else "") + ", 3 runs",
-                 "<= 10 s, >= 10x", figure <= 10 and baseline / figure >= 10)
+        self.add(
+            "segments",
+            f"refresh the {len(segments)} shipped segments (warm; first refresh {ms(first)}, members {counts})",
+            figure,
+            baseline,
+            "each customer evaluated in Python"
+            + (f" (extrapolated from {len(self.sample_ids)})" if self.extrapolate > 1 else "")
+            + ", 3 runs",
+            "<= 10 s, >= 10x",
+            figure <= 10 and baseline / figure >= 10,
+        )
 
     # ------------------------------------------------------------------ installments
     def penalties(self):
         env = self.env
         if "crm.installment.plan" not in env or not hasattr(env["crm.installment.plan"], "_cron_accrue_penalties"):
-            self.add("penalties", "penalty accrual over all installment lines", None, target="<= 30 s; rerun <= 3 s",
-                     note="not measured: crm_installments has no crm.installment.plan._cron_accrue_penalties")
+            self.add(
+                "penalties",
+                "penalty accrual over all installment lines",
+                None,
+                target="<= 30 s; rerun <= 3 s",
+                note="not measured: crm_installments has no crm.installment.plan._cron_accrue_penalties",
+            )
             return
         Plan = env["crm.installment.plan"]
         env.cr.execute("SELECT COUNT(*), COUNT(*) FILTER (WHERE state = 'overdue') FROM crm_installment_line")
@@ -260,21 +343,47 @@ class Bench:
             # the rest would take as long per line: extrapolate, and finish without timing
             first = first * overdue / max(done, 1)
             run_all()
-        env.cr.execute("SELECT COUNT(*), COALESCE(SUM(penalty_amount), 0) FROM crm_installment_line WHERE penalty_amount > 0")
+        env.cr.execute(
+            "SELECT COUNT(*), COALESCE(SUM(penalty_amount), 0) FROM crm_installment_line WHERE penalty_amount > 0"
+        )
         with_penalty, total_penalty = env.cr.fetchone()
         env.cr.commit()
         rerun, _t, rerun_result = timed(run_all)
         self.info["penalties_cut"] = cut
-        self.info["penalties"] = {"lines": lines, "overdue": overdue, "processed": done, "cron_calls": calls,
-                                  "lines_with_penalty": with_penalty, "penalty_total": float(total_penalty),
-                                  "rerun_processed": rerun_result[0]}
-        self.add("penalties", f"penalty accrual over {lines} installment lines ({overdue} overdue; "
-                 + (f"cut after {done} lines in {calls} cron batches at {BUDGET[self.scale]} s, extrapolated linearly"
-                    if cut else f"{done} processed in {calls} cron batches") + f", {with_penalty} lines with penalties; "
-                 "1 run)", first, None, "",
-                 "<= 30 s", first <= 30)
-        self.add("penalties_rerun", f"penalty accrual, second run the same day ({rerun_result[0]} processed)",
-                 rerun, None, "", "<= 3 s", rerun <= 3)
+        self.info["penalties"] = {
+            "lines": lines,
+            "overdue": overdue,
+            "processed": done,
+            "cron_calls": calls,
+            "lines_with_penalty": with_penalty,
+            "penalty_total": float(total_penalty),
+            "rerun_processed": rerun_result[0],
+        }
+        self.add(
+            "penalties",
+            f"penalty accrual over {lines} installment lines ({overdue} overdue; "
+            + (
+                f"cut after {done} lines in {calls} cron batches at {BUDGET[self.scale]} s, extrapolated linearly"
+                if cut
+                else f"{done} processed in {calls} cron batches"
+            )
+            + f", {with_penalty} lines with penalties; "
+            "1 run)",
+            first,
+            None,
+            "",
+            "<= 30 s",
+            first <= 30,
+        )
+        self.add(
+            "penalties_rerun",
+            f"penalty accrual, second run the same day ({rerun_result[0]} processed)",
+            rerun,
+            None,
+            "",
+            "<= 3 s",
+            rerun <= 3,
+        )
 
     # ------------------------------------------------------------------ dunning
     def dunning(self):
@@ -282,13 +391,18 @@ class Bench:
         if "crm.dunning.policy" not in env:
             return
         Policy = env["crm.dunning.policy"]
-        env.cr.execute("""
+        env.cr.execute(
+            """
             SELECT COUNT(*) FROM account_move
              WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')
-               AND invoice_date_due < %s""", [self.today])
+               AND invoice_date_due < %s""",
+            [self.today],
+        )
         overdue = env.cr.fetchone()[0]
-        env.cr.execute("SELECT (SELECT COUNT(*) FROM mail_mail), (SELECT COUNT(*) FROM mail_activity), "
-                       "(SELECT COUNT(*) FROM mail_message)")
+        env.cr.execute(
+            "SELECT (SELECT COUNT(*) FROM mail_mail), (SELECT COUNT(*) FROM mail_activity), "
+            "(SELECT COUNT(*) FROM mail_message)"
+        )
         before = env.cr.fetchone()
 
         def run_all(budget=None):
@@ -312,36 +426,73 @@ class Bench:
             more, more_calls, _cut = run_all()
             first = first * (events + more) / max(events, 1)
             events, calls = events + more, calls + more_calls
-        env.cr.execute("SELECT (SELECT COUNT(*) FROM mail_mail), (SELECT COUNT(*) FROM mail_activity), "
-                       "(SELECT COUNT(*) FROM mail_message)")
+        env.cr.execute(
+            "SELECT (SELECT COUNT(*) FROM mail_mail), (SELECT COUNT(*) FROM mail_activity), "
+            "(SELECT COUNT(*) FROM mail_message)"
+        )
         after = env.cr.fetchone()
         env.cr.execute("SELECT COUNT(*) FROM mail_mail WHERE state = 'sent'")
         sent = env.cr.fetchone()[0]
         env.cr.commit()
         rerun, _t, rerun_result = timed(run_all)
-        self.info["dunning"] = {"overdue": overdue, "events": events, "cron_calls": calls,
-                                "mails_queued": after[0] - before[0], "activities": after[1] - before[1],
-                                "messages": after[2] - before[2], "mails_sent": sent, "rerun_events": rerun_result[0]}
-        self.add("dunning", f"dunning run over {overdue} overdue invoices ({events} reminders in {calls} cron "
-                 f"batches, {after[0] - before[0]} mails queued, {after[1] - before[1]} activities; 1 run"
-                 + (f"; timed for the first {measured_events} reminders ({BUDGET[self.scale]} s), extrapolated "
-                    "linearly" if cut else "") + ")",
-                 first, None, "", "<= 60 s", first <= 60)
-        self.add("dunning_rerun", f"dunning rerun the same day ({rerun_result[0]} reminders)", rerun, None, "",
-                 "sends nothing", rerun_result[0] == 0)
+        self.info["dunning"] = {
+            "overdue": overdue,
+            "events": events,
+            "cron_calls": calls,
+            "mails_queued": after[0] - before[0],
+            "activities": after[1] - before[1],
+            "messages": after[2] - before[2],
+            "mails_sent": sent,
+            "rerun_events": rerun_result[0],
+        }
+        self.add(
+            "dunning",
+            f"dunning run over {overdue} overdue invoices ({events} reminders in {calls} cron "
+            f"batches, {after[0] - before[0]} mails queued, {after[1] - before[1]} activities; 1 run"
+            + (
+                f"; timed for the first {measured_events} reminders ({BUDGET[self.scale]} s), extrapolated linearly"
+                if cut
+                else ""
+            )
+            + ")",
+            first,
+            None,
+            "",
+            "<= 60 s",
+            first <= 60,
+        )
+        self.add(
+            "dunning_rerun",
+            f"dunning rerun the same day ({rerun_result[0]} reminders)",
+            rerun,
+            None,
+            "",
+            "sends nothing",
+            rerun_result[0] == 0,
+        )
 
     # ------------------------------------------------------------------ exchange log
     def exchange_log(self):
         env = self.env
         Log = env.get("crm.exchange.log")
         if Log is None or "crm.exchange.system" not in env or not hasattr(Log, "_track"):
-            self.add("exchange", "exchange-log overhead per logged exchange", None, target="<= 2 ms",
-                     note="not measured: crm_exchange_log has no crm.exchange.log._track")
+            self.add(
+                "exchange",
+                "exchange-log overhead per logged exchange",
+                None,
+                target="<= 2 ms",
+                note="not measured: crm_exchange_log has no crm.exchange.log._track",
+            )
             return
         system = env["crm.exchange.system"].sudo().search([], limit=1)
         if not system:
-            self.add("exchange", "exchange-log overhead per logged exchange", None, target="<= 2 ms",
-                     note="not measured: no crm.exchange.system record")
+            self.add(
+                "exchange",
+                "exchange-log overhead per logged exchange",
+                None,
+                target="<= 2 ms",
+                note="not measured: no crm.exchange.system record",
+            )
             return
         partner = self.big
         request = {"partner": partner.id, "name": "x" * 200}
@@ -363,8 +514,17 @@ class Bench:
         env.cr.execute("ROLLBACK TO SAVEPOINT bench_exchange")
         env.invalidate_all()
         overhead = max(figure - base, 0.0)
-        self.add("exchange", f"exchange-log overhead per logged exchange (`_track` of a done exchange of system "
-                 f"{system.code}, create + flush; 50 runs)", overhead, None, "", "<= 2 ms", overhead <= 0.002, runs=50)
+        self.add(
+            "exchange",
+            f"exchange-log overhead per logged exchange (`_track` of a done exchange of system "
+            f"{system.code}, create + flush; 50 runs)",
+            overhead,
+            None,
+            "",
+            "<= 2 ms",
+            overhead <= 0.002,
+            runs=50,
+        )
 
     # ------------------------------------------------------------------ posting
 
@@ -383,11 +543,23 @@ def posting_times(envs, gen, runs=15):
     times = {label: [] for label in envs}
     for i in range(runs + 3):
         for label, env in envs.items():
-            move = env["account.move"].create({
-                "move_type": "out_invoice", "partner_id": partner[label], "invoice_date": gen.today,
-                "invoice_line_ids": [Command.create({"product_id": product[label], "quantity": 1, "price_unit": 12345.0,
-                                                     "tax_ids": [Command.clear()]})],
-            })
+            move = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner[label],
+                    "invoice_date": gen.today,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product[label],
+                                "quantity": 1,
+                                "price_unit": 12345.0,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
             env.flush_all()
             start = time.perf_counter()
             move.action_post()

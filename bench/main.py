@@ -1,5 +1,6 @@
 """CrmAI benchmarks: create the databases, generate the dataset, check it, run the benchmarks and
 print the table. Run through ``bench/run`` (see bench/README.md)."""
+
 import argparse
 import json
 import os
@@ -26,6 +27,7 @@ class pg_connect:
 
     def __init__(self, dbname="postgres"):
         import psycopg2
+
         self.conn = psycopg2.connect(dbname=dbname)
         self.conn.autocommit = True
 
@@ -60,10 +62,12 @@ def source_tree(spec, tmp):
 
 def write_conf(path, addons_root):
     import odoo
+
     addons = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "addons")
     paths = [addons] if os.path.isdir(addons) else []
     # OCA addons installed with pip (queue_job for crm_exchange_log) live in site-packages/odoo/addons
     import importlib.util
+
     spec = importlib.util.find_spec("odoo.addons.queue_job")
     if spec:
         paths.append(os.path.dirname(os.path.dirname(spec.origin)))
@@ -84,14 +88,31 @@ def odoo_install(conf, db, modules, logfile):
     """Install modules with Odoo in a subprocess; returns the WARNING/ERROR lines of its log."""
     if os.path.exists(logfile):
         os.remove(logfile)
-    cmd = [sys.executable, "-m", "odoo", "-c", conf, "-d", db, "-i", ",".join(modules), "--without-demo=all",
-           "--stop-after-init", "--log-level=info", f"--logfile={logfile}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "odoo",
+        "-c",
+        conf,
+        "-d",
+        db,
+        "-i",
+        ",".join(modules),
+        "--without-demo=all",
+        "--stop-after-init",
+        "--log-level=info",
+        f"--logfile={logfile}",
+    ]
     rc = subprocess.call(cmd)
     bad = []
     if os.path.exists(logfile):
         with open(logfile) as f:
-            bad = [line.rstrip() for line in f if (" WARNING " in line or " ERROR " in line or " CRITICAL " in line)
-                   and "Running as user 'root'" not in line]
+            bad = [
+                line.rstrip()
+                for line in f
+                if (" WARNING " in line or " ERROR " in line or " CRITICAL " in line)
+                and "Running as user 'root'" not in line
+            ]
     return rc, bad
 
 
@@ -107,6 +128,7 @@ def installable(name):
     if not os.path.exists(manifest):
         return False
     import ast
+
     with open(manifest) as f:
         return ast.literal_eval(f.read()).get("installable", True)
 
@@ -114,6 +136,7 @@ def installable(name):
 def env_for(db):
     import odoo
     from odoo import SUPERUSER_ID, api
+
     registry = odoo.modules.registry.Registry.new(db)
     cr = registry.cursor()
     env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US", "tz": "UTC"})
@@ -123,6 +146,7 @@ def env_for(db):
 def release(db):
     """Close this process's connections to ``db`` (a template must have none)."""
     import odoo
+
     odoo.modules.registry.Registry.delete(db)
     odoo.sql_db.close_db(db)
 
@@ -144,6 +168,7 @@ def create_db(conf, db, suite, logdir, copy_from=None):
         raise SystemExit(f"installing {STOCK} on {db} failed: {bad[:10]}")
     _registry, cr, env = env_for(db)
     from .generate import Generator
+
     Generator(env, "small").setup_company()
     cr.commit()
     cr.close()
@@ -166,8 +191,11 @@ def create_db(conf, db, suite, logdir, copy_from=None):
             if rc or state != "installed":
                 notes.append(f"{name} did not install ({state}): skipped; {bad[:3]}")
                 with pg_connect(db) as conn:
-                    conn.cursor().execute("UPDATE ir_module_module SET state = 'uninstalled' WHERE name = %s "
-                                          "AND state IN ('to install', 'to upgrade')", [name])
+                    conn.cursor().execute(
+                        "UPDATE ir_module_module SET state = 'uninstalled' WHERE name = %s "
+                        "AND state IN ('to install', 'to upgrade')",
+                        [name],
+                    )
             elif bad:
                 notes.append(f"warnings while installing {name}: {bad[:3]}")
     for note in notes:
@@ -222,7 +250,9 @@ def run_scale(args, conf, scale, logdir, stock_from=None):
             cr.execute(query)
             counts[key] = cr.fetchone()[0]
         if "crm.installment.line" in env:
-            cr.execute("SELECT (SELECT COUNT(*) FROM crm_installment_plan), (SELECT COUNT(*) FROM crm_installment_line)")
+            cr.execute(
+                "SELECT (SELECT COUNT(*) FROM crm_installment_plan), (SELECT COUNT(*) FROM crm_installment_line)"
+            )
             counts["installment_plans"], counts["installment_lines"] = cr.fetchone()
         cr.execute("SELECT fate, COUNT(*) FROM bench_doc GROUP BY 1 ORDER BY 1")
         counts["fates"] = dict(cr.fetchall())
@@ -238,7 +268,11 @@ def run_scale(args, conf, scale, logdir, stock_from=None):
         uenv = env(user=admin.id, su=False)
         bench = Bench(uenv, gen, scale)
         log("benchmarks (%s)", scale)
-        for name in [n for n in args.only if n != "posting"] if args.only else ["card", "search", "dashboard", "segments", "penalties", "dunning", "exchange_log"]:
+        for name in (
+            [n for n in args.only if n != "posting"]
+            if args.only
+            else ["card", "search", "dashboard", "segments", "penalties", "dunning", "exchange_log"]
+        ):
             getattr(bench, name)()
             cr.commit()
         want_posting = not args.only or "posting" in args.only
@@ -259,9 +293,19 @@ def run_scale(args, conf, scale, logdir, stock_from=None):
                 scr.rollback()
                 scr.close()
             ratio = posting["suite"] / posting["stock"]
-            bench.add("posting", "post one customer invoice (action_post + flush + pre-commit hooks), suite vs stock",
-                      posting["suite"], posting["stock"], "the same in the stock-only database with "
-                      + ("the small dataset" if stock_from else "the same data") + ", alternately", "<= 15% slower", ratio <= 1.15, note=f"{(ratio - 1) * 100:+.0f}%", runs=15)
+            bench.add(
+                "posting",
+                "post one customer invoice (action_post + flush + pre-commit hooks), suite vs stock",
+                posting["suite"],
+                posting["stock"],
+                "the same in the stock-only database with "
+                + ("the small dataset" if stock_from else "the same data")
+                + ", alternately",
+                "<= 15% slower",
+                ratio <= 1.15,
+                note=f"{(ratio - 1) * 100:+.0f}%",
+                runs=15,
+            )
     finally:
         cr.rollback()
         cr.close()
@@ -283,8 +327,10 @@ def fmt(seconds):
 
 
 def table(out, growth=None):
-    lines = ["| benchmark | figure | baseline | speed-up (baseline / figure) | target | result |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| benchmark | figure | baseline | speed-up (baseline / figure) | target | result |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in out["results"]:
         ratio = ""
         if r["figure"] is not None and r["baseline"]:
@@ -294,9 +340,13 @@ def table(out, growth=None):
         note = f" - {r['note']}" if r["note"] and r["key"] != "posting" else ""
         lines.append(f"| {r['what']}{note} | {fmt(r['figure'])} | {base} | {ratio} | {r['target']} | {result} |")
     if growth:
-        lines += ["", "Growth from the small to the default scale (time ratio / data ratio; 1.0 = linear, "
-                  "1/data ratio = flat):", "", "| benchmark | small | default | time ratio | data ratio | growth |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Growth from the small to the default scale (time ratio / data ratio; 1.0 = linear, 1/data ratio = flat):",
+            "",
+            "| benchmark | small | default | time ratio | data ratio | growth |",
+            "|---|---|---|---|---|---|",
+        ]
         lines += growth
     return "\n".join(lines)
 
@@ -310,8 +360,10 @@ def growth_rows(small, default):
         if not s or s["figure"] is None or r["figure"] is None:
             continue
         ratio = r["figure"] / s["figure"]
-        rows.append(f"| {r['key']} | {fmt(s['figure'])} | {fmt(r['figure'])} | {ratio:.2f} | {data_ratio:.1f} | "
-                    f"{ratio / data_ratio:.2f} |")
+        rows.append(
+            f"| {r['key']} | {fmt(s['figure'])} | {fmt(r['figure'])} | {ratio:.2f} | {data_ratio:.1f} | "
+            f"{ratio / data_ratio:.2f} |"
+        )
     return rows
 
 
@@ -323,8 +375,12 @@ def machine():
     except OSError:
         pass
     load = os.getloadavg()
-    return {"nproc": os.cpu_count(), "memory": mem, "python": platform.python_version(),
-            "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"}
+    return {
+        "nproc": os.cpu_count(),
+        "memory": mem,
+        "python": platform.python_version(),
+        "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+    }
 
 
 def main(argv=None):
@@ -333,16 +389,29 @@ def main(argv=None):
     parser.add_argument("--db", help="database name (default bench_<scale>; the stock one gets _stock appended)")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse databases kept by an earlier --keep run")
-    parser.add_argument("--copy-suite", metavar="DB", help="copy this database (installed by an earlier run, "
-                        "before generation) instead of installing the suite")
+    parser.add_argument(
+        "--copy-suite",
+        metavar="DB",
+        help="copy this database (installed by an earlier run, before generation) instead of installing the suite",
+    )
     parser.add_argument("--copy-stock", metavar="DB", help="same for the stock-only database")
-    parser.add_argument("--install-only", action="store_true", help="only create the databases (to copy them "
-                        "later with --copy-suite/--copy-stock)")
+    parser.add_argument(
+        "--install-only",
+        action="store_true",
+        help="only create the databases (to copy them later with --copy-suite/--copy-stock)",
+    )
     parser.add_argument("--no-growth", action="store_true", help="at the default scale, skip the small run")
-    parser.add_argument("--tree", default="HEAD", help="git revision of the addons to measure (default HEAD, "
-                        "extracted to $TMPDIR); '.' measures the working tree as it is")
-    parser.add_argument("--only", nargs="*", help="run only these benchmarks (card search dashboard segments "
-                        "penalties dunning exchange_log posting)")
+    parser.add_argument(
+        "--tree",
+        default="HEAD",
+        help="git revision of the addons to measure (default HEAD, "
+        "extracted to $TMPDIR); '.' measures the working tree as it is",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        help="run only these benchmarks (card search dashboard segments penalties dunning exchange_log posting)",
+    )
     parser.add_argument("--json", help="write the results as JSON to this file")
     parser.add_argument("--markdown", help="write the results as a markdown report to this file")
     args = parser.parse_args(argv)
@@ -355,6 +424,7 @@ def main(argv=None):
     logdir = os.path.join(tmp, "logs")
     os.makedirs(logdir, exist_ok=True)
     import odoo
+
     odoo.tools.config.parse_config(["-c", conf, "--log-level=warn"])
 
     started = datetime.now(timezone.utc)
@@ -388,7 +458,13 @@ def main(argv=None):
     text = table(main_out, growth)
     print()
     print(text)
-    report = {"started": started.isoformat(), "machine": info, "source": source_label, "argv": sys.argv[1:], "runs": outs}
+    report = {
+        "started": started.isoformat(),
+        "machine": info,
+        "source": source_label,
+        "argv": sys.argv[1:],
+        "runs": outs,
+    }
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1, default=str)
@@ -414,7 +490,8 @@ def markdown(report, text):
         f"- modules: {', '.join(main_run.get('modules', []))}",
         f"- dataset: {main_run['counts']}",
         f"- generation: {gen.get('total', 0):.0f} s ("
-        + ", ".join(f"{k} {v:.0f} s" for k, v in gen.items() if k != "total") + ")",
+        + ", ".join(f"{k} {v:.0f} s" for k, v in gen.items() if k != "total")
+        + ")",
         "",
         text,
         "",

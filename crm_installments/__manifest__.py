@@ -1,6 +1,7 @@
 {
     "name": "CrmAI: Installments",
-    "summary": "Installment plans from sale orders, invoices and contracts, payment allocation oldest-first, contractual penalties (пени), reminders and subscriptions.",
+    "summary": "Installment plans from sale orders, invoices and contracts, payment allocation oldest-first, "
+    "contractual penalties (пени), reminders and subscriptions.",
     "version": "18.0.1.0.0",
     "category": "Sales/CRM",
     "author": "CrmAI",

@@ -1,6 +1,7 @@
 {
     "name": "CrmAI: Segments",
-    "summary": "Rule-based dynamic customer segments configured by administrators, membership history and transitions signalled to salespeople.",
+    "summary": "Rule-based dynamic customer segments configured by administrators, membership history "
+    "and transitions signalled to salespeople.",
     "version": "18.0.1.0.0",
     "category": "Sales/CRM",
     "author": "CrmAI",

@@ -19,8 +19,9 @@ class CrmExchangeWebsiteController(http.Controller):
     def _answer(status, code, **payload):
         return request.make_json_response({"status": status, **payload}, status=code)
 
-    @http.route("/crm/exchange/website/order", type="http", auth="public", methods=["POST"], csrf=False,
-                save_session=False)
+    @http.route(
+        "/crm/exchange/website/order", type="http", auth="public", methods=["POST"], csrf=False, save_session=False
+    )
     def website_order(self, **kwargs):
         env = request.env(su=True)
         system = env["crm.exchange.system"]._get_by_code("website")
@@ -30,14 +31,26 @@ class CrmExchangeWebsiteController(http.Controller):
         raw = request.httprequest.get_data(cache=True) or b""
         if not system or not key or not hmac.compare_digest(key.encode(), given.encode()):
             if system:
-                Log._journal(system, "in", "website_order", state="failed", request=raw.decode("utf-8", "replace")[:5000],
-                             error="Unauthenticated request (bad or missing X-Api-Key)")
+                Log._journal(
+                    system,
+                    "in",
+                    "website_order",
+                    state="failed",
+                    request=raw.decode("utf-8", "replace")[:5000],
+                    error="Unauthenticated request (bad or missing X-Api-Key)",
+                )
             return self._answer("forbidden", 403)
         try:
             data = json.loads(raw.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError) as error:
-            Log._journal(system, "in", "website_order", state="failed", request=raw.decode("utf-8", "replace")[:5000],
-                         error=f"Malformed JSON: {error}")
+            Log._journal(
+                system,
+                "in",
+                "website_order",
+                state="failed",
+                request=raw.decode("utf-8", "replace")[:5000],
+                error=f"Malformed JSON: {error}",
+            )
             return self._answer("malformed", 400, errors=["The body is not JSON."])
         errors = validate_order(data)
         if errors:

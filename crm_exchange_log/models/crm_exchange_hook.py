@@ -25,8 +25,13 @@ class CrmExchangeHook(models.AbstractModel):
             if res_model and res_id:
                 vals.update(res_model=res_model, res_id=res_id)
             self.env["crm.exchange.log"].sudo()._journal(
-                system, "in", f"webhook_{channel}", state="failed" if error else "done", error=error,
-                request=payload, **vals,
+                system,
+                "in",
+                f"webhook_{channel}",
+                state="failed" if error else "done",
+                error=error,
+                request=payload,
+                **vals,
             )
         except Exception:  # noqa: BLE001 - journaling never breaks the webhook
             _logger.exception("Exchange journal: could not journal a %s delivery", channel)

@@ -4,7 +4,6 @@ import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
@@ -108,8 +107,19 @@ class CrmExchangeLog(models.Model):
 
     # ------------------------------------------------------------------ writing the journal
     @api.model
-    def _prepare_log_vals(self, system, direction, operation, record=None, request=None, response=None,
-                          correlation_id=None, parent=None, idempotency_key=None, **extra):
+    def _prepare_log_vals(
+        self,
+        system,
+        direction,
+        operation,
+        record=None,
+        request=None,
+        response=None,
+        correlation_id=None,
+        parent=None,
+        idempotency_key=None,
+        **extra,
+    ):
         parent = parent or self.browse()
         vals = {
             "system_id": system.id,
@@ -119,7 +129,8 @@ class CrmExchangeLog(models.Model):
             "parent_id": parent.id or False,
             "idempotency_key": idempotency_key,
             "company_id": (record and "company_id" in record._fields and record.company_id.id)
-            or system.company_id.id or self.env.company.id,
+            or system.company_id.id
+            or self.env.company.id,
             **extra,
         }
         if record:
@@ -179,17 +190,23 @@ class CrmExchangeLog(models.Model):
     def _attach_payloads(self, items):
         if not items:
             return
-        attachments = self.env["ir.attachment"].sudo().create([
-            {
-                "name": f"{log.operation}-{key.split('_')[0]}-{log.id}.txt",
-                "raw": text.encode("utf-8"),
-                "mimetype": "text/plain",
-                "res_model": self._name,
-                "res_id": log.id,
-            }
-            for log, key, text in items
-        ])
-        for (log, key, _text), attachment in zip(items, attachments):
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": f"{log.operation}-{key.split('_')[0]}-{log.id}.txt",
+                        "raw": text.encode("utf-8"),
+                        "mimetype": "text/plain",
+                        "res_model": self._name,
+                        "res_id": log.id,
+                    }
+                    for log, key, text in items
+                ]
+            )
+        )
+        for (log, key, _text), attachment in zip(items, attachments, strict=False):
             field = "request_attachment_id" if key == "request_payload" else "response_attachment_id"
             super(CrmExchangeLog, log.sudo()).write({field: attachment.id})
 
@@ -198,16 +215,33 @@ class CrmExchangeLog(models.Model):
         """Record one exchange at once (inbound webhooks, steps of a flow). A failure is written on
         a separate cursor so that it survives a rollback of the caller's transaction."""
         vals = self._prepare_log_vals(system, direction, operation, **kwargs)
-        vals.update(state=state, error_message=error or False, duration_ms=duration_ms,
-                    attempt_count=1, date_done=fields.Datetime.now())
+        vals.update(
+            state=state,
+            error_message=error or False,
+            duration_ms=duration_ms,
+            attempt_count=1,
+            date_done=fields.Datetime.now(),
+        )
         if state == "failed":
             return self._create_detached(vals)
         return self.sudo().create(vals).sudo(False)
 
     @api.model
     @contextmanager
-    def _track(self, system, direction, operation, record=None, request=None, correlation_id=None,
-               parent=None, idempotency_key=None, reraise=True, log=None, **extra):
+    def _track(
+        self,
+        system,
+        direction,
+        operation,
+        record=None,
+        request=None,
+        correlation_id=None,
+        parent=None,
+        idempotency_key=None,
+        reraise=True,
+        log=None,
+        **extra,
+    ):
         """Context manager every exchange goes through::
 
             with env["crm.exchange.log"]._track(system, "out", "push_partner", record=partner,
@@ -219,8 +253,15 @@ class CrmExchangeLog(models.Model):
         re-raised (``reraise=False`` swallows it: ``exchange.error`` tells what happened).
         """
         vals = self._prepare_log_vals(
-            system, direction, operation, record=record, request=request, correlation_id=correlation_id,
-            parent=parent, idempotency_key=idempotency_key, **extra,
+            system,
+            direction,
+            operation,
+            record=record,
+            request=request,
+            correlation_id=correlation_id,
+            parent=parent,
+            idempotency_key=idempotency_key,
+            **extra,
         )
         exchange = Exchange(vals)
         exchange.log = log or self.browse()
@@ -265,8 +306,20 @@ class CrmExchangeLog(models.Model):
 
     @api.model
     def _update_vals(self, vals):
-        keep = ("state", "error_message", "duration_ms", "date_done", "response_payload", "res_model", "res_id",
-                "request_payload", "attempt_count", "next_retry_at", "job_uuid", "job_id")
+        keep = (
+            "state",
+            "error_message",
+            "duration_ms",
+            "date_done",
+            "response_payload",
+            "res_model",
+            "res_id",
+            "request_payload",
+            "attempt_count",
+            "next_retry_at",
+            "job_uuid",
+            "job_id",
+        )
         return {key: value for key, value in vals.items() if key in keep}
 
     def _write_failure(self, log, vals):
@@ -316,10 +369,22 @@ class CrmExchangeLog(models.Model):
                     log = self.with_env(self.env(cr=cr, su=True)).create(detached_vals)
                     log.flush_recordset()
                     cache = {
-                        name: log[name] for name in (
-                            "system_id", "direction", "operation", "state", "error_message", "res_model", "res_id",
-                            "correlation_id", "parent_id", "attempt_count", "duration_ms", "idempotency_key",
-                            "partner_id", "company_id",
+                        name: log[name]
+                        for name in (
+                            "system_id",
+                            "direction",
+                            "operation",
+                            "state",
+                            "error_message",
+                            "res_model",
+                            "res_id",
+                            "correlation_id",
+                            "parent_id",
+                            "attempt_count",
+                            "duration_ms",
+                            "idempotency_key",
+                            "partner_id",
+                            "company_id",
                         )
                     }
                     log_id = log.id
@@ -328,18 +393,17 @@ class CrmExchangeLog(models.Model):
             log_id = None
         if log_id:
             log = self.browse(log_id)
-            log._update_cache({
-                name: (value.id if isinstance(value, models.BaseModel) else value) for name, value in cache.items()
-            }, validate=False)
+            log._update_cache(
+                {name: (value.id if isinstance(value, models.BaseModel) else value) for name, value in cache.items()},
+                validate=False,
+            )
             return log
         return self.sudo().create(vals).sudo(False)
 
     def _update_detached(self, log, vals):
         try:
             with self.env.registry.cursor() as cr:
-                cr.execute(
-                    SQL("SELECT id FROM crm_exchange_log WHERE id = %s FOR UPDATE SKIP LOCKED", log.id)
-                )
+                cr.execute(SQL("SELECT id FROM crm_exchange_log WHERE id = %s FOR UPDATE SKIP LOCKED", log.id))
                 if cr.fetchone():
                     detached = self.with_env(self.env(cr=cr, su=True)).browse(log.id)
                     detached.write(dict(vals))
@@ -353,26 +417,41 @@ class CrmExchangeLog(models.Model):
         if done:
             # the current transaction may not see the new values (older snapshot): keep them in cache
             log.invalidate_recordset()
-            log._update_cache({
-                key: value for key, value in vals.items()
-                if key in log._fields and key not in ("request_payload", "response_payload")
-            }, validate=False)
+            log._update_cache(
+                {
+                    key: value
+                    for key, value in vals.items()
+                    if key in log._fields and key not in ("request_payload", "response_payload")
+                },
+                validate=False,
+            )
         else:
             log.sudo().write(vals)
         return log
 
     # ------------------------------------------------------------------ outgoing exchanges as jobs
     @api.model
-    def _enqueue(self, system, operation, record, handler, request=None, correlation_id=None, parent=None,
-                 idempotency_key=None):
+    def _enqueue(
+        self, system, operation, record, handler, request=None, correlation_id=None, parent=None, idempotency_key=None
+    ):
         """Journal an outgoing exchange and run it as a job on the system's channel: ``handler``
         is a method of ``record`` called as ``record.handler(log)``; it returns the response and
         raises on failure."""
-        log = self.sudo().create(self._prepare_log_vals(
-            system, "out", operation, record=record, request=request, correlation_id=correlation_id, parent=parent,
-            idempotency_key=idempotency_key or str(uuid.uuid4()), handler=handler, state="pending",
-            attempt_limit=system.max_attempts,
-        ))
+        log = self.sudo().create(
+            self._prepare_log_vals(
+                system,
+                "out",
+                operation,
+                record=record,
+                request=request,
+                correlation_id=correlation_id,
+                parent=parent,
+                idempotency_key=idempotency_key or str(uuid.uuid4()),
+                handler=handler,
+                state="pending",
+                attempt_limit=system.max_attempts,
+            )
+        )
         log._schedule_job()
         return log.sudo(False)
 
@@ -427,23 +506,44 @@ class CrmExchangeLog(models.Model):
                 "job_uuid": job_uuid or log.job_uuid,
             }
             self._update_detached(log, vals)
-            self.env["crm.exchange.attempt"]._create_detached({
-                "log_id": log.id, "number": attempt, "state": "failed", "error_message": message,
-                "duration_ms": duration, "job_uuid": job_uuid, "job_id": job_record.id if job_record else False,
-            })
+            self.env["crm.exchange.attempt"]._create_detached(
+                {
+                    "log_id": log.id,
+                    "number": attempt,
+                    "state": "failed",
+                    "error_message": message,
+                    "duration_ms": duration,
+                    "job_uuid": job_uuid,
+                    "job_id": job_record.id if job_record else False,
+                }
+            )
             if final:
                 raise FailedJobError(message) from error
             raise RetryableJobError(message, seconds=log.system_id._retry_backoff(attempt)) from error
         duration = int((time.monotonic() - started) * 1000)
-        log.write({
-            "state": "done", "attempt_count": attempt, "error_message": False, "duration_ms": duration,
-            "date_done": fields.Datetime.now(), "next_retry_at": False, "response_payload": response,
-            "job_uuid": job_uuid or log.job_uuid, **({"job_id": job_record.id} if job_record else {}),
-        })
-        self.env["crm.exchange.attempt"].sudo().create({
-            "log_id": log.id, "number": attempt, "state": "done", "duration_ms": duration, "job_uuid": job_uuid,
-            "job_id": job_record.id if job_record else False,
-        })
+        log.write(
+            {
+                "state": "done",
+                "attempt_count": attempt,
+                "error_message": False,
+                "duration_ms": duration,
+                "date_done": fields.Datetime.now(),
+                "next_retry_at": False,
+                "response_payload": response,
+                "job_uuid": job_uuid or log.job_uuid,
+                **({"job_id": job_record.id} if job_record else {}),
+            }
+        )
+        self.env["crm.exchange.attempt"].sudo().create(
+            {
+                "log_id": log.id,
+                "number": attempt,
+                "state": "done",
+                "duration_ms": duration,
+                "job_uuid": job_uuid,
+                "job_id": job_record.id if job_record else False,
+            }
+        )
         return _("Exchange %(id)s done", id=log.id)
 
     def action_retry(self):
@@ -472,8 +572,9 @@ class CrmExchangeLog(models.Model):
         exchanges that still have attempts left are scheduled again; bounded batch, rows locked."""
         now = fields.Datetime.to_datetime(date_ref) if date_ref else fields.Datetime.now()
         self.flush_model()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT l.id FROM crm_exchange_log l
               JOIN crm_exchange_system s ON s.id = l.system_id
               LEFT JOIN queue_job j ON j.uuid = l.job_uuid
@@ -486,8 +587,10 @@ class CrmExchangeLog(models.Model):
              LIMIT %(limit)s
                FOR UPDATE OF l SKIP LOCKED
             """,
-            now=now, limit=batch_size + 1,
-        ))
+                now=now,
+                limit=batch_size + 1,
+            )
+        )
         ids = [row[0] for row in self.env.cr.fetchall()]
         logs = self.browse(ids[:batch_size])
         for log in logs:
@@ -504,18 +607,23 @@ class CrmExchangeLog(models.Model):
         if days <= 0:
             return 0
         now = fields.Datetime.to_datetime(date_ref) if date_ref else fields.Datetime.now()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT id FROM crm_exchange_log
              WHERE state = 'done' AND create_date < %s
              ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
             """,
-            now - timedelta(days=days), batch_size + 1,
-        ))
+                now - timedelta(days=days),
+                batch_size + 1,
+            )
+        )
         ids = [row[0] for row in self.env.cr.fetchall()]
         logs = self.sudo().browse(ids[:batch_size])
         count = len(logs)
-        attachments = self.env["ir.attachment"].sudo().search([("res_model", "=", self._name), ("res_id", "in", logs.ids)])
+        attachments = (
+            self.env["ir.attachment"].sudo().search([("res_model", "=", self._name), ("res_id", "in", logs.ids)])
+        )
         attachments.unlink()
         logs.unlink()
         if len(ids) > batch_size:
@@ -527,19 +635,29 @@ class CrmExchangeLog(models.Model):
         self.ensure_one()
         if not self.res_model or not self.res_id:
             raise UserError(_("This exchange is not linked to a document."))
-        return {"type": "ir.actions.act_window", "res_model": self.res_model, "res_id": self.res_id,
-                "view_mode": "form", "target": "current"}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+            "target": "current",
+        }
 
     def action_open_trace(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_exchange_log.crm_exchange_log_action")
-        action.update({
-            "name": _("Trace %(correlation)s", correlation=self.correlation_id),
-            "domain": [("correlation_id", "=", self.correlation_id)],
-            "context": {"search_default_group_parent": 0},
-            "view_mode": "list,form",
-            "views": [(self.env.ref("crm_exchange_log.crm_exchange_log_view_list_trace").id, "list"), (False, "form")],
-        })
+        action.update(
+            {
+                "name": _("Trace %(correlation)s", correlation=self.correlation_id),
+                "domain": [("correlation_id", "=", self.correlation_id)],
+                "context": {"search_default_group_parent": 0},
+                "view_mode": "list,form",
+                "views": [
+                    (self.env.ref("crm_exchange_log.crm_exchange_log_view_list_trace").id, "list"),
+                    (False, "form"),
+                ],
+            }
+        )
         return action
 
     @api.model
@@ -565,7 +683,8 @@ class CrmExchangeLog(models.Model):
         """Exchanges of the documents the user can read, one subquery per document model."""
         self.flush_model(["res_model"])
         # the few document models of the journal, by a skip scan of the res_model index
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL("""
             WITH RECURSIVE models AS (
                 (SELECT res_model FROM crm_exchange_log WHERE res_model IS NOT NULL ORDER BY res_model LIMIT 1)
                 UNION ALL
@@ -574,7 +693,8 @@ class CrmExchangeLog(models.Model):
                   FROM models WHERE models.res_model IS NOT NULL
             )
             SELECT res_model FROM models WHERE res_model IS NOT NULL
-        """))
+        """)
+        )
         domains = []
         for (model,) in self.env.cr.fetchall():
             if model not in self.env or model == self._name:

@@ -37,17 +37,21 @@ class CrmExchangeSystem(models.Model):
         string="Alert at Failures", default=5, help="Number of failures within the window that raises an alert."
     )
     alert_failure_rate = fields.Float(
-        string="Alert at Failure Rate (%)", default=50.0,
+        string="Alert at Failure Rate (%)",
+        default=50.0,
         help="Share of failed exchanges within the window that raises an alert.",
     )
     alert_min_volume = fields.Integer(
-        string="Minimum Volume for the Rate", default=4,
+        string="Minimum Volume for the Rate",
+        default=4,
         help="The failure rate is considered from this number of exchanges within the window.",
     )
-    incident_open = fields.Boolean(string="Incident Open", readonly=True, copy=False)
+    incident_open = fields.Boolean(readonly=True, copy=False)
     incident_date = fields.Datetime(string="Incident Since", readonly=True, copy=False)
     api_key = fields.Char(
-        string="API Key", copy=False, groups="base.group_system",
+        string="API Key",
+        copy=False,
+        groups="base.group_system",
         help="Key that the system sends in the X-Api-Key header of inbound requests.",
     )
     log_ids = fields.One2many("crm.exchange.log", "system_id", string="Exchanges")
@@ -81,7 +85,9 @@ class CrmExchangeSystem(models.Model):
     def _check_positive(self):
         for system in self:
             if system.max_attempts < 1 or system.retry_delay < 0 or system.alert_window < 1:
-                raise ValidationError(_("Attempts and the alert window must be positive, the retry delay not negative."))
+                raise ValidationError(
+                    _("Attempts and the alert window must be positive, the retry delay not negative.")
+                )
 
     def _get_stats(self, date_ref=None):
         """{system id: (total, failed)} over each system's alert window, one query."""
@@ -90,8 +96,9 @@ class CrmExchangeSystem(models.Model):
         # the transaction's clock, as create_date (Datetime.now() drops the microseconds)
         now = fields.Datetime.to_datetime(date_ref) if date_ref else self.env.cr.now()
         self.env["crm.exchange.log"].flush_model()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT s.id, COUNT(l.id), COUNT(l.id) FILTER (WHERE l.state = 'failed')
               FROM crm_exchange_system s
               LEFT JOIN crm_exchange_log l
@@ -101,8 +108,10 @@ class CrmExchangeSystem(models.Model):
              WHERE s.id = ANY(%(ids)s)
              GROUP BY s.id
             """,
-            now=now, ids=self.ids,
-        ))
+                now=now,
+                ids=self.ids,
+            )
+        )
         return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
 
     @api.depends("log_ids.state")
@@ -110,15 +119,17 @@ class CrmExchangeSystem(models.Model):
         stats = self._get_stats()
         last = {}
         if self.ids:
-            self.env.cr.execute(SQL(
-                """
+            self.env.cr.execute(
+                SQL(
+                    """
                 SELECT DISTINCT ON (system_id) system_id, error_message, create_date
                   FROM crm_exchange_log
                  WHERE system_id = ANY(%s) AND state IN ('failed', 'retrying')
                  ORDER BY system_id, create_date DESC, id DESC
                 """,
-                self.ids,
-            ))
+                    self.ids,
+                )
+            )
             last = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         for system in self:
             total, failed = stats.get(system.id, (0, 0))
@@ -150,8 +161,13 @@ class CrmExchangeSystem(models.Model):
                 system.write({"incident_open": True, "incident_date": fields.Datetime.now()})
                 rate = 100.0 * failed / total if total else 0.0
                 body = _(
-                    "%(system)s is failing: %(failed)s of %(total)s exchanges failed in the last %(minutes)s minutes (%(rate)s%%).",
-                    system=system.name, failed=failed, total=total, minutes=system.alert_window, rate=round(rate, 1),
+                    "%(system)s is failing: %(failed)s of %(total)s exchanges failed "
+                    "in the last %(minutes)s minutes (%(rate)s%%).",
+                    system=system.name,
+                    failed=failed,
+                    total=total,
+                    minutes=system.alert_window,
+                    rate=round(rate, 1),
                 )
                 system.message_post(body=Markup("<p>%s</p>") % body, subtype_xmlid="mail.mt_note")
                 summary = _("Exchange with %(system)s is failing", system=system.name)
@@ -159,7 +175,9 @@ class CrmExchangeSystem(models.Model):
                     system.activity_unlink(["mail.mail_activity_data_warning"], user_id=user.id)
                     system.activity_schedule(
                         act_type_xmlid=activity_type.get_external_id()[activity_type.id],
-                        summary=summary, note=body, user_id=user.id,
+                        summary=summary,
+                        note=body,
+                        user_id=user.id,
                     )
             elif not failing and system.incident_open:
                 system.write({"incident_open": False, "incident_date": False})

@@ -78,8 +78,12 @@ class CrmOnecConnector(models.AbstractModel):
                 for bank in partner.bank_ids
             ],
             "contacts": [
-                {"name": contact.name, "function": contact.function, "phone": contact.phone or contact.mobile,
-                 "email": contact.email}
+                {
+                    "name": contact.name,
+                    "function": contact.function,
+                    "phone": contact.phone or contact.mobile,
+                    "email": contact.email,
+                }
                 for contact in partner.child_ids.filtered(lambda child: child.type == "contact")
             ],
         }
@@ -88,20 +92,26 @@ class CrmOnecConnector(models.AbstractModel):
     def _invoice_values(self, move):
         if not move.crm_onec_ref:
             move.sudo().crm_onec_ref = str(uuid.uuid4())
-        contract = move.partner_id.commercial_partner_id.crm_contract_ids.filtered(
-            lambda contract: contract.state == "active"
-        )[:1] if "crm_contract_ids" in move.partner_id._fields else False
+        contract = (
+            move.partner_id.commercial_partner_id.crm_contract_ids.filtered(
+                lambda contract: contract.state == "active"
+            )[:1]
+            if "crm_contract_ids" in move.partner_id._fields
+            else False
+        )
         lines = []
         for line in move.invoice_line_ids.filtered(lambda line: line.display_type == "product"):
             taxes = line.tax_ids.filtered(lambda tax: tax.amount_type == "percent")
-            lines.append({
-                "name": line.name or line.product_id.display_name,
-                "quantity": line.quantity,
-                "price_unit": line.price_unit,
-                "amount": line.price_total,
-                "vat_rate": f"НДС{int(taxes[0].amount)}" if taxes else "БезНДС",
-                "amount_tax": move.currency_id.round(line.price_total - line.price_subtotal),
-            })
+            lines.append(
+                {
+                    "name": line.name or line.product_id.display_name,
+                    "quantity": line.quantity,
+                    "price_unit": line.price_unit,
+                    "amount": line.price_total,
+                    "vat_rate": f"НДС{int(taxes[0].amount)}" if taxes else "БезНДС",
+                    "amount_tax": move.currency_id.round(line.price_total - line.price_subtotal),
+                }
+            )
         return {
             "ref": move.crm_onec_ref,
             "date": fields.Date.to_string(move.invoice_date),
@@ -146,8 +156,15 @@ class CrmOnecConnector(models.AbstractModel):
             try:
                 request = self._message(int(message_no), self._objects(record)).decode("utf-8")
             except Exception as error:  # noqa: BLE001 - a mapping error is journaled too
-                logs |= Log._journal(system, "out", operation, state="failed", record=record,
-                                     error=Log._format_error(error), idempotency_key=key)
+                logs |= Log._journal(
+                    system,
+                    "out",
+                    operation,
+                    state="failed",
+                    record=record,
+                    error=Log._format_error(error),
+                    idempotency_key=key,
+                )
                 continue
             logs |= Log._enqueue(system, operation, record, "_crm_onec_push", request=request, idempotency_key=key)
         return logs.sudo(False)
@@ -162,7 +179,8 @@ class CrmOnecConnector(models.AbstractModel):
             "params": {
                 "type": "warning" if failed else "success",
                 "title": _("1C"),
-                "message": _("Sending to 1C failed: %(error)s", error=failed[0].error_message) if failed
+                "message": _("Sending to 1C failed: %(error)s", error=failed[0].error_message)
+                if failed
                 else _("%(count)s document(s) queued for 1C.", count=len(logs)),
                 "sticky": bool(failed),
             },
@@ -227,9 +245,7 @@ class CrmOnecConnector(models.AbstractModel):
                 applied.append(self._apply_payment(system, payment, since, exchange))
             noted = [self._apply_status(system, status, exchange) for status in statuses]
             if header["message_no"]:
-                self.env["ir.config_parameter"].sudo().set_param(
-                    PARAM % "onec_received_no", str(header["message_no"])
-                )
+                self.env["ir.config_parameter"].sudo().set_param(PARAM % "onec_received_no", str(header["message_no"]))
             response = {"header": header, "payments": applied, "statuses": noted}
         client.confirm(file_id)
         return response
@@ -243,46 +259,101 @@ class CrmOnecConnector(models.AbstractModel):
         date = fields.Date.to_date((payment["date"] or "")[:10]) or fields.Date.context_today(self)
         if since and datetime.combine(date, datetime.min.time()) < since:
             return {"ref": payment["ref"], "result": "before since"}
-        invoice = self.env["account.move"].sudo().search([
-            ("name", "=", payment["invoice_number"]), ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
-        ], limit=1)
+        invoice = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("name", "=", payment["invoice_number"]),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                ],
+                limit=1,
+            )
+        )
         correlation = exchange.vals["correlation_id"]
         if not invoice:
-            Log._journal(system, "in", "apply_payment", state="failed", request=payment, correlation_id=correlation,
-                         error=_("No posted invoice %(number)s for the payment %(payment)s from 1C",
-                                 number=payment["invoice_number"], payment=payment["number"]))
+            Log._journal(
+                system,
+                "in",
+                "apply_payment",
+                state="failed",
+                request=payment,
+                correlation_id=correlation,
+                error=_(
+                    "No posted invoice %(number)s for the payment %(payment)s from 1C",
+                    number=payment["invoice_number"],
+                    payment=payment["number"],
+                ),
+            )
             return {"ref": payment["ref"], "result": "no invoice"}
         amount = min(payment["amount"], invoice.amount_residual) if invoice.amount_residual else payment["amount"]
-        if invoice.payment_state in ("paid", "in_payment") or float_compare(
-            amount, 0, precision_rounding=invoice.currency_id.rounding
-        ) <= 0:
-            Log._journal(system, "in", "apply_payment", state="done", record=invoice, request=payment,
-                         correlation_id=correlation, response={"result": "already paid"})
+        if (
+            invoice.payment_state in ("paid", "in_payment")
+            or float_compare(amount, 0, precision_rounding=invoice.currency_id.rounding) <= 0
+        ):
+            Log._journal(
+                system,
+                "in",
+                "apply_payment",
+                state="done",
+                record=invoice,
+                request=payment,
+                correlation_id=correlation,
+                response={"result": "already paid"},
+            )
             return {"ref": payment["ref"], "result": "already paid"}
-        wizard = self.env["account.payment.register"].sudo().with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({"payment_date": date, "amount": amount, "communication": payment["number"]})
+        wizard = (
+            self.env["account.payment.register"]
+            .sudo()
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"payment_date": date, "amount": amount, "communication": payment["number"]})
+        )
         payments = wizard._create_payments()
         payments.crm_onec_ref = payment["ref"]
-        Log._journal(system, "in", "apply_payment", state="done", record=invoice, request=payment,
-                     correlation_id=correlation, response={"payment": payments[:1].name, "amount": amount})
+        Log._journal(
+            system,
+            "in",
+            "apply_payment",
+            state="done",
+            record=invoice,
+            request=payment,
+            correlation_id=correlation,
+            response={"payment": payments[:1].name, "amount": amount},
+        )
         return {"ref": payment["ref"], "result": "applied", "invoice": invoice.name}
 
     @api.model
     def _apply_status(self, system, status, exchange):
         """An invoice status reported by 1C: noted in the invoice's chatter and journaled."""
-        invoice = self.env["account.move"].sudo().search([
-            ("name", "=", status["number"]), ("move_type", "in", ("out_invoice", "out_refund")),
-        ], limit=1)
+        invoice = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("name", "=", status["number"]),
+                    ("move_type", "in", ("out_invoice", "out_refund")),
+                ],
+                limit=1,
+            )
+        )
         Log = self.env["crm.exchange.log"]
         correlation = exchange.vals["correlation_id"]
         if not invoice:
-            Log._journal(system, "in", "invoice_status", state="failed", request=status, correlation_id=correlation,
-                         error=_("No invoice %(number)s for the status reported by 1C", number=status["number"]))
+            Log._journal(
+                system,
+                "in",
+                "invoice_status",
+                state="failed",
+                request=status,
+                correlation_id=correlation,
+                error=_("No invoice %(number)s for the status reported by 1C", number=status["number"]),
+            )
             return {"number": status["number"], "result": "no invoice"}
         invoice.message_post(body=_("Status in 1C: %(status)s", status=status["status"]), subtype_xmlid="mail.mt_note")
-        Log._journal(system, "in", "invoice_status", state="done", record=invoice, request=status,
-                     correlation_id=correlation)
+        Log._journal(
+            system, "in", "invoice_status", state="done", record=invoice, request=status, correlation_id=correlation
+        )
         return {"number": status["number"], "result": "noted", "status": status["status"]}
 
     @api.model

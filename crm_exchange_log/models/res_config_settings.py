@@ -5,7 +5,8 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     crm_onec_wsdl_url = fields.Char(
-        string="1C Web Service URL", config_parameter="crm_exchange_log.onec_wsdl_url",
+        string="1C Web Service URL",
+        config_parameter="crm_exchange_log.onec_wsdl_url",
         help="Address of the published web service, e.g. https://1c.example.kz/base/ws/EnterpriseDataExchange_1_0_1_1.1cws",
     )
     crm_onec_username = fields.Char(
@@ -18,13 +19,12 @@ class ResConfigSettings(models.TransientModel):
         string="1C Timeout (s)", config_parameter="crm_exchange_log.onec_timeout", default=30
     )
     crm_onec_exchange_plan = fields.Char(
-        string="Exchange Plan", config_parameter="crm_exchange_log.onec_exchange_plan",
+        string="Exchange Plan",
+        config_parameter="crm_exchange_log.onec_exchange_plan",
         default="СинхронизацияДанныхЧерезУниверсальныйФормат",
     )
     crm_onec_peer_code = fields.Char(string="1C Node Code", config_parameter="crm_exchange_log.onec_peer_code")
-    crm_onec_own_peer_code = fields.Char(
-        string="Own Node Code", config_parameter="crm_exchange_log.onec_own_peer_code"
-    )
+    crm_onec_own_peer_code = fields.Char(string="Own Node Code", config_parameter="crm_exchange_log.onec_own_peer_code")
     crm_onec_part_size = fields.Integer(
         string="Part Size (KB)", config_parameter="crm_exchange_log.onec_part_size", default=1024
     )
@@ -32,7 +32,9 @@ class ResConfigSettings(models.TransientModel):
         string="Send Invoices to 1C on Posting", config_parameter="crm_exchange_log.onec_auto_push"
     )
     crm_exchange_retention_days = fields.Integer(
-        string="Keep Successful Exchanges (days)", config_parameter="crm_exchange_log.retention_days", default=90,
+        string="Keep Successful Exchanges (days)",
+        config_parameter="crm_exchange_log.retention_days",
+        default=90,
         help="Successful exchanges older than this are deleted every night; failed ones stay. 0 keeps everything.",
     )
 

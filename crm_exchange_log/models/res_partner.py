@@ -5,8 +5,12 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     crm_exchange_count = fields.Integer(string="Exchanges", compute="_compute_crm_exchange_count")
-    crm_onec_ref = fields.Char(string="1C Reference", copy=False, readonly=True,
-                               help="UUID of the counterparty in 1C (EnterpriseData reference).")
+    crm_onec_ref = fields.Char(
+        string="1C Reference",
+        copy=False,
+        readonly=True,
+        help="UUID of the counterparty in 1C (EnterpriseData reference).",
+    )
 
     def _compute_crm_exchange_count(self):
         counts = self.env["crm.exchange.log"]._count_for_documents(self)

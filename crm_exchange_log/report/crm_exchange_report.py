@@ -35,4 +35,3 @@ class CrmExchangeReport(models.Model):
               FROM crm_exchange_log l
              GROUP BY l.system_id, l.company_id, l.direction, l.create_date::date
         """)
-

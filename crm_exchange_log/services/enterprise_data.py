@@ -61,8 +61,11 @@ def _partner(body, values):
     node = _sub(body, "Справочник.Контрагенты")
     _partner_keys(node, values)
     contacts = _sub(node, "КонтактнаяИнформация")
-    for kind, value in (("ЮридическийАдрес", values.get("legal_address")), ("Телефон", values.get("phone")),
-                        ("АдресЭлектроннойПочты", values.get("email"))):
+    for kind, value in (
+        ("ЮридическийАдрес", values.get("legal_address")),
+        ("Телефон", values.get("phone")),
+        ("АдресЭлектроннойПочты", values.get("email")),
+    ):
         if value:
             line = _sub(contacts, "СтрокаКонтактнойИнформации")
             _sub(line, "ВидКонтактнойИнформации", kind)
@@ -129,20 +132,24 @@ def parse_message(data):
     payments, statuses = [], []
     if body is not None:
         for node in body.findall(_data("Документ.ПоступлениеБезналичныхДенежныхСредств")):
-            payments.append({
-                "ref": _text(node, "d:КлючевыеСвойства/d:Ссылка"),
-                "number": _text(node, "d:КлючевыеСвойства/d:Номер"),
-                "date": _text(node, "d:КлючевыеСвойства/d:Дата"),
-                "partner_inn": _text(node, "d:Контрагент/d:ИНН"),
-                "amount": float(_text(node, "d:СуммаДокумента") or 0),
-                "currency": _text(node, "d:Валюта"),
-                "invoice_number": _text(node, "d:РасшифровкаПлатежа/d:Строка/d:ДокументРасчетов/d:Номер"),
-            })
+            payments.append(
+                {
+                    "ref": _text(node, "d:КлючевыеСвойства/d:Ссылка"),
+                    "number": _text(node, "d:КлючевыеСвойства/d:Номер"),
+                    "date": _text(node, "d:КлючевыеСвойства/d:Дата"),
+                    "partner_inn": _text(node, "d:Контрагент/d:ИНН"),
+                    "amount": float(_text(node, "d:СуммаДокумента") or 0),
+                    "currency": _text(node, "d:Валюта"),
+                    "invoice_number": _text(node, "d:РасшифровкаПлатежа/d:Строка/d:ДокументРасчетов/d:Номер"),
+                }
+            )
         for node in body.findall(_data("Документ.СтатусДокумента")):
-            statuses.append({
-                "number": _text(node, "d:Номер"),
-                "status": _text(node, "d:Статус"),
-            })
+            statuses.append(
+                {
+                    "number": _text(node, "d:Номер"),
+                    "status": _text(node, "d:Статус"),
+                }
+            )
     return header, payments, statuses
 
 

@@ -62,7 +62,7 @@ def mask_text(text):
         try:
             data = json.loads(stripped)
         except ValueError:
-            pass
+            data = None  # not JSON after all: masked as text below
         else:
             return json.dumps(mask_secrets(data), ensure_ascii=False, indent=1)
     text = _XML_ELEMENT.sub(lambda match: f"{match.group(1)}{MASK}{match.group(4)}", text)

@@ -11,10 +11,9 @@ import re
 import time
 
 import requests
+import zeep
 from lxml import etree
 from requests.auth import HTTPBasicAuth
-
-import zeep
 from zeep import exceptions as zeep_exceptions
 from zeep.transports import Transport
 
@@ -24,8 +23,9 @@ _logger = logging.getLogger(__name__)
 
 NAMESPACE = "http://www.1c.ru/SSL/EnterpriseDataExchange_1_0_1_1"
 BINDING = f"{{{NAMESPACE}}}EnterpriseDataExchange_1_0_1_1SoapBinding"
-WSDL_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "wsdl",
-                         "EnterpriseDataExchange_1_0_1_1.wsdl")
+WSDL_PATH = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "static", "wsdl", "EnterpriseDataExchange_1_0_1_1.wsdl"
+)
 
 
 class OneCError(Exception):
@@ -58,8 +58,20 @@ class _CheckedTransport(Transport):
 
 
 class OneCClient:
-    def __init__(self, url, username=None, password=None, timeout=30, exchange_plan=None, peer_code=None,
-                 own_peer_code=None, part_size_kb=1024, poll_interval=1.0, max_polls=120, verify=True):
+    def __init__(
+        self,
+        url,
+        username=None,
+        password=None,
+        timeout=30,
+        exchange_plan=None,
+        peer_code=None,
+        own_peer_code=None,
+        part_size_kb=1024,
+        poll_interval=1.0,
+        max_polls=120,
+        verify=True,
+    ):
         if not url:
             raise OneCError("The 1C web service URL is not set (Settings > CrmAI > 1C).")
         self.url = re.sub(r"\?wsdl$", "", url.strip(), flags=re.IGNORECASE)
@@ -76,7 +88,11 @@ class OneCClient:
             session.auth = HTTPBasicAuth(username.encode("utf-8"), (password or "").encode("utf-8"))
         transport = _CheckedTransport(session=session, timeout=self.timeout, operation_timeout=self.timeout)
         settings = zeep.Settings(
-            strict=False, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True, forbid_external=True,
+            strict=False,
+            xml_huge_tree=False,
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
         )
         client = zeep.Client(wsdl=WSDL_PATH, transport=transport, settings=settings)
         self.client = client
@@ -133,7 +149,7 @@ class OneCClient:
     def put_message(self, file_id, message):
         """Send an EnterpriseData message: zipped, in parts, then PutData and polling."""
         data = zip_single("Message.xml", message)
-        parts = [data[i:i + self.part_size] for i in range(0, len(data), self.part_size)] or [b""]
+        parts = [data[i : i + self.part_size] for i in range(0, len(data), self.part_size)] or [b""]
         for number, part in enumerate(parts, start=1):
             self._call("PutFilePart", FileID=file_id, PartNumber=number, PartData=part)
         result = self._call("PutData", ExchangePlanName=self.exchange_plan, PeerCode=self.peer_code, FileID=file_id)
@@ -142,16 +158,21 @@ class OneCClient:
 
     def get_message(self):
         """Ask 1C to prepare its changes and download them: (file id, message bytes) or (None, None)."""
-        result = self._call("PrepareDataForGetting", ExchangePlanName=self.exchange_plan, PeerCode=self.peer_code,
-                            PartSize=self.part_size // 1024)
+        result = self._call(
+            "PrepareDataForGetting",
+            ExchangePlanName=self.exchange_plan,
+            PeerCode=self.peer_code,
+            PartSize=self.part_size // 1024,
+        )
         prepared = self._wait("PrepareDataActionResult", result["OperationID"])
         file_id, count = prepared["FileID"], prepared["PartCount"] or 0
         if not file_id or not count:
             return None, None
         data = b"".join(
             base64.b64decode(part) if isinstance(part, str) else (part or b"")
-            for part in (self._call("GetDataPart", FileID=file_id, PartNumber=number)["return"]
-                         for number in range(1, count + 1))
+            for part in (
+                self._call("GetDataPart", FileID=file_id, PartNumber=number)["return"] for number in range(1, count + 1)
+            )
         )
         try:
             return file_id, unzip_single(data)

@@ -31,7 +31,7 @@ def strip_bom(data):
     if isinstance(data, bytes):
         for bom in (b"\xef\xbb\xbf",):
             if data.startswith(bom):
-                return data[len(bom):]
+                return data[len(bom) :]
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             return data.decode("utf-16").encode("utf-8")
         return data
@@ -46,7 +46,7 @@ def parse_xml(data):
         # an encoding declaration of the text would now be wrong: lxml reads the bytes as UTF-8
         if data.lstrip().startswith(b"<?xml"):
             end = data.find(b"?>")
-            data = b'<?xml version="1.0" encoding="UTF-8"?>' + data[end + 2:]
+            data = b'<?xml version="1.0" encoding="UTF-8"?>' + data[end + 2 :]
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as error:
@@ -75,7 +75,8 @@ def unzip_single(data, max_size=MAX_UNZIPPED_SIZE, max_ratio=MAX_RATIO):
     compressed = sum(info.compress_size for info in members) or 1
     if total > max_size or total / compressed > max_ratio:
         raise UnsafeContentError(
-            f"Zip archive refused: {total} bytes unpacked from {compressed} (limits {max_size} bytes, ratio {max_ratio})"
+            f"Zip archive refused: {total} bytes unpacked from {compressed} "
+            f"(limits {max_size} bytes, ratio {max_ratio})"
         )
     info = members[0]
     # the declared sizes can lie: read at most the limit

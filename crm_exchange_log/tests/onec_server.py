@@ -76,14 +76,22 @@ class EnterpriseDataExchange(ServiceBase):
         STATE.parts.setdefault(FileID, {})[PartNumber] = b"".join(PartData or [])
         return "", ""
 
-    @rpc(Unicode, Unicode, Unicode, _returns=(Unicode, Unicode, Unicode),
-         _out_variable_names=("return", "OperationID", "ErrorMessage"))
+    @rpc(
+        Unicode,
+        Unicode,
+        Unicode,
+        _returns=(Unicode, Unicode, Unicode),
+        _out_variable_names=("return", "OperationID", "ErrorMessage"),
+    )
     def PutData(ctx, ExchangePlanName, PeerCode, FileID):
         STATE.put_calls += 1
         if STATE.mode == "error_message":
             return "", "", "Не удалось загрузить данные: неизвестный формат сообщения"
         if STATE.mode == "fault":
-            raise Fault(faultcode="Server", faultstring="Ошибка при вызове метода контекста (PutData): нет прав на загрузку данных")
+            raise Fault(
+                faultcode="Server",
+                faultstring="Ошибка при вызове метода контекста (PutData): нет прав на загрузку данных",
+            )
         if STATE.mode == "slow":
             time.sleep(STATE.slow_seconds)
         parts = STATE.parts.get(FileID) or {}
@@ -110,8 +118,13 @@ class EnterpriseDataExchange(ServiceBase):
             return "Failed", "Операция не найдена"
         return ("Active" if _active(OperationID) else "Completed"), ""
 
-    @rpc(Unicode, Unicode, Integer, _returns=(Unicode, Unicode, Unicode),
-         _out_variable_names=("return", "OperationID", "ErrorMessage"))
+    @rpc(
+        Unicode,
+        Unicode,
+        Integer,
+        _returns=(Unicode, Unicode, Unicode),
+        _out_variable_names=("return", "OperationID", "ErrorMessage"),
+    )
     def PrepareDataForGetting(ctx, ExchangePlanName, PeerCode, PartSize):
         operation_id = str(uuid.uuid4())
         STATE.polls[operation_id] = STATE.active_polls
@@ -119,12 +132,15 @@ class EnterpriseDataExchange(ServiceBase):
         if file_id:
             data = STATE.outgoing
             size = STATE.outgoing_part_size
-            STATE.files[file_id] = [data[i:i + size] for i in range(0, len(data), size)]
+            STATE.files[file_id] = [data[i : i + size] for i in range(0, len(data), size)]
         STATE.prepared[operation_id] = file_id
         return "", operation_id, ""
 
-    @rpc(Unicode, _returns=(Unicode, Unicode, Integer, Unicode),
-         _out_variable_names=("return", "FileID", "PartCount", "ErrorMessage"))
+    @rpc(
+        Unicode,
+        _returns=(Unicode, Unicode, Integer, Unicode),
+        _out_variable_names=("return", "FileID", "PartCount", "ErrorMessage"),
+    )
     def PrepareDataActionResult(ctx, OperationID):
         if _active(OperationID):
             return "Active", "", 0, ""
@@ -143,8 +159,11 @@ class EnterpriseDataExchange(ServiceBase):
 
 def _wsgi_app():
     application = Application(
-        [EnterpriseDataExchange], tns=NAMESPACE, name="EnterpriseDataExchange_1_0_1_1",
-        in_protocol=Soap11(), out_protocol=Soap11(),
+        [EnterpriseDataExchange],
+        tns=NAMESPACE,
+        name="EnterpriseDataExchange_1_0_1_1",
+        in_protocol=Soap11(),
+        out_protocol=Soap11(),
     )
     soap = WsgiApplication(application)
     expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -153,19 +172,29 @@ def _wsgi_app():
         auth = environ.get("HTTP_AUTHORIZATION")
         STATE.last_auth = auth
         if auth != expected:
-            start_response("401 Unauthorized", [("Content-Type", "text/html; charset=utf-8"),
-                                                ("WWW-Authenticate", 'Basic realm="1C"')])
-            return ["<html><head><title>401 Unauthorized</title></head><body><h1>Доступ запрещен</h1></body></html>".encode()]
+            start_response(
+                "401 Unauthorized",
+                [("Content-Type", "text/html; charset=utf-8"), ("WWW-Authenticate", 'Basic realm="1C"')],
+            )
+            return [
+                (
+                    "<html><head><title>401 Unauthorized</title></head><body><h1>Доступ запрещен</h1></body></html>"
+                ).encode()
+            ]
         if STATE.mode == "html500":
             start_response("500 Internal Server Error", [("Content-Type", "text/html; charset=utf-8")])
-            return ["<html><head><title>Ошибка сервера 1С:Предприятия</title></head><body>"
-                    "<h1>500</h1><p>Информационная база заблокирована для обновления</p></body></html>".encode()]
+            return [
+                "<html><head><title>Ошибка сервера 1С:Предприятия</title></head><body>"
+                "<h1>500</h1><p>Информационная база заблокирована для обновления</p></body></html>".encode()
+            ]
         if STATE.mode == "dtd":
             start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
-            return [b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
-                    b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
-                    b'<m:PingResponse xmlns:m="' + NAMESPACE.encode() + b'"><m:return>&lol2;</m:return></m:PingResponse>'
-                    b"</soap:Body></soap:Envelope>"]
+            return [
+                b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+                b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+                b'<m:PingResponse xmlns:m="' + NAMESPACE.encode() + b'"><m:return>&lol2;</m:return></m:PingResponse>'
+                b"</soap:Body></soap:Envelope>"
+            ]
         if STATE.mode == "bom":
             chunks = []
             captured = {}

@@ -11,12 +11,18 @@ class TestAlerts(ExchangeCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.integrator = new_test_user(cls.env, "exchange_integrator",
-                                       groups="crm_exchange_log.group_exchange_integrator")
-        cls.system.write({
-            "responsible_user_ids": [(6, 0, cls.integrator.ids)], "alert_window": 60,
-            "alert_failure_count": 3, "alert_failure_rate": 50.0, "alert_min_volume": 4,
-        })
+        cls.integrator = new_test_user(
+            cls.env, "exchange_integrator", groups="crm_exchange_log.group_exchange_integrator"
+        )
+        cls.system.write(
+            {
+                "responsible_user_ids": [(6, 0, cls.integrator.ids)],
+                "alert_window": 60,
+                "alert_failure_count": 3,
+                "alert_failure_rate": 50.0,
+                "alert_min_volume": 4,
+            }
+        )
 
     def _log(self, state, count=1):
         for _i in range(count):

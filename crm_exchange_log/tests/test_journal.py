@@ -14,34 +14,50 @@ from .common import ExchangeCommon
 @tagged("post_install", "-at_install")
 class TestMasking(ExchangeCommon):
     def test_dict_recursive(self):
-        masked = mask_secrets({
-            "login": "admin", "password": "s3cr3t", "nested": {"api_key": "AK-1", "Authorization": "Basic eDp5",
-                                                                "items": [{"token": "t-1", "name": "ok"}]},
-        })
-        self.assertEqual(masked, {
-            "login": "admin", "password": "***",
-            "nested": {"api_key": "***", "Authorization": "***", "items": [{"token": "***", "name": "ok"}]},
-        })
+        masked = mask_secrets(
+            {
+                "login": "admin",
+                "password": "s3cr3t",
+                "nested": {"api_key": "AK-1", "Authorization": "Basic eDp5", "items": [{"token": "t-1", "name": "ok"}]},
+            }
+        )
+        self.assertEqual(
+            masked,
+            {
+                "login": "admin",
+                "password": "***",
+                "nested": {"api_key": "***", "Authorization": "***", "items": [{"token": "***", "name": "ok"}]},
+            },
+        )
 
     def test_json_text(self):
         text = mask_text(json.dumps({"client_secret": "abc", "data": {"X-Api-Key": "k"}, "amount": 5}))
         self.assertEqual(json.loads(text), {"client_secret": "***", "data": {"X-Api-Key": "***"}, "amount": 5})
 
     def test_xml_and_headers(self):
-        xml = ('<Envelope><Header><wsse:Password Type="x">пароль</wsse:Password><Token>abc</Token></Header>'
-               '<Body apiKey="zzz"><Name>ТОО</Name></Body></Envelope>')
+        xml = (
+            '<Envelope><Header><wsse:Password Type="x">пароль</wsse:Password><Token>abc</Token></Header>'
+            '<Body apiKey="zzz"><Name>ТОО</Name></Body></Envelope>'
+        )
         self.assertEqual(
             mask_text(xml),
             '<Envelope><Header><wsse:Password Type="x">***</wsse:Password><Token>***</Token></Header>'
             '<Body apiKey="***"><Name>ТОО</Name></Body></Envelope>',
         )
-        headers = "POST /ws HTTP/1.1\nAuthorization: Basic 0J7QsdC80LXQvTrQv9Cw0YDQvtC70Yw=\nX-Api-Key: 123\nAccept: */*"
+        headers = (
+            "POST /ws HTTP/1.1\nAuthorization: Basic 0J7QsdC80LXQvTrQv9Cw0YDQvtC70Yw=\nX-Api-Key: 123\nAccept: */*"
+        )
         self.assertEqual(mask_text(headers), "POST /ws HTTP/1.1\nAuthorization: ***\nX-Api-Key: ***\nAccept: */*")
         self.assertEqual(mask_text("GET /x?token=abc&page=2 Bearer eyJhbGciOi.x"), "GET /x?token=***&page=2 Bearer ***")
 
     def test_log_never_stores_secrets(self):
-        log = self.Log._journal(self.system, "out", "login", request={"user": "u", "password": "p@ss"},
-                                response='{"access_token": "tk-9f3", "ok": true}')
+        log = self.Log._journal(
+            self.system,
+            "out",
+            "login",
+            request={"user": "u", "password": "p@ss"},
+            response='{"access_token": "tk-9f3", "ok": true}',
+        )
         self.assertNotIn("p@ss", log.request_payload)
         self.assertNotIn("tk-9f3", log.response_payload)
         self.assertIn('"password": "***"', log.request_payload)
@@ -63,13 +79,13 @@ class TestJournal(ExchangeCommon):
 
     def test_track_failure_reraises_and_journals(self):
         # not assertRaises: it rolls back to a savepoint, and the test system is not committed
+        reraised = None
         try:
             with self.Log._track(self.system, "out", "push_stock", record=self.customer) as exchange:
                 raise ConnectionError("warehouse down")
-        except ConnectionError:
-            pass
-        else:
-            self.fail("the exception must reach the caller")
+        except ConnectionError as error:
+            reraised = error
+        self.assertEqual(str(reraised), "warehouse down", "the exception must reach the caller")
         self.assertEqual(exchange.log.state, "failed")
         self.assertEqual(exchange.log.error_message, "ConnectionError: warehouse down")
         with self.Log._track(self.system, "out", "push_stock", record=self.customer, reraise=False) as exchange:
@@ -140,8 +156,9 @@ class TestJournalSurvivesRollback(ExchangeCommon):
             system = env["crm.exchange.system"].browse(system_id)
             partner = env["res.partner"].create({"name": "Rolled back customer"})
             with self.assertRaises(TimeoutError):
-                with env["crm.exchange.log"]._track(system, "out", "send_statement", record=partner,
-                                                     request={"iban": "KZ00"}):
+                with env["crm.exchange.log"]._track(
+                    system, "out", "send_statement", record=partner, request={"iban": "KZ00"}
+                ):
                     raise TimeoutError("bank did not answer")
             with env["crm.exchange.log"]._track(system, "out", "send_ok", record=partner) as ok_exchange:
                 ok_exchange.response = {"ok": True}
@@ -151,7 +168,9 @@ class TestJournalSurvivesRollback(ExchangeCommon):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             logs = env["crm.exchange.log"].search([("system_id", "=", system_id)])
-            self.assertEqual(logs.mapped("operation"), ["send_statement"], "the success was rolled back with the business")
+            self.assertEqual(
+                logs.mapped("operation"), ["send_statement"], "the success was rolled back with the business"
+            )
             self.assertEqual(logs.state, "failed")
             self.assertEqual(logs.error_message, "TimeoutError: bank did not answer")
             self.assertEqual((logs.res_model, logs.res_id), ("res.partner", partner_id))
@@ -163,14 +182,27 @@ class TestJournalSurvivesRollback(ExchangeCommon):
         code = f"rollback_{uuid.uuid4().hex[:8]}"
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            system = env["crm.exchange.system"].create({"name": "Bank", "code": code, "max_attempts": 3,
-                                                         "retry_delay": 10})
+            system = env["crm.exchange.system"].create(
+                {"name": "Bank", "code": code, "max_attempts": 3, "retry_delay": 10}
+            )
             system_id = system.id
-            log_id = env["crm.exchange.log"].create({
-                "system_id": system_id, "direction": "out", "operation": "send_statement", "state": "pending",
-                "res_model": "res.users", "res_id": SUPERUSER_ID, "handler": "_crm_exchange_test_fail",
-                "attempt_limit": 3, "idempotency_key": "statement:1",
-            }).id
+            log_id = (
+                env["crm.exchange.log"]
+                .create(
+                    {
+                        "system_id": system_id,
+                        "direction": "out",
+                        "operation": "send_statement",
+                        "state": "pending",
+                        "res_model": "res.users",
+                        "res_id": SUPERUSER_ID,
+                        "handler": "_crm_exchange_test_fail",
+                        "attempt_limit": 3,
+                        "idempotency_key": "statement:1",
+                    }
+                )
+                .id
+            )
         self.addCleanup(self._cleanup, system_id)
 
         def fail(record, log):

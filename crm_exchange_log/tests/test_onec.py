@@ -1,4 +1,5 @@
 import base64
+import contextlib
 from urllib.parse import urlparse
 
 from lxml import etree
@@ -54,14 +55,27 @@ class TestOneC(CrmKpiCommon):
         # the accountant of AccountTestInvoicingCommon is also the integrator
         cls.env.user.groups_id |= cls.env.ref("crm_exchange_log.group_exchange_integrator")
         # the company's own 1C system, in the test transaction
-        cls.system = cls.env["crm.exchange.system"].sudo().create({
-            "name": "1C (test)", "code": "onec", "company_id": cls.env.company.id, "max_attempts": 3,
-            "channel_id": cls.env.ref("crm_exchange_log.queue_channel_onec").id,
-        })
-        cls.customer.write({
-            "name": "ТОО «МашСтрой»", "crm_bin": "950124400901", "is_company": True,
-            "crm_legal_address": "100012, г. Караганда, ул. Ерубаева, 48",
-        })
+        cls.system = (
+            cls.env["crm.exchange.system"]
+            .sudo()
+            .create(
+                {
+                    "name": "1C (test)",
+                    "code": "onec",
+                    "company_id": cls.env.company.id,
+                    "max_attempts": 3,
+                    "channel_id": cls.env.ref("crm_exchange_log.queue_channel_onec").id,
+                }
+            )
+        )
+        cls.customer.write(
+            {
+                "name": "ТОО «МашСтрой»",
+                "crm_bin": "950124400901",
+                "is_company": True,
+                "crm_legal_address": "100012, г. Караганда, ул. Ерубаева, 48",
+            }
+        )
         cls.Connector = cls.env["crm.onec.connector"]
         cls.Log = cls.env["crm.exchange.log"]
 
@@ -79,14 +93,19 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual(log.system_id, self.system)
         self.assertTrue(STATE.last_auth.startswith("Basic "))
         self.assertEqual(
-            base64.b64decode(STATE.last_auth[6:]).decode(), f"{onec_server.USER}:{onec_server.PASSWORD}",
+            base64.b64decode(STATE.last_auth[6:]).decode(),
+            f"{onec_server.USER}:{onec_server.PASSWORD}",
             "Cyrillic credentials sent as UTF-8",
         )
 
     def test_settings_and_test_connection(self):
-        settings = self.env["res.config.settings"].create({
-            "crm_onec_wsdl_url": self.url, "crm_onec_peer_code": "CRM1C", "crm_onec_timeout": 15,
-        })
+        settings = self.env["res.config.settings"].create(
+            {
+                "crm_onec_wsdl_url": self.url,
+                "crm_onec_peer_code": "CRM1C",
+                "crm_onec_timeout": 15,
+            }
+        )
         action = settings.action_crm_onec_ping()
         self.assertEqual(action["params"]["type"], "success")
         params = self.env["ir.config_parameter"].sudo()
@@ -106,7 +125,9 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual((log.res_model, log.res_id, log.operation), ("res.partner", self.customer.id, "push_partner"))
         self.assertEqual(len(STATE.applied), 1)
         root = STATE.applied[0]
-        self.assertEqual(root.findtext(f".//{D}Справочник.Контрагенты/{D}КлючевыеСвойства/{D}Наименование"), "ТОО «МашСтрой»")
+        self.assertEqual(
+            root.findtext(f".//{D}Справочник.Контрагенты/{D}КлючевыеСвойства/{D}Наименование"), "ТОО «МашСтрой»"
+        )
         self.assertEqual(root.findtext(f".//{D}ИНН"), "950124400901")
         self.assertEqual(root.findtext(f".//{D}Ссылка"), self.customer.crm_onec_ref)
         self.assertEqual(len(STATE.polls), 1)
@@ -115,10 +136,12 @@ class TestOneC(CrmKpiCommon):
         self.assertNotIn(onec_server.PASSWORD, log.request_payload + (log.response_payload or ""))
 
     def test_push_invoice(self):
-        tax = self.env["account.tax"].create({"name": "НДС 12%", "amount": 12, "type_tax_use": "sale",
-                                              "company_id": self.env.company.id})
-        move = self.init_invoice("out_invoice", partner=self.customer, invoice_date=fields.Date.today(),
-                                 amounts=[1000.0], taxes=tax)
+        tax = self.env["account.tax"].create(
+            {"name": "НДС 12%", "amount": 12, "type_tax_use": "sale", "company_id": self.env.company.id}
+        )
+        move = self.init_invoice(
+            "out_invoice", partner=self.customer, invoice_date=fields.Date.today(), amounts=[1000.0], taxes=tax
+        )
         move.action_post()
         log = self.Connector.push_invoice(move)
         self.assertEqual(log.state, "done", log.error_message)
@@ -136,8 +159,9 @@ class TestOneC(CrmKpiCommon):
         return log.error_message
 
     def test_error_message_answer(self):
-        self.assertEqual(self._push_failure("error_message"),
-                         "1C: Не удалось загрузить данные: неизвестный формат сообщения")
+        self.assertEqual(
+            self._push_failure("error_message"), "1C: Не удалось загрузить данные: неизвестный формат сообщения"
+        )
 
     def test_russian_fault(self):
         self.assertEqual(
@@ -178,10 +202,8 @@ class TestOneC(CrmKpiCommon):
             action = self.customer.action_onec_push()
             self.assertEqual(action["params"]["type"], "success")
             job = trap.enqueued_jobs[0]
-            try:
+            with contextlib.suppress(Exception):  # the job runner's business
                 job.perform()
-            except Exception:  # noqa: BLE001 - the job runner's business
-                pass
         log = self.Log.search([("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)])
         self.assertEqual(log.state, "retrying")
         self.assertEqual(log.error_message, "The 1C web service URL is not set (Settings > CrmAI > 1C).")
@@ -193,10 +215,8 @@ class TestOneC(CrmKpiCommon):
         with trap_jobs() as trap:
             self.customer.action_onec_push()
             job = trap.enqueued_jobs[0]
-            try:
+            with contextlib.suppress(Exception):  # the job runner's business
                 job.perform()
-            except Exception:  # noqa: BLE001
-                pass
             log = self.Log.search([("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id)])
             self.assertEqual((log.state, log.attempt_count), ("retrying", 1))
             job.perform()
@@ -216,9 +236,18 @@ class TestOneC(CrmKpiCommon):
 
     # ------------------------------------------------------------------ incoming
     def _outgoing(self, message_no, payments, statuses=()):
-        STATE.outgoing = zip_single("Message.xml", build_payments_message(
-            "СинхронизацияДанныхЧерезУниверсальныйФормат", "CRM1C", "CRM", message_no, 0, payments, statuses,
-        ))
+        STATE.outgoing = zip_single(
+            "Message.xml",
+            build_payments_message(
+                "СинхронизацияДанныхЧерезУниверсальныйФормат",
+                "CRM1C",
+                "CRM",
+                message_no,
+                0,
+                payments,
+                statuses,
+            ),
+        )
 
     def test_invoice_status(self):
         invoice = self.invoice(1000.0)
@@ -233,10 +262,17 @@ class TestOneC(CrmKpiCommon):
     def test_pull_payments_multipart_applied_once(self):
         invoice = self.invoice(300000.0, days_ago=10)
         other = self.invoice(1000.0, days_ago=5)
-        payment = {"ref": "a1b2-c3", "date": fields.Date.to_string(self.today), "number": "ПП-000123",
-                   "amount": 300000.0, "invoice_number": invoice.name, "partner_inn": "950124400901"}
-        self._outgoing(7, [payment, {**payment, "ref": "zz-9", "number": "ПП-9", "amount": 10.0,
-                                     "invoice_number": "НЕТ-ТАКОГО"}])
+        payment = {
+            "ref": "a1b2-c3",
+            "date": fields.Date.to_string(self.today),
+            "number": "ПП-000123",
+            "amount": 300000.0,
+            "invoice_number": invoice.name,
+            "partner_inn": "950124400901",
+        }
+        self._outgoing(
+            7, [payment, {**payment, "ref": "zz-9", "number": "ПП-9", "amount": 10.0, "invoice_number": "НЕТ-ТАКОГО"}]
+        )
         STATE.outgoing_part_size = 200
         log = self.Connector.pull_payments()
         self.assertEqual(log.state, "done", log.error_message)

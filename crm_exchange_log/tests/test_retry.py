@@ -35,8 +35,14 @@ class TestRetry(ExchangeCommon):
         self.addCleanup(patcher.stop)
 
     def _enqueue(self):
-        return self.Log._enqueue(self.system, "push_stock", self.customer, "_crm_exchange_test_send",
-                                 request={"sku": "A-1"}, idempotency_key="stock:42")
+        return self.Log._enqueue(
+            self.system,
+            "push_stock",
+            self.customer,
+            "_crm_exchange_test_send",
+            request={"sku": "A-1"},
+            idempotency_key="stock:42",
+        )
 
     def _perform(self, job):
         """Run a trapped job as the job runner would: an exception is the job's, not the test's."""
@@ -116,18 +122,41 @@ class TestRetry(ExchangeCommon):
     def test_only_integrators_retry(self):
         user = new_test_user(self.env, "exchange_salesman", groups="crm_single_truth.group_crm_manager")
         self.outcomes = ["down"]
-        log = self.Log._journal(self.system, "out", "push_stock", state="failed", record=self.customer,
-                                error="down", handler="_crm_exchange_test_send")
+        log = self.Log._journal(
+            self.system,
+            "out",
+            "push_stock",
+            state="failed",
+            record=self.customer,
+            error="down",
+            handler="_crm_exchange_test_send",
+        )
         with self.assertRaises(AccessError):
             log.with_user(user).action_retry()
 
     def test_cron_retries_failed_with_attempts_left(self):
-        log = self.Log._journal(self.system, "out", "push_stock", state="failed", record=self.customer,
-                                error="down", handler="_crm_exchange_test_send", idempotency_key="stock:7",
-                                attempt_limit=3)
+        log = self.Log._journal(
+            self.system,
+            "out",
+            "push_stock",
+            state="failed",
+            record=self.customer,
+            error="down",
+            handler="_crm_exchange_test_send",
+            idempotency_key="stock:7",
+            attempt_limit=3,
+        )
         log.next_retry_at = fields.Datetime.now() - timedelta(minutes=1)
-        exhausted = self.Log._journal(self.system, "out", "push_stock", state="failed", record=self.customer,
-                                      error="down", handler="_crm_exchange_test_send", attempt_limit=3)
+        exhausted = self.Log._journal(
+            self.system,
+            "out",
+            "push_stock",
+            state="failed",
+            record=self.customer,
+            error="down",
+            handler="_crm_exchange_test_send",
+            attempt_limit=3,
+        )
         exhausted.attempt_count = 3
         incoming = self.Log._journal(self.system, "in", "webhook", state="failed", error="bad")
         with trap_jobs() as trap:
@@ -145,13 +174,21 @@ class TestRetry(ExchangeCommon):
     def test_channel_per_system(self):
         bank = self.env["crm.exchange.system"].create({"name": "Bank", "code": "bank_test"})
         self.assertEqual(bank.channel_id.complete_name, "root.crm_bank_test")
-        again = self.env["crm.exchange.system"].create({"name": "Bank 2", "code": "bank_test",
-                                                          "company_id": self.env.company.id})
+        again = self.env["crm.exchange.system"].create(
+            {"name": "Bank 2", "code": "bank_test", "company_id": self.env.company.id}
+        )
         self.assertEqual(again.channel_id, bank.channel_id)
 
     def test_cancel(self):
-        log = self.Log._journal(self.system, "out", "push_stock", state="failed", record=self.customer, error="x",
-                                handler="_crm_exchange_test_send")
+        log = self.Log._journal(
+            self.system,
+            "out",
+            "push_stock",
+            state="failed",
+            record=self.customer,
+            error="x",
+            handler="_crm_exchange_test_send",
+        )
         log.action_cancel()
         self.assertEqual(log.state, "cancelled")
         with trap_jobs() as trap:

@@ -15,8 +15,9 @@ class TestExchangeAccess(ExchangeCommon):
         super().setUpClass()
         cls.salesman = new_test_user(cls.env, "exchange_salesman", groups="sales_team.group_sale_salesman")
         cls.other = new_test_user(cls.env, "exchange_other_salesman", groups="sales_team.group_sale_salesman")
-        cls.integrator = new_test_user(cls.env, "exchange_integrator_sec",
-                                       groups="crm_exchange_log.group_exchange_integrator")
+        cls.integrator = new_test_user(
+            cls.env, "exchange_integrator_sec", groups="crm_exchange_log.group_exchange_integrator"
+        )
         cls.own_order = cls.env["sale.order"].create({"partner_id": cls.customer.id, "user_id": cls.salesman.id})
         cls.other_order = cls.env["sale.order"].create({"partner_id": cls.customer.id, "user_id": cls.other.id})
         cls.own_log = cls.Log._journal(cls.system, "out", "push_order", record=cls.own_order, request={"n": 1})
@@ -52,8 +53,15 @@ class TestExchangeAccess(ExchangeCommon):
 
     def test_multi_company(self):
         company_b = self.env["res.company"].create({"name": "Company B"})
-        log_b = self.Log.create({"system_id": self.system.id, "direction": "out", "operation": "x",
-                                 "company_id": company_b.id, "state": "done"})
+        log_b = self.Log.create(
+            {
+                "system_id": self.system.id,
+                "direction": "out",
+                "operation": "x",
+                "company_id": company_b.id,
+                "state": "done",
+            }
+        )
         self.integrator.write({"company_ids": [Command.link(self.env.company.id)], "company_id": self.env.company.id})
         Log = self.Log.with_user(self.integrator).with_context(allowed_company_ids=[self.env.company.id])
         self.assertFalse(Log.search([("id", "=", log_b.id)]))

@@ -12,14 +12,24 @@ class TestWebsiteOrder(HttpCase):
         super().setUpClass()
         cls.system = cls.env.ref("crm_exchange_log.exchange_system_website")
         cls.system.sudo().api_key = "site-key-123"
-        cls.product = cls.env["product.product"].create({
-            "name": "Токарный станок ДТ-16", "default_code": "DT-16", "list_price": 2350000, "sale_ok": True,
-        })
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "Токарный станок ДТ-16",
+                "default_code": "DT-16",
+                "list_price": 2350000,
+                "sale_ok": True,
+            }
+        )
         cls.Log = cls.env["crm.exchange.log"]
         cls.order = {
             "order_id": "WEB-1001",
-            "customer": {"name": "ТОО «Новый Клиент»", "email": "buy@newclient.kz", "bin": "180340021791",
-                         "phone": "+7 701 000 00 01", "is_company": True},
+            "customer": {
+                "name": "ТОО «Новый Клиент»",
+                "email": "buy@newclient.kz",
+                "bin": "180340021791",
+                "phone": "+7 701 000 00 01",
+                "is_company": True,
+            },
             "lines": [{"sku": "DT-16", "quantity": 2, "price": 2300000}],
             "note": "Доставка в Караганду",
         }
@@ -45,8 +55,9 @@ class TestWebsiteOrder(HttpCase):
         lead = self.env["crm.lead"].browse(answer["lead_id"])
         self.assertEqual((lead.type, lead.partner_id, order.opportunity_id), ("opportunity", order.partner_id, lead))
         logs = self.Log.search([("correlation_id", "=", answer["correlation_id"])], order="id")
-        self.assertEqual(logs.mapped("operation"),
-                         ["website_order", "create_customer", "create_deal", "create_quotation"])
+        self.assertEqual(
+            logs.mapped("operation"), ["website_order", "create_customer", "create_deal", "create_quotation"]
+        )
         self.assertEqual(set(logs.mapped("state")), {"done"})
         self.assertEqual(logs[1:].parent_id, logs[0])
         self.assertEqual((logs[0].res_model, logs[0].res_id), ("sale.order", order.id))
@@ -64,22 +75,30 @@ class TestWebsiteOrder(HttpCase):
         second = dict(self.order, order_id="WEB-1002")
         answer2 = self._post(second).json()
         self.assertEqual(answer2["partner_id"], order.partner_id.id)
-        self.assertTrue(self.Log.search([("correlation_id", "=", answer2["correlation_id"]),
-                                         ("operation", "=", "find_customer")]))
+        self.assertTrue(
+            self.Log.search([("correlation_id", "=", answer2["correlation_id"]), ("operation", "=", "find_customer")])
+        )
 
     def test_malformed(self):
         response = self._post(b"{not json")
         self.assertEqual(response.status_code, 400)
         response = self._post({"order_id": "WEB-2", "customer": {"email": "x@y.kz"}, "lines": [], "extra": 1})
         self.assertEqual(response.status_code, 400)
-        self.assertEqual(response.json()["errors"], [
-            "order.extra: unknown field", "order.customer.name: required", "order.lines: at least one line",
-        ])
+        self.assertEqual(
+            response.json()["errors"],
+            [
+                "order.extra: unknown field",
+                "order.customer.name: required",
+                "order.lines: at least one line",
+            ],
+        )
         response = self._post(dict(self.order, order_id="WEB-3", lines=[{"sku": "NOPE", "quantity": 1, "price": 5}]))
         self.assertEqual(response.status_code, 400)
         self.assertEqual(response.json()["errors"], ["ValueError: Unknown products: NOPE"])
-        self.assertFalse(self.env["res.partner"].search([("crm_bin", "=", "180340021791")]),
-                         "the failed order leaves no customer behind")
+        self.assertFalse(
+            self.env["res.partner"].search([("crm_bin", "=", "180340021791")]),
+            "the failed order leaves no customer behind",
+        )
         failed = self.Log.search([("system_id", "=", self.system.id), ("state", "=", "failed")])
         self.assertEqual(len(failed), 3)
 
@@ -98,9 +117,16 @@ class TestWebhooksJournaled(HttpCase):
 
     def test_call_webhook_journaled(self):
         self.env["ir.config_parameter"].sudo().set_param("crm_single_truth.telephony_api_key", "pbx-key")
-        customer = self.env["res.partner"].create({"name": "ТОО «Звонок»", "is_company": True, "phone": "+7 701 555 12 34"})
-        payload = {"call_id": "pbx-1", "phone": "87015551234", "direction": "in",
-                   "started_at": "2026-11-28T09:15:00+05:00", "duration": 60}
+        customer = self.env["res.partner"].create(
+            {"name": "ТОО «Звонок»", "is_company": True, "phone": "+7 701 555 12 34"}
+        )
+        payload = {
+            "call_id": "pbx-1",
+            "phone": "87015551234",
+            "direction": "in",
+            "started_at": "2026-11-28T09:15:00+05:00",
+            "duration": 60,
+        }
         headers = {"Content-Type": "application/json", "X-Api-Key": "pbx-key"}
         response = self.url_open("/crm/webhook/call", data=json.dumps(payload), headers=headers)
         self.assertEqual(response.status_code, 200)

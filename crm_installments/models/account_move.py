@@ -11,8 +11,9 @@ class AccountMove(models.Model):
     crm_installment_plan_ids = fields.One2many("crm.installment.plan", "invoice_id", string="Installment Plans")
     crm_installment_plan_count = fields.Integer(compute="_compute_crm_installment_plan_count")
     crm_penalty_ids = fields.One2many("crm.installment.penalty", "move_id", string="Penalties")
-    crm_penalty_total = fields.Monetary(string="Total Penalties", compute="_compute_crm_penalty_total",
-                                        currency_field="currency_id")
+    crm_penalty_total = fields.Monetary(
+        string="Total Penalties", compute="_compute_crm_penalty_total", currency_field="currency_id"
+    )
     crm_penalty_date_ref = fields.Date(string="Penalties Computed To", readonly=True, copy=False)
 
     @api.depends("crm_installment_plan_ids")
@@ -44,8 +45,9 @@ class AccountMove(models.Model):
         rest = self.filtered(lambda m: m.id not in result)
         orders = rest.line_ids.sale_line_ids.order_id
         if orders:
-            order_plans = Plan.search([("sale_order_id", "in", orders.ids), ("invoice_id", "=", False),
-                                       ("state", "in", ("active", "done"))])
+            order_plans = Plan.search(
+                [("sale_order_id", "in", orders.ids), ("invoice_id", "=", False), ("state", "in", ("active", "done"))]
+            )
             plan_by_order = {plan.sale_order_id.id: plan for plan in order_plans}
             for move in rest:
                 for order in move.line_ids.sale_line_ids.order_id:
@@ -59,8 +61,9 @@ class AccountMove(models.Model):
         """Ids of every invoice paid through an active (or paid) plan, as
         :meth:`_crm_active_plan_by_invoice` decides it, in one query."""
         self.env.flush_all()
-        rows = self.env.execute_query(SQL(
-            """
+        rows = self.env.execute_query(
+            SQL(
+                """
             SELECT plan.invoice_id FROM crm_installment_plan plan
              WHERE plan.invoice_id IS NOT NULL AND plan.state IN ('active', 'done')
             UNION
@@ -71,7 +74,8 @@ class AccountMove(models.Model):
               JOIN account_move_line aml ON aml.id = rel.invoice_line_id
              WHERE plan.invoice_id IS NULL AND plan.state IN ('active', 'done')
             """
-        ))
+            )
+        )
         return {move_id for (move_id,) in rows}
 
     def _crm_has_plan(self):
@@ -83,8 +87,9 @@ class AccountMove(models.Model):
     def _crm_penalty_candidates(self, date_ref, limit):
         """Late customer invoices of a contract with a penalty rate, not covered by a plan."""
         self.env.flush_all()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT move.id
               FROM account_move move
               JOIN crm_contract contract ON contract.id = move.crm_contract_id
@@ -99,16 +104,20 @@ class AccountMove(models.Model):
              LIMIT %(limit)s
                FOR UPDATE OF move SKIP LOCKED
             """,
-            date_ref=date_ref, limit=limit,
-        ))
+                date_ref=date_ref,
+                limit=limit,
+            )
+        )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _crm_payment_history(self):
         """(date, amount in the invoice currency) of what paid the invoice: the reconciliations of
         its receivable lines, dated by the payment (or credit note) entry."""
         self.ensure_one()
-        receivables = self.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
-        return [(partial.credit_move_id.date, partial.debit_amount_currency) for partial in receivables.matched_credit_ids]
+        receivables = self.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
+        return [
+            (partial.credit_move_id.date, partial.debit_amount_currency) for partial in receivables.matched_credit_ids
+        ]
 
     def _crm_sync_penalties(self, date_ref=None):
         Plan = self.env["crm.installment.plan"]

@@ -15,8 +15,10 @@ class AccountPartialReconcile(models.Model):
     def _crm_installment_unreconcile(self):
         """A payment unreconciled from the invoice of a plan (reversed, reset to draft): the
         installment payment is cancelled and the lines it paid reopen."""
-        payments = self.env["crm.installment.payment"].sudo().search(
-            [("partial_id", "in", self.ids), ("state", "=", "posted")]
+        payments = (
+            self.env["crm.installment.payment"]
+            .sudo()
+            .search([("partial_id", "in", self.ids), ("state", "=", "posted")])
         )
         payments.action_cancel()
         moves = self.debit_move_id.move_id.filtered("crm_penalty_date_ref")
@@ -29,9 +31,12 @@ class AccountPartialReconcile(models.Model):
         partial_ids = set(self.ids)
 
         def history(move):
-            receivables = move.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
-            return [(p.credit_move_id.date, p.debit_amount_currency) for p in receivables.matched_credit_ids
-                    if p.id not in partial_ids]
+            receivables = move.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
+            return [
+                (p.credit_move_id.date, p.debit_amount_currency)
+                for p in receivables.matched_credit_ids
+                if p.id not in partial_ids
+            ]
 
         Plan = self.env["crm.installment.plan"]
         Penalty = self.env["crm.installment.penalty"]
@@ -40,10 +45,17 @@ class AccountPartialReconcile(models.Model):
             if not contract.penalty_rate or move._crm_has_plan():
                 continue
             terms = (contract.penalty_rate, contract.penalty_grace_days, contract.penalty_cap_percent)
-            segments = Plan._penalty_segments(move.invoice_date_due, move.amount_total, history(move), terms,
-                                              move.crm_penalty_date_ref, move.currency_id)
-            Penalty._sync(move.crm_penalty_ids, segments, {"move_id": move.id}, terms, move.currency_id,
-                          move.crm_penalty_date_ref)
+            segments = Plan._penalty_segments(
+                move.invoice_date_due,
+                move.amount_total,
+                history(move),
+                terms,
+                move.crm_penalty_date_ref,
+                move.currency_id,
+            )
+            Penalty._sync(
+                move.crm_penalty_ids, segments, {"move_id": move.id}, terms, move.currency_id, move.crm_penalty_date_ref
+            )
 
     def _crm_installment_allocate(self):
         """Payments reconciled with the invoice of an active plan (or with an invoice of the sale
@@ -62,14 +74,16 @@ class AccountPartialReconcile(models.Model):
             if not plan or partial.id in known or partial.debit_move_id.account_id.account_type != "asset_receivable":
                 continue
             credit_move = partial.credit_move_id.move_id
-            vals_list.append({
-                "plan_id": plan.id,
-                "amount": partial.debit_amount_currency,
-                "date": partial.credit_move_id.date,
-                "partial_id": partial.id,
-                "move_id": credit_move.id,
-                "memo": credit_move.name,
-            })
+            vals_list.append(
+                {
+                    "plan_id": plan.id,
+                    "amount": partial.debit_amount_currency,
+                    "date": partial.credit_move_id.date,
+                    "partial_id": partial.id,
+                    "move_id": credit_move.id,
+                    "memo": credit_move.name,
+                }
+            )
         if vals_list:
             Payment.create(vals_list)
 

@@ -9,8 +9,9 @@ class CrmInstallmentAllocation(models.Model):
     _order = "id"
 
     payment_id = fields.Many2one("crm.installment.payment", required=True, index=True, ondelete="cascade")
-    line_id = fields.Many2one("crm.installment.line", string="Installment", required=True, index=True,
-                              ondelete="cascade")
+    line_id = fields.Many2one(
+        "crm.installment.line", string="Installment", required=True, index=True, ondelete="cascade"
+    )
     plan_id = fields.Many2one(related="line_id.plan_id", store=True)
     company_id = fields.Many2one(related="line_id.company_id", store=True)
     currency_id = fields.Many2one(related="line_id.currency_id")

@@ -17,8 +17,11 @@ class CrmInstallmentDemoLoader(models.AbstractModel):
         if not company or self.env.ref(f"{MODULE}.installment_plan_late_demo", raise_if_not_found=False):
             return
         self.with_company(company).with_context(
-            allowed_company_ids=[company.id], tracking_disable=True, mail_create_nolog=True,
-            mail_create_nosubscribe=True, mail_notrack=True,
+            allowed_company_ids=[company.id],
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            mail_notrack=True,
         )._create_demo(company)
 
     def _create_demo(self, company):
@@ -31,12 +34,21 @@ class CrmInstallmentDemoLoader(models.AbstractModel):
         # 1,200,000 ₸ of equipment in 40,000 ₸ down and 4 monthly installments, the first one
         # 35 days late and half paid, the second 5 days late (in the grace period)
         first = today - relativedelta(months=1) - timedelta(days=5)
-        plan = Plan.create({
-            "partner_id": late.id, "contract_id": contract.id, "company_id": company.id,
-            "currency_id": company.currency_id.id, "user_id": admin.id, "amount_total": 1_200_000,
-            "down_payment": 40_000, "date_down_payment": first - relativedelta(months=1),
-            "installment_count": 4, "interval": "month", "date_first": first,
-        })
+        plan = Plan.create(
+            {
+                "partner_id": late.id,
+                "contract_id": contract.id,
+                "company_id": company.id,
+                "currency_id": company.currency_id.id,
+                "user_id": admin.id,
+                "amount_total": 1_200_000,
+                "down_payment": 40_000,
+                "date_down_payment": first - relativedelta(months=1),
+                "installment_count": 4,
+                "interval": "month",
+                "date_first": first,
+            }
+        )
         plan.action_confirm()
         plan.register_payment(40_000, first - relativedelta(months=1))
         plan.register_payment(150_000, first + timedelta(days=20))
@@ -44,23 +56,45 @@ class CrmInstallmentDemoLoader(models.AbstractModel):
 
         # the student's monthly course becomes a subscription: 45,000 ₸ a month; the invoices of
         # the story are its billed periods, the next one is billed by the cron next month
-        invoices = self.env["account.move"].search([
-            ("partner_id", "=", student.id), ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
-            ("company_id", "=", company.id),
-        ], order="invoice_date, id")
+        invoices = self.env["account.move"].search(
+            [
+                ("partner_id", "=", student.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("company_id", "=", company.id),
+            ],
+            order="invoice_date, id",
+        )
         course = invoices.invoice_line_ids.product_id[:1]
         start = invoices[:1].invoice_date or today
-        subscription = self.env["crm.subscription"].create({
-            "name": "Онлайн-курс «Оператор станков с ЧПУ»", "partner_id": student.id, "company_id": company.id,
-            "product_id": course.id, "amount": 45_000, "interval": "month", "date_start": start,
-            "user_id": admin.id, "state": "running",
-        })
-        self.env["crm.subscription.period"].create([
-            {"subscription_id": subscription.id, "date": start + relativedelta(months=index), "amount": 45_000,
-             "company_id": company.id, "move_id": invoice.id}
-            for index, invoice in enumerate(invoices)
-        ])
-        self.env["ir.model.data"]._update_xmlids([
-            {"xml_id": f"{MODULE}.installment_plan_late_demo", "record": plan, "noupdate": True},
-            {"xml_id": f"{MODULE}.subscription_student_demo", "record": subscription, "noupdate": True},
-        ])
+        subscription = self.env["crm.subscription"].create(
+            {
+                "name": "Онлайн-курс «Оператор станков с ЧПУ»",
+                "partner_id": student.id,
+                "company_id": company.id,
+                "product_id": course.id,
+                "amount": 45_000,
+                "interval": "month",
+                "date_start": start,
+                "user_id": admin.id,
+                "state": "running",
+            }
+        )
+        self.env["crm.subscription.period"].create(
+            [
+                {
+                    "subscription_id": subscription.id,
+                    "date": start + relativedelta(months=index),
+                    "amount": 45_000,
+                    "company_id": company.id,
+                    "move_id": invoice.id,
+                }
+                for index, invoice in enumerate(invoices)
+            ]
+        )
+        self.env["ir.model.data"]._update_xmlids(
+            [
+                {"xml_id": f"{MODULE}.installment_plan_late_demo", "record": plan, "noupdate": True},
+                {"xml_id": f"{MODULE}.subscription_student_demo", "record": subscription, "noupdate": True},
+            ]
+        )

@@ -30,26 +30,36 @@ class CrmInstallmentLine(models.Model):
     date_paid = fields.Date(compute="_compute_paid", store=True, help="Date of the payment that completed the line.")
     state = fields.Selection(
         [("pending", "Pending"), ("partial", "Partially Paid"), ("paid", "Paid"), ("overdue", "Overdue")],
-        string="Status", default="pending", required=True, readonly=True, index=True,
+        string="Status",
+        default="pending",
+        required=True,
+        readonly=True,
+        index=True,
         help="Overdue: due date passed and not fully paid (refreshed every day by the penalty cron).",
     )
-    days_late = fields.Integer(compute="_compute_days_late",
-                               help="Days past the due date: until it was paid, or until today.")
+    days_late = fields.Integer(
+        compute="_compute_days_late", help="Days past the due date: until it was paid, or until today."
+    )
     penalty_ids = fields.One2many("crm.installment.penalty", "line_id", string="Penalties")
     reminder_event_ids = fields.One2many("crm.dunning.event", "installment_line_id", string="Reminders")
     penalty_amount = fields.Monetary(string="Penalty", compute="_compute_penalty_amount", store=True)
     penalty_date_ref = fields.Date(string="Penalties Computed To", readonly=True, copy=False)
-    generation = fields.Integer(readonly=True, copy=False,
-                                help="Restructurings before this line: older generations are paid first.")
-    restructured = fields.Boolean(readonly=True, copy=False,
-                                  help="Closed by a restructuring: its unpaid part moved to new lines.")
+    generation = fields.Integer(
+        readonly=True, copy=False, help="Restructurings before this line: older generations are paid first."
+    )
+    restructured = fields.Boolean(
+        readonly=True, copy=False, help="Closed by a restructuring: its unpaid part moved to new lines."
+    )
 
     _sql_constraints = [("amount_not_negative", "CHECK(amount >= 0)", "An installment cannot be negative.")]
 
     def init(self):
-        super().init()
+        res = super().init()
         # the aging and the reminders look only at lines with something left to pay
-        create_index(self.env.cr, "crm_installment_line_open_idx", self._table, ["plan_id"], where="amount_residual > 0")
+        create_index(
+            self.env.cr, "crm_installment_line_open_idx", self._table, ["plan_id"], where="amount_residual > 0"
+        )
+        return res
 
     @api.depends("amount", "allocation_ids.amount", "allocation_ids.payment_id.date")
     def _compute_paid(self):
@@ -93,17 +103,21 @@ class CrmInstallmentLine(models.Model):
     @api.model
     def _refresh_overdue(self, date_ref):
         """Lines whose due date passed today become overdue (set-based: one search, one write)."""
-        lines = self.search([("state", "in", ("pending", "partial")), ("date_due", "<", date_ref),
-                             ("plan_state", "=", "active")])
+        lines = self.search(
+            [("state", "in", ("pending", "partial")), ("date_due", "<", date_ref), ("plan_state", "=", "active")]
+        )
         lines.write({"state": "overdue"})
         return lines
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_paid(self):
         if self.filtered(lambda line: line.allocation_ids or line.penalty_ids):
-            raise UserError(_(
-                "An installment that received a payment or a penalty cannot be deleted: restructure the plan instead."
-            ))
+            raise UserError(
+                _(
+                    "An installment that received a payment or a penalty cannot be deleted: "
+                    "restructure the plan instead."
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -121,22 +135,30 @@ class CrmInstallmentLine(models.Model):
     def _timeline_data(self):
         """What the timeline widget draws: one item per line, labels formatted here."""
         states = dict(self._fields["state"]._description_selection(self.env))
-        return [{
-            "id": line.id,
-            "plan": line.plan_id.name,
-            "date": fields.Date.to_string(line.date_due),
-            "date_label": format_date(self.env, line.date_due),
-            "amount": line.amount,
-            "amount_label": format_amount(self.env, line.amount, line.currency_id),
-            "paid_label": format_amount(self.env, line.amount_paid, line.currency_id),
-            "paid_ratio": line.amount and min(line.amount_paid / line.amount, 1.0),
-            "state": line.state,
-            "state_label": states.get(line.state),
-            "tooltip": _("%(plan)s, due %(date)s: %(amount)s, %(state)s, paid %(paid)s",
-                         plan=line.plan_id.name, date=format_date(self.env, line.date_due),
-                         amount=format_amount(self.env, line.amount, line.currency_id),
-                         state=states.get(line.state), paid=format_amount(self.env, line.amount_paid, line.currency_id)),
-        } for line in self.sorted(lambda l: (l.date_due, l.sequence, l.id)) if line.amount]
+        return [
+            {
+                "id": line.id,
+                "plan": line.plan_id.name,
+                "date": fields.Date.to_string(line.date_due),
+                "date_label": format_date(self.env, line.date_due),
+                "amount": line.amount,
+                "amount_label": format_amount(self.env, line.amount, line.currency_id),
+                "paid_label": format_amount(self.env, line.amount_paid, line.currency_id),
+                "paid_ratio": line.amount and min(line.amount_paid / line.amount, 1.0),
+                "state": line.state,
+                "state_label": states.get(line.state),
+                "tooltip": _(
+                    "%(plan)s, due %(date)s: %(amount)s, %(state)s, paid %(paid)s",
+                    plan=line.plan_id.name,
+                    date=format_date(self.env, line.date_due),
+                    amount=format_amount(self.env, line.amount, line.currency_id),
+                    state=states.get(line.state),
+                    paid=format_amount(self.env, line.amount_paid, line.currency_id),
+                ),
+            }
+            for line in self.sorted(lambda item: (item.date_due, item.sequence, item.id))
+            if line.amount
+        ]
 
     def _allocation_key(self):
         return (self.generation, self.date_due, self.sequence, self.id)
@@ -159,8 +181,14 @@ class CrmInstallmentLine(models.Model):
             segments = plan._penalty_segments(
                 line.date_due, line.amount, line._payment_history(), plan._penalty_terms(), day, plan.currency_id
             )
-            Penalty._sync(line.penalty_ids, segments, {"line_id": line.id, "plan_id": plan.id},
-                          plan._penalty_terms(), plan.currency_id, day)
+            Penalty._sync(
+                line.penalty_ids,
+                segments,
+                {"line_id": line.id, "plan_id": plan.id},
+                plan._penalty_terms(),
+                plan.currency_id,
+                day,
+            )
             line.penalty_date_ref = day
 
     # ------------------------------------------------------------------ reminders
@@ -176,22 +204,26 @@ class CrmInstallmentLine(models.Model):
         levels = policy.level_ids.sorted("offset_days")
         first_offset = levels[0].offset_days
         # lines whose last level is sent are done with: the search stays the size of the work
-        lines = self.search(self._get_reminder_domain(date_ref) + [
-            ("date_due", "<=", date_ref - timedelta(days=first_offset)),
-            ("reminder_event_ids", "not any", [("offset_days", ">=", levels[-1].offset_days)]),
-        ], order="date_due, id")
+        lines = self.search(
+            self._get_reminder_domain(date_ref)
+            + [
+                ("date_due", "<=", date_ref - timedelta(days=first_offset)),
+                ("reminder_event_ids", "not any", [("offset_days", ">=", levels[-1].offset_days)]),
+            ],
+            order="date_due, id",
+        )
         done = self.env["crm.dunning.event"].search_fetch(
             [("installment_line_id", "in", lines.ids)], ["installment_line_id", "offset_days"]
         )
         highest = {}
         for event in done:
             key = event.installment_line_id.id
-            highest[key] = max(highest.get(key, -10**6), event.offset_days)
+            highest[key] = max(highest.get(key, -(10**6)), event.offset_days)
         pairs = []
         for line in lines:
             days = (date_ref - line.date_due).days
-            top = levels.filtered(lambda level: level.offset_days <= days)[-1:]
-            if top and highest.get(line.id, -10**6) < top.offset_days:
+            top = levels.filtered(lambda level, days=days: level.offset_days <= days)[-1:]
+            if top and highest.get(line.id, -(10**6)) < top.offset_days:
                 pairs.append((line, top))
             if len(pairs) >= batch_size:
                 break
@@ -202,8 +234,9 @@ class CrmInstallmentLine(models.Model):
         level), then act: two workers never send the same reminder, a rerun sends nothing."""
         claimed = []
         for line, level in pairs:
-            self.env.cr.execute(SQL(
-                """
+            self.env.cr.execute(
+                SQL(
+                    """
                 INSERT INTO crm_dunning_event (installment_line_id, partner_id, level_id, policy_id, company_id,
                                                offset_days, action, date, create_uid, create_date, write_uid,
                                                write_date)
@@ -211,9 +244,18 @@ class CrmInstallmentLine(models.Model):
                 ON CONFLICT (installment_line_id, level_id) DO NOTHING
                 RETURNING id
                 """,
-                line.id, line.partner_id.id, level.id, level.policy_id.id, line.company_id.id, level.offset_days,
-                level.action, date_ref, self.env.uid, self.env.uid,
-            ))
+                    line.id,
+                    line.partner_id.id,
+                    level.id,
+                    level.policy_id.id,
+                    line.company_id.id,
+                    level.offset_days,
+                    level.action,
+                    date_ref,
+                    self.env.uid,
+                    self.env.uid,
+                )
+            )
             row = self.env.cr.fetchone()
             if row:
                 claimed.append((line, level, row[0]))
@@ -237,18 +279,27 @@ class CrmInstallmentLine(models.Model):
         body = template._render_field("body_html", partner.ids, compute_lang=True, add_context=values)[partner.id]
         subject = template._render_field("subject", partner.ids, compute_lang=True)[partner.id]
         partner.with_context(mail_notify_force_send=False).message_post(
-            body=body, subject=subject, message_type="comment", subtype_xmlid="mail.mt_comment",
+            body=body,
+            subject=subject,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
             partner_ids=partner.ids,
         )
         for plan in self.plan_id:
-            plan.message_post(body=Markup("%s<br/>%s") % (
-                _("Reminder sent to the customer: %(level)s", level=level.name),
-                ", ".join(
-                    _("%(amount)s due %(date)s", amount=format_amount(self.env, line.amount_residual, line.currency_id),
-                      date=format_date(self.env, line.date_due))
-                    for line in self.filtered(lambda l: l.plan_id == plan)
-                ),
-            ))
+            plan.message_post(
+                body=Markup("%s<br/>%s")
+                % (
+                    _("Reminder sent to the customer: %(level)s", level=level.name),
+                    ", ".join(
+                        _(
+                            "%(amount)s due %(date)s",
+                            amount=format_amount(self.env, line.amount_residual, line.currency_id),
+                            date=format_date(self.env, line.date_due),
+                        )
+                        for line in self.filtered(lambda item, plan=plan: item.plan_id == plan)
+                    ),
+                )
+            )
 
     def _schedule_reminder_activity(self, level):
         self.ensure_one()
@@ -260,8 +311,10 @@ class CrmInstallmentLine(models.Model):
         plan.activity_schedule(
             "mail.mail_activity_data_call" if level.action == "activity_manager" else "mail.mail_activity_data_todo",
             summary=level.activity_summary or level.name,
-            note=_("Installment of %(amount)s due %(date)s is unpaid.",
-                   amount=format_amount(self.env, self.amount_residual, self.currency_id),
-                   date=format_date(self.env, self.date_due)),
+            note=_(
+                "Installment of %(amount)s due %(date)s is unpaid.",
+                amount=format_amount(self.env, self.amount_residual, self.currency_id),
+                date=format_date(self.env, self.date_due),
+            ),
             user_id=(user or self.env.user).id,
         )

@@ -17,12 +17,22 @@ class CrmInstallmentPayment(models.Model):
     currency_id = fields.Many2one(related="plan_id.currency_id", store=True)
     date = fields.Date(required=True, default=fields.Date.context_today)
     amount = fields.Monetary(required=True)
-    state = fields.Selection([("posted", "Posted"), ("cancelled", "Cancelled")], string="Status",
-                             required=True, default="posted", readonly=True)
-    partial_id = fields.Many2one("account.partial.reconcile", string="Reconciliation", readonly=True,
-                                 index="btree_not_null", ondelete="set null")
-    move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True,
-                              help="The payment entry reconciled with the plan's invoice.")
+    state = fields.Selection(
+        [("posted", "Posted"), ("cancelled", "Cancelled")],
+        string="Status",
+        required=True,
+        default="posted",
+        readonly=True,
+    )
+    partial_id = fields.Many2one(
+        "account.partial.reconcile", string="Reconciliation", readonly=True, index="btree_not_null", ondelete="set null"
+    )
+    move_id = fields.Many2one(
+        "account.move",
+        string="Journal Entry",
+        readonly=True,
+        help="The payment entry reconciled with the plan's invoice.",
+    )
     memo = fields.Char()
     allocation_ids = fields.One2many("crm.installment.allocation", "payment_id", string="Allocations", readonly=True)
     amount_allocated = fields.Monetary(compute="_compute_amount_allocated")
@@ -42,10 +52,13 @@ class CrmInstallmentPayment(models.Model):
                 raise UserError(_("Payments can only be registered on an active plan."))
         payments.plan_id._reallocate()
         for payment in payments:
-            payment.plan_id.message_post(body=_(
-                "Payment of %(amount)s received on %(date)s.",
-                amount=payment._format_amount(), date=payment._format_date(),
-            ))
+            payment.plan_id.message_post(
+                body=_(
+                    "Payment of %(amount)s received on %(date)s.",
+                    amount=payment._format_amount(),
+                    date=payment._format_date(),
+                )
+            )
         return payments
 
     def _format_amount(self):
@@ -65,10 +78,13 @@ class CrmInstallmentPayment(models.Model):
         posted = self.filtered(lambda p: p.state == "posted")
         posted.write({"state": "cancelled"})
         for payment in posted:
-            payment.plan_id.message_post(body=_(
-                "Payment of %(amount)s of %(date)s cancelled: the lines it paid are open again.",
-                amount=payment._format_amount(), date=payment._format_date(),
-            ))
+            payment.plan_id.message_post(
+                body=_(
+                    "Payment of %(amount)s of %(date)s cancelled: the lines it paid are open again.",
+                    amount=payment._format_amount(),
+                    date=payment._format_date(),
+                )
+            )
         return True
 
     def action_register(self):

@@ -11,15 +11,17 @@ class CrmInstallmentPenalty(models.Model):
     _order = "date_from desc, id desc"
     _rec_name = "computation"
 
-    line_id = fields.Many2one("crm.installment.line", string="Installment", index="btree_not_null",
-                              ondelete="cascade", readonly=True)
+    line_id = fields.Many2one(
+        "crm.installment.line", string="Installment", index="btree_not_null", ondelete="cascade", readonly=True
+    )
     plan_id = fields.Many2one("crm.installment.plan", index="btree_not_null", ondelete="cascade", readonly=True)
-    move_id = fields.Many2one("account.move", string="Late Invoice", index="btree_not_null", ondelete="cascade",
-                              readonly=True)
+    move_id = fields.Many2one(
+        "account.move", string="Late Invoice", index="btree_not_null", ondelete="cascade", readonly=True
+    )
     partner_id = fields.Many2one("res.partner", string="Customer", compute="_compute_partner", store=True, index=True)
     company_id = fields.Many2one("res.company", compute="_compute_partner", store=True, index=True)
     currency_id = fields.Many2one("res.currency", compute="_compute_partner", store=True)
-    date = fields.Date(string="Date", required=True, readonly=True, help="Last day of the run.")
+    date = fields.Date(required=True, readonly=True, help="Last day of the run.")
     date_from = fields.Date(string="From", required=True, readonly=True)
     base = fields.Monetary(string="Overdue Amount", readonly=True)
     rate = fields.Float(string="Rate (%/day)", digits=(16, 4), readonly=True)
@@ -27,8 +29,14 @@ class CrmInstallmentPenalty(models.Model):
     amount = fields.Monetary(readonly=True)
     capped = fields.Boolean(readonly=True, help="The contract's cap cut this run short.")
     computation = fields.Char(readonly=True)
-    invoice_line_id = fields.Many2one("account.move.line", string="Invoiced On", readonly=True, copy=False,
-                                      index="btree_not_null", ondelete="set null")
+    invoice_line_id = fields.Many2one(
+        "account.move.line",
+        string="Invoiced On",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
     is_invoiced = fields.Boolean(compute="_compute_is_invoiced", store=True)
 
     @api.depends("line_id.plan_id", "move_id")
@@ -59,8 +67,11 @@ class CrmInstallmentPenalty(models.Model):
             amount=format_amount(self.env, segment["amount"], currency),
         )
         if segment["capped"]:
-            text = _("%(text)s (capped at %(cap)s%% of the amount)", text=text,
-                     cap=formatLang(self.env, cap_percent, digits=2).rstrip("0").rstrip(".,"))
+            text = _(
+                "%(text)s (capped at %(cap)s%% of the amount)",
+                text=text,
+                cap=formatLang(self.env, cap_percent, digits=2).rstrip("0").rstrip(".,"),
+            )
         return text
 
     @api.model
@@ -77,9 +88,13 @@ class CrmInstallmentPenalty(models.Model):
         keep = self.browse()
         for record in free - corrections:
             segment = wanted.get(record.date_from)
-            if segment and record.date == segment["date_to"] and record.days == segment["days"] \
-                    and not currency.compare_amounts(record.amount, segment["amount"]) \
-                    and not currency.compare_amounts(record.base, segment["base"]):
+            if (
+                segment
+                and record.date == segment["date_to"]
+                and record.days == segment["days"]
+                and not currency.compare_amounts(record.amount, segment["amount"])
+                and not currency.compare_amounts(record.base, segment["base"])
+            ):
                 keep |= record
         correction = currency.round(
             sum(segment["amount"] for segment in segments if segment["date_from"] in invoiced_from)
@@ -89,21 +104,42 @@ class CrmInstallmentPenalty(models.Model):
             keep |= corrections
         (free - keep).unlink()
         kept_from = set(keep.filtered("days").mapped("date_from"))
-        to_create = [{
-            **link_vals, "date_from": segment["date_from"], "date": segment["date_to"], "base": segment["base"],
-            "rate": rate, "days": segment["days"], "amount": segment["amount"], "capped": segment["capped"],
-            "computation": self._computation_text(segment, rate, currency, cap_percent),
-        } for date_from, segment in wanted.items() if date_from not in kept_from]
+        to_create = [
+            {
+                **link_vals,
+                "date_from": segment["date_from"],
+                "date": segment["date_to"],
+                "base": segment["base"],
+                "rate": rate,
+                "days": segment["days"],
+                "amount": segment["amount"],
+                "capped": segment["capped"],
+                "computation": self._computation_text(segment, rate, currency, cap_percent),
+            }
+            for date_from, segment in wanted.items()
+            if date_from not in kept_from
+        ]
         if not currency.is_zero(correction) and not (keep & corrections):
-            to_create.append({
-                **link_vals, "date_from": date_ref, "date": date_ref, "base": 0.0, "rate": rate, "days": 0,
-                "amount": correction,
-                "computation": _("Correction of invoiced penalties: %(amount)s",
-                                 amount=format_amount(self.env, correction, currency)),
-            })
+            to_create.append(
+                {
+                    **link_vals,
+                    "date_from": date_ref,
+                    "date": date_ref,
+                    "base": 0.0,
+                    "rate": rate,
+                    "days": 0,
+                    "amount": correction,
+                    "computation": _(
+                        "Correction of invoiced penalties: %(amount)s",
+                        amount=format_amount(self.env, correction, currency),
+                    ),
+                }
+            )
         return self.create(to_create) if to_create else self.browse()
 
     def _period_label(self):
         self.ensure_one()
-        return _("%(from)s - %(to)s", **{"from": format_date(self.env, self.date_from),
-                                         "to": format_date(self.env, self.date)})
+        return _(
+            "%(from)s - %(to)s",
+            **{"from": format_date(self.env, self.date_from), "to": format_date(self.env, self.date)},
+        )

@@ -23,26 +23,44 @@ class CrmInstallmentPlan(models.Model):
     _check_company_auto = True
 
     name = fields.Char(string="Reference", required=True, copy=False, readonly=True, default=lambda self: _("New"))
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, tracking=True,
-                                 check_company=True)
-    user_id = fields.Many2one("res.users", string="Salesperson", default=lambda self: self.env.user, tracking=True,
-                              domain="[('share', '=', False)]")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, tracking=True, check_company=True
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        default=lambda self: self.env.user,
+        tracking=True,
+        domain="[('share', '=', False)]",
+    )
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    currency_id = fields.Many2one("res.currency", required=True,
-                                  default=lambda self: self.env.company.currency_id)
-    contract_id = fields.Many2one("crm.contract", index="btree_not_null", tracking=True, check_company=True,
-                                  domain="[('partner_id', '=', commercial_partner_id)]",
-                                  help="Its penalty terms apply to the late lines.")
-    commercial_partner_id = fields.Many2one(related="partner_id.commercial_partner_id", store=True, index=True,
-                                            string="Commercial Entity")
+    currency_id = fields.Many2one("res.currency", required=True, default=lambda self: self.env.company.currency_id)
+    contract_id = fields.Many2one(
+        "crm.contract",
+        index="btree_not_null",
+        tracking=True,
+        check_company=True,
+        domain="[('partner_id', '=', commercial_partner_id)]",
+        help="Its penalty terms apply to the late lines.",
+    )
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", store=True, index=True, string="Commercial Entity"
+    )
     sale_order_id = fields.Many2one("sale.order", index="btree_not_null", check_company=True, copy=False)
-    invoice_id = fields.Many2one("account.move", string="Invoice", index="btree_not_null", check_company=True,
-                                 copy=False, domain="[('move_type', '=', 'out_invoice')]",
-                                 help="Payments reconciled with this invoice are allocated to the plan.")
+    invoice_id = fields.Many2one(
+        "account.move",
+        string="Invoice",
+        index="btree_not_null",
+        check_company=True,
+        copy=False,
+        domain="[('move_type', '=', 'out_invoice')]",
+        help="Payments reconciled with this invoice are allocated to the plan.",
+    )
     amount_total = fields.Monetary(string="Total", required=True, tracking=True)
     down_payment = fields.Monetary(tracking=True)
-    date_down_payment = fields.Date(string="Down Payment Date",
-                                    help="Due date of the down payment; empty: the first due date.")
+    date_down_payment = fields.Date(
+        string="Down Payment Date", help="Due date of the down payment; empty: the first due date."
+    )
     installment_count = fields.Integer(string="Installments", required=True, default=3)
     interval = fields.Selection(INTERVALS, required=True, default="month")
     date_first = fields.Date(string="First Due Date", required=True, default=fields.Date.context_today)
@@ -51,13 +69,20 @@ class CrmInstallmentPlan(models.Model):
     penalty_ids = fields.One2many("crm.installment.penalty", "plan_id", string="Penalties")
     state = fields.Selection(
         [("draft", "Draft"), ("active", "Active"), ("done", "Paid"), ("cancelled", "Cancelled")],
-        string="Status", required=True, default="draft", tracking=True, copy=False, index=True,
+        string="Status",
+        required=True,
+        default="draft",
+        tracking=True,
+        copy=False,
+        index=True,
     )
     amount_paid = fields.Monetary(compute="_compute_amounts", store=True)
     amount_residual = fields.Monetary(string="Amount Due", compute="_compute_amounts", store=True)
     amount_overdue = fields.Monetary(string="Overdue", compute="_compute_amounts", store=True)
     amount_unallocated = fields.Monetary(
-        string="Overpaid", compute="_compute_amounts", store=True,
+        string="Overpaid",
+        compute="_compute_amounts",
+        store=True,
         help="Payments beyond the last line: to refund or to set against a new plan.",
     )
     penalty_total = fields.Monetary(string="Total Penalties", compute="_compute_penalty_total", store=True)
@@ -70,18 +95,24 @@ class CrmInstallmentPlan(models.Model):
     ]
 
     # ------------------------------------------------------------------ computes
-    @api.depends("line_ids.amount", "line_ids.amount_paid", "line_ids.state", "line_ids.date_due",
-                 "payment_ids.amount", "payment_ids.state")
+    @api.depends(
+        "line_ids.amount",
+        "line_ids.amount_paid",
+        "line_ids.state",
+        "line_ids.date_due",
+        "payment_ids.amount",
+        "payment_ids.state",
+    )
     def _compute_amounts(self):
         for plan in self:
             lines = plan.line_ids
             paid = sum(lines.mapped("amount_paid"))
             plan.amount_paid = paid
             plan.amount_residual = plan.currency_id.round(sum(lines.mapped("amount")) - paid)
-            plan.amount_overdue = sum(lines.filtered(lambda l: l.state == "overdue").mapped("amount_residual"))
+            plan.amount_overdue = sum(lines.filtered(lambda item: item.state == "overdue").mapped("amount_residual"))
             received = sum(plan.payment_ids.filtered(lambda p: p.state == "posted").mapped("amount"))
             plan.amount_unallocated = max(plan.currency_id.round(received - paid), 0.0)
-            open_lines = lines.filtered(lambda l: l.state != "paid").sorted("date_due")
+            open_lines = lines.filtered(lambda item: item.state != "paid").sorted("date_due")
             plan.date_next_due = open_lines[:1].date_due
 
     @api.depends("line_ids.state", "line_ids.amount", "line_ids.amount_paid", "line_ids.date_due")
@@ -104,12 +135,14 @@ class CrmInstallmentPlan(models.Model):
                 continue
             lines_total = sum(plan.line_ids.mapped("amount"))
             if plan.currency_id.compare_amounts(lines_total, plan.amount_total):
-                raise ValidationError(_(
-                    "The lines of plan %(name)s add up to %(lines)s, not to the plan total %(total)s.",
-                    name=plan.name,
-                    lines=format_amount(self.env, lines_total, plan.currency_id),
-                    total=format_amount(self.env, plan.amount_total, plan.currency_id),
-                ))
+                raise ValidationError(
+                    _(
+                        "The lines of plan %(name)s add up to %(lines)s, not to the plan total %(total)s.",
+                        name=plan.name,
+                        lines=format_amount(self.env, lines_total, plan.currency_id),
+                        total=format_amount(self.env, plan.amount_total, plan.currency_id),
+                    )
+                )
 
     @api.constrains("amount_total", "down_payment")
     def _check_amounts(self):
@@ -117,9 +150,9 @@ class CrmInstallmentPlan(models.Model):
             if plan.currency_id.compare_amounts(plan.amount_total, 0.0) <= 0:
                 raise ValidationError(_("The total of plan %(name)s must be positive.", name=plan.name))
             if plan.down_payment < 0 or plan.currency_id.compare_amounts(plan.down_payment, plan.amount_total) >= 0:
-                raise ValidationError(_(
-                    "The down payment of plan %(name)s must be between zero and the total.", name=plan.name
-                ))
+                raise ValidationError(
+                    _("The down payment of plan %(name)s must be between zero and the total.", name=plan.name)
+                )
 
     # ------------------------------------------------------------------ CRUD
     @api.model_create_multi
@@ -150,12 +183,19 @@ class CrmInstallmentPlan(models.Model):
         vals = []
         rest = self.amount_total
         if currency.compare_amounts(self.down_payment, 0.0) > 0:
-            vals.append({"sequence": 0, "date_due": self.date_down_payment or self.date_first,
-                         "amount": currency.round(self.down_payment), "is_down_payment": True})
+            vals.append(
+                {
+                    "sequence": 0,
+                    "date_due": self.date_down_payment or self.date_first,
+                    "amount": currency.round(self.down_payment),
+                    "is_down_payment": True,
+                }
+            )
             rest = currency.round(self.amount_total - self.down_payment)
         dates = due_dates(self.date_first, self.interval, self.installment_count)
-        for index, (date_due, amount) in enumerate(zip(dates, split_amount(rest, self.installment_count,
-                                                                               currency.round)), start=1):
+        for index, (date_due, amount) in enumerate(
+            zip(dates, split_amount(rest, self.installment_count, currency.round), strict=False), start=1
+        ):
             vals.append({"sequence": index, "date_due": date_due, "amount": amount})
         return vals
 
@@ -197,12 +237,14 @@ class CrmInstallmentPlan(models.Model):
             raise UserError(_("Payments can only be registered on an active plan."))
         if self.currency_id.compare_amounts(amount, 0.0) <= 0:
             raise UserError(_("The payment amount must be positive."))
-        return self.env["crm.installment.payment"].create({
-            "plan_id": self.id,
-            "amount": amount,
-            "date": fields.Date.to_date(date) or fields.Date.context_today(self),
-            **values,
-        })
+        return self.env["crm.installment.payment"].create(
+            {
+                "plan_id": self.id,
+                "amount": amount,
+                "date": fields.Date.to_date(date) or fields.Date.context_today(self),
+                **values,
+            }
+        )
 
     def _reallocate(self):
         """Allocate every posted payment of the plans again, in date order, to the oldest lines
@@ -214,28 +256,32 @@ class CrmInstallmentPlan(models.Model):
             self.env.cr.execute(SQL("SELECT id FROM crm_installment_plan WHERE id IN %s FOR UPDATE", tuple(self.ids)))
         for plan in self:
             old = {(a.payment_id.id, a.line_id.id): a.amount for a in plan.payment_ids.allocation_ids}
-            lines = plan.line_ids.sorted(lambda l: l._allocation_key())
+            lines = plan.line_ids.sorted(lambda inst: inst._allocation_key())
             residuals = {line.id: line.amount for line in lines}
             new = {}
             payments = plan.payment_ids.filtered(lambda p: p.state == "posted").sorted(lambda p: (p.date, p.id))
             for payment in payments:
                 open_lines = [line for line in lines if plan.currency_id.compare_amounts(residuals[line.id], 0.0) > 0]
-                given, _left = allocate(payment.amount, [residuals[line.id] for line in open_lines],
-                                        plan.currency_id.round)
-                for line, part in zip(open_lines, given):
+                given, _left = allocate(
+                    payment.amount, [residuals[line.id] for line in open_lines], plan.currency_id.round
+                )
+                for line, part in zip(open_lines, given, strict=False):
                     if plan.currency_id.compare_amounts(part, 0.0) > 0:
                         new[(payment.id, line.id)] = part
                         residuals[line.id] = plan.currency_id.round(residuals[line.id] - part)
             if new == old:
                 continue
             plan.payment_ids.allocation_ids.unlink()
-            Allocation.create([
-                {"payment_id": payment_id, "line_id": line_id, "amount": amount}
-                for (payment_id, line_id), amount in new.items()
-            ])
-            touched = self.env["crm.installment.line"].browse({key[1] for key in set(old) ^ set(new)} | {
-                key[1] for key in set(old) & set(new) if old[key] != new[key]
-            })
+            Allocation.create(
+                [
+                    {"payment_id": payment_id, "line_id": line_id, "amount": amount}
+                    for (payment_id, line_id), amount in new.items()
+                ]
+            )
+            touched = self.env["crm.installment.line"].browse(
+                {key[1] for key in set(old) ^ set(new)}
+                | {key[1] for key in set(old) & set(new) if old[key] != new[key]}
+            )
             touched._sync_penalties()
         self.line_ids._refresh_state()
         self._update_done_state()
@@ -257,7 +303,7 @@ class CrmInstallmentPlan(models.Model):
         invoices = self.invoice_id or self.sale_order_id.invoice_ids.filtered(
             lambda m: m.move_type == "out_invoice" and m.state == "posted"
         )
-        receivables = invoices.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        receivables = invoices.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
         partials = receivables.matched_credit_ids
         self.env["account.partial.reconcile"].browse(partials.ids)._crm_installment_allocate()
 
@@ -276,8 +322,9 @@ class CrmInstallmentPlan(models.Model):
         date_ref = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
         self.env["crm.installment.line"]._refresh_overdue(date_ref)
         self.env.flush_all()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT line.id
               FROM crm_installment_line line
               JOIN crm_installment_plan plan ON plan.id = line.plan_id
@@ -290,8 +337,10 @@ class CrmInstallmentPlan(models.Model):
              LIMIT %(limit)s
                FOR UPDATE OF line SKIP LOCKED
             """,
-            date_ref=date_ref, limit=batch_size,
-        ))
+                date_ref=date_ref,
+                limit=batch_size,
+            )
+        )
         lines = self.env["crm.installment.line"].browse([row[0] for row in self.env.cr.fetchall()])
         lines._sync_penalties(date_ref)
         moves = self.env["account.move"]._crm_penalty_candidates(date_ref, batch_size)
@@ -348,12 +397,13 @@ class CrmInstallmentPlan(models.Model):
     def _schedule_summary(self):
         self.ensure_one()
         return Markup("<ul>%s</ul>") % Markup().join(
-            Markup("<li>%s: %s%s</li>") % (
+            Markup("<li>%s: %s%s</li>")
+            % (
                 format_date(self.env, line.date_due),
                 format_amount(self.env, line.amount, self.currency_id),
                 _(" (paid)") if line.state == "paid" else "",
             )
-            for line in self.line_ids.sorted(lambda l: (l.date_due, l.sequence, l.id))
+            for line in self.line_ids.sorted(lambda inst: (inst.date_due, inst.sequence, inst.id))
         )
 
     @api.model
@@ -362,19 +412,35 @@ class CrmInstallmentPlan(models.Model):
         today = fields.Date.context_today(self)
         first = today + timedelta(days=30)
         if source._name == "sale.order":
-            return {"partner_id": source.partner_invoice_id.id or source.partner_id.id, "sale_order_id": source.id,
-                    "company_id": source.company_id.id, "currency_id": source.currency_id.id,
-                    "amount_total": source.amount_total, "user_id": (source.user_id or self.env.user).id,
-                    "date_first": first}
+            return {
+                "partner_id": source.partner_invoice_id.id or source.partner_id.id,
+                "sale_order_id": source.id,
+                "company_id": source.company_id.id,
+                "currency_id": source.currency_id.id,
+                "amount_total": source.amount_total,
+                "user_id": (source.user_id or self.env.user).id,
+                "date_first": first,
+            }
         if source._name == "account.move":
-            return {"partner_id": source.partner_id.id, "invoice_id": source.id,
-                    "company_id": source.company_id.id, "currency_id": source.currency_id.id,
-                    "amount_total": source.amount_total, "user_id": (source.invoice_user_id or self.env.user).id,
-                    "date_first": source.invoice_date_due or first,
-                    "contract_id": source.crm_contract_id.id}
-        return {"partner_id": source.partner_id.id, "contract_id": source.id, "company_id": source.company_id.id,
-                "currency_id": source.currency_id.id, "amount_total": source.amount or 0.0,
-                "user_id": (source.user_id or self.env.user).id, "date_first": first}
+            return {
+                "partner_id": source.partner_id.id,
+                "invoice_id": source.id,
+                "company_id": source.company_id.id,
+                "currency_id": source.currency_id.id,
+                "amount_total": source.amount_total,
+                "user_id": (source.invoice_user_id or self.env.user).id,
+                "date_first": source.invoice_date_due or first,
+                "contract_id": source.crm_contract_id.id,
+            }
+        return {
+            "partner_id": source.partner_id.id,
+            "contract_id": source.id,
+            "company_id": source.company_id.id,
+            "currency_id": source.currency_id.id,
+            "amount_total": source.amount or 0.0,
+            "user_id": (source.user_id or self.env.user).id,
+            "date_first": first,
+        }
 
     @api.model
     def _action_open_plans(self, domain, context):

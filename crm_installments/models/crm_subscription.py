@@ -24,33 +24,61 @@ class CrmSubscription(models.Model):
     _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
-    partner_id = fields.Many2one("res.partner", string="Subscriber", required=True, index=True, tracking=True,
-                                 check_company=True)
-    commercial_partner_id = fields.Many2one(related="partner_id.commercial_partner_id", store=True, index=True,
-                                            string="Commercial Entity")
-    user_id = fields.Many2one("res.users", string="Salesperson", default=lambda self: self.env.user,
-                              domain="[('share', '=', False)]", tracking=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Subscriber", required=True, index=True, tracking=True, check_company=True
+    )
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", store=True, index=True, string="Commercial Entity"
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        default=lambda self: self.env.user,
+        domain="[('share', '=', False)]",
+        tracking=True,
+    )
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    contract_id = fields.Many2one("crm.contract", index="btree_not_null", check_company=True,
-                                  domain="[('partner_id', '=', commercial_partner_id)]")
-    product_id = fields.Many2one("product.product", string="Tariff", required=True, check_company=True,
-                                 domain="[('sale_ok', '=', True)]")
+    contract_id = fields.Many2one(
+        "crm.contract",
+        index="btree_not_null",
+        check_company=True,
+        domain="[('partner_id', '=', commercial_partner_id)]",
+    )
+    product_id = fields.Many2one(
+        "product.product", string="Tariff", required=True, check_company=True, domain="[('sale_ok', '=', True)]"
+    )
     amount = fields.Monetary(string="Price per Period", required=True, tracking=True)
-    interval = fields.Selection([("week", "Weekly"), ("month", "Monthly"), ("quarter", "Quarterly")],
-                                required=True, default="month", tracking=True)
-    date_start = fields.Date(string="Start Date", required=True, default=fields.Date.context_today, tracking=True,
-                             help="First billing day; the next ones follow at the same day of the period.")
+    interval = fields.Selection(
+        [("week", "Weekly"), ("month", "Monthly"), ("quarter", "Quarterly")],
+        required=True,
+        default="month",
+        tracking=True,
+    )
+    date_start = fields.Date(
+        string="Start Date",
+        required=True,
+        default=fields.Date.context_today,
+        tracking=True,
+        help="First billing day; the next ones follow at the same day of the period.",
+    )
     date_end = fields.Date(string="End Date", tracking=True, help="Empty: until cancelled.")
     date_billing_from = fields.Date(
-        readonly=True, copy=False,
+        readonly=True,
+        copy=False,
         help="Periods before this day are not billed (they fell into a pause).",
     )
-    renewal_months = fields.Integer(string="Renewal Term (months)", default=12,
-                                    help="Renewing moves the end date this many months later.")
+    renewal_months = fields.Integer(
+        string="Renewal Term (months)", default=12, help="Renewing moves the end date this many months later."
+    )
     state = fields.Selection(
         [("draft", "Draft"), ("running", "Running"), ("paused", "Paused"), ("ended", "Ended")],
-        string="Status", required=True, default="draft", tracking=True, copy=False, index=True,
+        string="Status",
+        required=True,
+        default="draft",
+        tracking=True,
+        copy=False,
+        index=True,
     )
     period_ids = fields.One2many("crm.subscription.period", "subscription_id", string="Periods", readonly=True)
     invoice_count = fields.Integer(compute="_compute_invoice_count")
@@ -154,13 +182,20 @@ class CrmSubscription(models.Model):
             "invoice_date": period_start,
             "invoice_user_id": self.user_id.id,
             "crm_contract_id": self.contract_id.id,
-            "invoice_line_ids": [Command.create({
-                "product_id": self.product_id.id,
-                "name": _("%(product)s, %(from)s - %(to)s", product=self.product_id.display_name,
-                          **{"from": format_date(self.env, period_start), "to": format_date(self.env, period_end)}),
-                "quantity": 1,
-                "price_unit": self.amount,
-            })],
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "product_id": self.product_id.id,
+                        "name": _(
+                            "%(product)s, %(from)s - %(to)s",
+                            product=self.product_id.display_name,
+                            **{"from": format_date(self.env, period_start), "to": format_date(self.env, period_end)},
+                        ),
+                        "quantity": 1,
+                        "price_unit": self.amount,
+                    }
+                )
+            ],
         }
 
     @api.model
@@ -169,30 +204,39 @@ class CrmSubscription(models.Model):
         days catches up with one invoice per missed period, a rerun bills nothing (the period row
         is claimed first, unique per subscription and period)."""
         date_ref = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
-        subscriptions = self.search([("state", "=", "running"), ("date_next", "<=", date_ref)],
-                                    order="date_next, id", limit=batch_size)
+        subscriptions = self.search(
+            [("state", "=", "running"), ("date_next", "<=", date_ref)], order="date_next, id", limit=batch_size
+        )
         moves = self.env["account.move"]
         for subscription in subscriptions:
             billed = set(subscription.period_ids.mapped("date"))
             for period_start in subscription._period_dates(date_ref):
                 if period_start in billed:
                     continue
-                self.env.cr.execute(SQL(
-                    """
+                self.env.cr.execute(
+                    SQL(
+                        """
                     INSERT INTO crm_subscription_period (subscription_id, date, amount, company_id,
                                                          create_uid, create_date, write_uid, write_date)
                     VALUES (%s, %s, %s, %s, %s, NOW() AT TIME ZONE 'UTC', %s, NOW() AT TIME ZONE 'UTC')
                     ON CONFLICT (subscription_id, date) DO NOTHING
                     RETURNING id
                     """,
-                    subscription.id, period_start, subscription.amount, subscription.company_id.id,
-                    self.env.uid, self.env.uid,
-                ))
+                        subscription.id,
+                        period_start,
+                        subscription.amount,
+                        subscription.company_id.id,
+                        self.env.uid,
+                        self.env.uid,
+                    )
+                )
                 row = self.env.cr.fetchone()
                 if not row:
                     continue
-                move = self.env["account.move"].with_company(subscription.company_id).create(
-                    subscription._prepare_invoice_vals(period_start)
+                move = (
+                    self.env["account.move"]
+                    .with_company(subscription.company_id)
+                    .create(subscription._prepare_invoice_vals(period_start))
                 )
                 move.action_post()
                 self.env["crm.subscription.period"].browse(row[0]).move_id = move
@@ -211,15 +255,29 @@ class CrmSubscription(models.Model):
     def _last_interactions(self, partners):
         """Last message (email, comment) or order date of each commercial partner."""
         last = {}
-        messages = self.env["mail.message"].sudo()._read_group(
-            [("model", "=", "res.partner"), ("res_id", "in", partners.ids),
-             ("message_type", "in", ("email", "comment"))],
-            ["res_id"], ["date:max"],
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            ._read_group(
+                [
+                    ("model", "=", "res.partner"),
+                    ("res_id", "in", partners.ids),
+                    ("message_type", "in", ("email", "comment")),
+                ],
+                ["res_id"],
+                ["date:max"],
+            )
         )
         for res_id, date in messages:
             last[res_id] = date.date()
-        orders = self.env["sale.order"].sudo()._read_group(
-            [("partner_id", "child_of", partners.ids), ("state", "=", "sale")], ["partner_id"], ["date_order:max"],
+        orders = (
+            self.env["sale.order"]
+            .sudo()
+            ._read_group(
+                [("partner_id", "child_of", partners.ids), ("state", "=", "sale")],
+                ["partner_id"],
+                ["date_order:max"],
+            )
         )
         for partner, date in orders:
             key = partner.commercial_partner_id.id
@@ -247,9 +305,12 @@ class CrmSubscription(models.Model):
             subscription.activity_schedule(
                 "mail.mail_activity_data_call",
                 summary=_("Churn risk: no contact for %(days)s days", days=(date_ref - seen).days),
-                note=_("%(partner)s pays subscription %(name)s but has not written nor ordered since %(date)s.",
-                       partner=subscription.commercial_partner_id.display_name, name=subscription.name,
-                       date=format_date(self.env, seen)),
+                note=_(
+                    "%(partner)s pays subscription %(name)s but has not written nor ordered since %(date)s.",
+                    partner=subscription.commercial_partner_id.display_name,
+                    name=subscription.name,
+                    date=format_date(self.env, seen),
+                ),
                 user_id=(subscription.user_id or self.env.user).id,
             )
             subscription.churn_signal_date = date_ref

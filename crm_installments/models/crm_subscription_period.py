@@ -8,8 +8,7 @@ class CrmSubscriptionPeriod(models.Model):
     _description = "Subscription Period"
     _order = "date desc, id desc"
 
-    subscription_id = fields.Many2one("crm.subscription", required=True, index=True, ondelete="cascade",
-                                      readonly=True)
+    subscription_id = fields.Many2one("crm.subscription", required=True, index=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     date = fields.Date(string="Period Start", required=True, readonly=True)

@@ -17,8 +17,9 @@ class CrmReceivableAging(models.Model):
 
     @api.model
     def _get_aging_sources(self):
-        return super()._get_aging_sources() + [SQL(
-            """
+        return super()._get_aging_sources() + [
+            SQL(
+                """
             SELECT plan.commercial_partner_id AS partner_id, line.company_id,
                    line.date_due, line.amount_residual AS amount
               FROM crm_installment_line line
@@ -33,4 +34,5 @@ class CrmReceivableAging(models.Model):
                      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
                     WHERE sol.order_id = plan.sale_order_id AND aml.parent_state = 'posted'))
             """
-        )]
+            )
+        ]

@@ -97,18 +97,26 @@ class TestAllocation(InstallmentCommon):
         plan = self.make_plan(900.0, count=3, date_first=date(2025, 1, 31))
         plan.register_payment(400.0, date(2025, 1, 31))
         first, second, third = plan.line_ids.sorted("date_due")
-        plan.write({"line_ids": [
-            Command.update(first.id, {"amount": 500.0}), Command.update(second.id, {"amount": 100.0}),
-        ]})
+        plan.write(
+            {
+                "line_ids": [
+                    Command.update(first.id, {"amount": 500.0}),
+                    Command.update(second.id, {"amount": 100.0}),
+                ]
+            }
+        )
         self.assertEqual(self.paid(plan), [400.0, 0.0, 0.0])
         self.assertEqual(first.state, "overdue" if first.date_due < self.today else "partial")
 
     def test_manual_payments_on_the_customer_timeline(self):
         plan = self.make_plan(300.0, count=3, date_first=date(2025, 1, 31))
         plan.register_payment(120.0, date(2025, 1, 30))
-        events = self.env["crm.timeline.event"].search([
-            ("partner_id", "=", self.customer.id), ("res_model", "=", "crm.installment.plan"),
-        ])
+        events = self.env["crm.timeline.event"].search(
+            [
+                ("partner_id", "=", self.customer.id),
+                ("res_model", "=", "crm.installment.plan"),
+            ]
+        )
         self.assertEqual(events.mapped(lambda e: (e.kind, e.res_id, e.amount)), [("payment", plan.id, 120.0)])
 
     def test_paid_lines_cannot_be_deleted(self):

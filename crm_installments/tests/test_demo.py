@@ -10,7 +10,7 @@ class TestDemo(TransactionCase):
             self.skipTest("demo data not loaded")
         self.assertEqual(plan.state, "active")
         self.assertEqual(plan.currency_id, self.env.ref("base.KZT"))
-        late = plan.line_ids.filtered(lambda l: l.state == "overdue" and l.penalty_ids)
+        late = plan.line_ids.filtered(lambda inst: inst.state == "overdue" and inst.penalty_ids)
         self.assertTrue(late)
         self.assertGreater(plan.penalty_total, 0)
         self.assertIn("×", late[0].penalty_ids[0].computation)

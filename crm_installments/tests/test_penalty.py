@@ -15,8 +15,9 @@ class TestPenalty(InstallmentCommon):
     day 6 is the first chargeable day."""
 
     def total(self, days_late, payments=()):
-        segments = penalty_segments(DUE, 1_000_000, list(payments), 0.1, 5, 10.0, DUE + timedelta(days=days_late),
-                                    self.currency.round)
+        segments = penalty_segments(
+            DUE, 1_000_000, list(payments), 0.1, 5, 10.0, DUE + timedelta(days=days_late), self.currency.round
+        )
         return sum(segment["amount"] for segment in segments)
 
     def test_arithmetic(self):
@@ -54,8 +55,10 @@ class TestPenalty(InstallmentCommon):
         # each record shows its computation: base × rate × days
         # one record per month: February from day 6 (the 6th) to its end, then March whole
         february = line.penalty_ids.filtered(lambda p: p.date_from == date(2025, 2, 6))
-        self.assertEqual((february.date, february.base, february.days, february.amount),
-                         (date(2025, 2, 28), 1_000_000.0, 23, 23_000.0))
+        self.assertEqual(
+            (february.date, february.base, february.days, february.amount),
+            (date(2025, 2, 28), 1_000_000.0, 23, 23_000.0),
+        )
         self.assertIn("× 23 d", february.computation)
         march = line.penalty_ids.filtered(lambda p: p.date_from == date(2025, 3, 1))
         self.assertEqual((march.days, march.amount), (31, 31_000.0))
@@ -102,9 +105,13 @@ class TestPenalty(InstallmentCommon):
         self.pay(invoice, days_ago=(self.today - (due + timedelta(days=20))).days)
         self.assertEqual(invoice.crm_penalty_total, 14_000.0)
         # invoice the penalties of the period
-        wizard = self.env["crm.installment.penalty.invoice"].create({
-            "partner_id": self.customer.id, "date_from": due, "date_to": due + timedelta(days=60),
-        })
+        wizard = self.env["crm.installment.penalty.invoice"].create(
+            {
+                "partner_id": self.customer.id,
+                "date_from": due,
+                "date_to": due + timedelta(days=60),
+            }
+        )
         self.assertEqual(wizard.amount_total, 14_000.0)
         action = wizard.action_create_invoice()
         penalty_invoice = self.env["account.move"].browse(action["res_id"])
@@ -112,17 +119,25 @@ class TestPenalty(InstallmentCommon):
         self.assertEqual(penalty_invoice.invoice_line_ids.product_id, self.env.ref("crm_installments.product_penalty"))
         self.assertTrue(all(invoice.crm_penalty_ids.mapped("is_invoiced")))
         # nothing left to invoice
-        wizard = self.env["crm.installment.penalty.invoice"].create({
-            "partner_id": self.customer.id, "date_from": due, "date_to": due + timedelta(days=60),
-        })
+        wizard = self.env["crm.installment.penalty.invoice"].create(
+            {
+                "partner_id": self.customer.id,
+                "date_from": due,
+                "date_to": due + timedelta(days=60),
+            }
+        )
         self.assertEqual(wizard.amount_total, 0.0)
 
     def test_back_dated_payment_after_invoicing_books_a_correction(self):
         plan = self.plan_1m()
         self.Plan._cron_accrue_penalties(date_ref=DUE + timedelta(days=30))
-        wizard = self.env["crm.installment.penalty.invoice"].create({
-            "partner_id": self.customer.id, "date_from": DUE, "date_to": DUE + timedelta(days=30),
-        })
+        wizard = self.env["crm.installment.penalty.invoice"].create(
+            {
+                "partner_id": self.customer.id,
+                "date_from": DUE,
+                "date_to": DUE + timedelta(days=30),
+            }
+        )
         self.assertEqual(wizard.amount_total, 25_000.0)
         wizard.action_create_invoice()
         # paid in full, back-dated to day 16: 10 chargeable days, 15,000 were invoiced too much

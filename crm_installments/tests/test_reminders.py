@@ -19,9 +19,13 @@ class TestReminders(InstallmentCommon):
         return self.Plan._cron_send_reminders(date_ref=day).filtered(lambda e: e.installment_line_id == self.line)
 
     def emails(self):
-        return self.env["mail.message"].search([
-            ("model", "=", "res.partner"), ("res_id", "=", self.customer.id), ("message_type", "=", "comment"),
-        ])
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "=", self.customer.id),
+                ("message_type", "=", "comment"),
+            ]
+        )
 
     def test_each_level_once_day_by_day(self):
         acted = {}

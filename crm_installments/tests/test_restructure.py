@@ -16,15 +16,31 @@ class TestRestructure(InstallmentCommon):
         penalties = plan.penalty_ids
         self.assertTrue(penalties)  # the second line is late
         action = plan.action_restructure()
-        wizard = self.env[action["res_model"]].with_context(action["context"]).create({
-            "installment_count": 4, "interval": "month", "date_first": date(2025, 4, 15), "reason": "Cash gap",
-        })
+        wizard = (
+            self.env[action["res_model"]]
+            .with_context(**action["context"])
+            .create(
+                {
+                    "installment_count": 4,
+                    "interval": "month",
+                    "date_first": date(2025, 4, 15),
+                    "reason": "Cash gap",
+                }
+            )
+        )
         self.assertEqual(wizard.amount_residual, 800.0)
         wizard.action_apply()
-        self.assertEqual(self.schedule(plan), [
-            ("2025-01-31", 300.0), ("2025-02-28", 100.0),
-            ("2025-04-15", 200.0), ("2025-05-15", 200.0), ("2025-06-15", 200.0), ("2025-07-15", 200.0),
-        ])
+        self.assertEqual(
+            self.schedule(plan),
+            [
+                ("2025-01-31", 300.0),
+                ("2025-02-28", 100.0),
+                ("2025-04-15", 200.0),
+                ("2025-05-15", 200.0),
+                ("2025-06-15", 200.0),
+                ("2025-07-15", 200.0),
+            ],
+        )
         self.assertEqual(plan.amount_total, 1200.0)
         self.assertEqual(plan.amount_paid, 400.0)
         self.assertEqual(plan.amount_residual, 800.0)

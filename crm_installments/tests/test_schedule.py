@@ -23,7 +23,9 @@ class TestSchedule(InstallmentCommon):
         self.assertEqual(due_dates(date(2024, 2, 29), "quarter", 5)[-1], date(2025, 2, 28))
 
     def test_weekly_and_quarterly(self):
-        self.assertEqual(due_dates(date(2024, 12, 25), "week", 3), [date(2024, 12, 25), date(2025, 1, 1), date(2025, 1, 8)])
+        self.assertEqual(
+            due_dates(date(2024, 12, 25), "week", 3), [date(2024, 12, 25), date(2025, 1, 1), date(2025, 1, 8)]
+        )
         self.assertEqual(
             due_dates(date(2024, 11, 30), "quarter", 4),
             [date(2024, 11, 30), date(2025, 2, 28), date(2025, 5, 30), date(2025, 8, 30)],
@@ -35,11 +37,18 @@ class TestSchedule(InstallmentCommon):
         self.assertEqual(split_amount(10.0, 1, self.currency.round), [10.0])
 
     def test_plan_schedule_with_down_payment(self):
-        plan = self.make_plan(1000.0, count=3, date_first=date(2024, 1, 31), down_payment=100.0,
-                              date_down_payment=date(2024, 1, 10))
-        self.assertEqual(self.schedule(plan), [
-            ("2024-01-10", 100.0), ("2024-01-31", 300.0), ("2024-02-29", 300.0), ("2024-03-31", 300.0),
-        ])
+        plan = self.make_plan(
+            1000.0, count=3, date_first=date(2024, 1, 31), down_payment=100.0, date_down_payment=date(2024, 1, 10)
+        )
+        self.assertEqual(
+            self.schedule(plan),
+            [
+                ("2024-01-10", 100.0),
+                ("2024-01-31", 300.0),
+                ("2024-02-29", 300.0),
+                ("2024-03-31", 300.0),
+            ],
+        )
         self.assertTrue(plan.line_ids.sorted("date_due")[0].is_down_payment)
         self.assertEqual(plan.state, "active")
         self.assertEqual(plan.amount_residual, 1000.0)
@@ -52,7 +61,9 @@ class TestSchedule(InstallmentCommon):
         plan = self.make_plan(900.0, count=3, confirm=False)
         first, second, third = plan.line_ids.sorted("date_due")
         # moving money between lines is fine as long as the total holds
-        plan.write({"line_ids": [Command.update(first.id, {"amount": 500.0}), Command.update(second.id, {"amount": 100.0})]})
+        plan.write(
+            {"line_ids": [Command.update(first.id, {"amount": 500.0}), Command.update(second.id, {"amount": 100.0})]}
+        )
         self.assertEqual(sum(plan.line_ids.mapped("amount")), 900.0)
         with self.assertRaisesRegex(ValidationError, "add up to"):
             plan.write({"line_ids": [Command.update(third.id, {"amount": 350.0})]})

@@ -11,10 +11,12 @@ class TestSecurity(InstallmentCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.salesman = new_test_user(cls.env, "inst_sales", groups="crm_single_truth.group_crm_user",
-                                     company_id=cls.env.company.id)
-        cls.other = new_test_user(cls.env, "inst_other", groups="crm_single_truth.group_crm_user",
-                                  company_id=cls.env.company.id)
+        cls.salesman = new_test_user(
+            cls.env, "inst_sales", groups="crm_single_truth.group_crm_user", company_id=cls.env.company.id
+        )
+        cls.other = new_test_user(
+            cls.env, "inst_other", groups="crm_single_truth.group_crm_user", company_id=cls.env.company.id
+        )
         cls.customer.user_id = cls.salesman
         cls.plan = cls.make_plan(300.0, date_first=date(2025, 1, 31), user_id=cls.salesman.id)
 
@@ -38,9 +40,10 @@ class TestSecurity(InstallmentCommon):
         self.salesman.company_ids |= other_company
         plan = self.plan.sudo().copy({"company_id": other_company.id, "line_ids": False})
         self.assertFalse(
-            self.env["crm.installment.plan"].with_user(self.salesman).with_context(
-                allowed_company_ids=[self.env.company.id]
-            ).search([("id", "=", plan.id)])
+            self.env["crm.installment.plan"]
+            .with_user(self.salesman)
+            .with_context(allowed_company_ids=[self.env.company.id])
+            .search([("id", "=", plan.id)])
         )
 
     def test_payments_and_penalties_follow_the_plan(self):

@@ -12,16 +12,20 @@ class TestSubscription(InstallmentCommon):
         super().setUpClass()
         cls.Subscription = cls.env["crm.subscription"]
         cls.course = cls.env["product.product"].create({"name": "Course, month", "type": "service", "taxes_id": False})
-        cls.subscription = cls.Subscription.create({
-            "name": "Course", "partner_id": cls.customer.id, "product_id": cls.course.id,
-            "amount": 45_000.0, "interval": "month", "date_start": date(2025, 1, 15),
-        })
+        cls.subscription = cls.Subscription.create(
+            {
+                "name": "Course",
+                "partner_id": cls.customer.id,
+                "product_id": cls.course.id,
+                "amount": 45_000.0,
+                "interval": "month",
+                "date_start": date(2025, 1, 15),
+            }
+        )
         cls.subscription.action_start()
 
     def run_on(self, day):
-        return self.Subscription._cron_generate_invoices(date_ref=day).filtered(
-            lambda m: m.partner_id == self.customer
-        )
+        return self.Subscription._cron_generate_invoices(date_ref=day).filtered(lambda m: m.partner_id == self.customer)
 
     def test_three_periods_with_a_missed_run(self):
         self.assertEqual(self.subscription.date_next, date(2025, 1, 15))
@@ -37,8 +41,10 @@ class TestSubscription(InstallmentCommon):
         self.assertFalse(self.run_on(date(2025, 3, 20)))
         self.assertEqual(self.subscription.invoice_count, 3)
         self.assertEqual(self.subscription.date_next, date(2025, 4, 15))
-        self.assertEqual(sorted(self.subscription.period_ids.mapped("date")),
-                         [date(2025, 1, 15), date(2025, 2, 15), date(2025, 3, 15)])
+        self.assertEqual(
+            sorted(self.subscription.period_ids.mapped("date")),
+            [date(2025, 1, 15), date(2025, 2, 15), date(2025, 3, 15)],
+        )
 
     def test_pause_resume_end_renew(self):
         self.run_on(date(2025, 1, 15))
@@ -54,14 +60,17 @@ class TestSubscription(InstallmentCommon):
         self.subscription.action_renew()
         self.assertEqual(self.subscription.date_end, date(2025, 7, 1))
         self.assertEqual(self.subscription.state, "running")
-        self.assertEqual(sorted(self.run_on(date(2025, 6, 1)).mapped("invoice_date")),
-                         [date(2025, 4, 15), date(2025, 5, 15)])
+        self.assertEqual(
+            sorted(self.run_on(date(2025, 6, 1)).mapped("invoice_date")), [date(2025, 4, 15), date(2025, 5, 15)]
+        )
 
     def test_month_end_subscription(self):
         self.subscription.date_start = date(2024, 1, 31)
         moves = self.run_on(date(2024, 4, 30))
-        self.assertEqual(sorted(moves.mapped("invoice_date")),
-                         [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30)])
+        self.assertEqual(
+            sorted(moves.mapped("invoice_date")),
+            [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30)],
+        )
 
     def test_churn_signal_once(self):
         self.env["ir.config_parameter"].sudo().set_param("crm_installments.churn_days", 30)

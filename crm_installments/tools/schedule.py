@@ -45,8 +45,7 @@ def _month_end(day):
     return day + relativedelta(day=31)
 
 
-def penalty_segments(date_due, amount, payments, rate, grace_days, cap_percent, date_ref, round_fn,
-                     cap_base=None):
+def penalty_segments(date_due, amount, payments, rate, grace_days, cap_percent, date_ref, round_fn, cap_base=None):
     """Penalty (пени) on an overdue amount, as a list of segments of constant base.
 
     ``payments`` are (date, amount) of what paid this amount. The overdue base of a day is
@@ -88,9 +87,16 @@ def penalty_segments(date_due, amount, payments, rate, grace_days, cap_percent, 
             value = round_fn(cap - total)
             capped = True
         if value > 0 or capped:
-            segments.append({
-                "date_from": day, "date_to": end, "base": base, "days": days, "amount": value, "capped": capped,
-            })
+            segments.append(
+                {
+                    "date_from": day,
+                    "date_to": end,
+                    "base": base,
+                    "days": days,
+                    "amount": value,
+                    "capped": capped,
+                }
+            )
         total = round_fn(total + value)
         if capped:
             break

@@ -11,8 +11,9 @@ class CrmInstallmentPenaltyInvoice(models.TransientModel):
 
     partner_id = fields.Many2one("res.partner", string="Customer", required=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    date_from = fields.Date(string="From", required=True,
-                            default=lambda self: fields.Date.context_today(self).replace(day=1))
+    date_from = fields.Date(
+        string="From", required=True, default=lambda self: fields.Date.context_today(self).replace(day=1)
+    )
     date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
     penalty_ids = fields.Many2many("crm.installment.penalty", compute="_compute_penalty_ids")
     currency_id = fields.Many2one(related="company_id.currency_id")
@@ -28,7 +29,8 @@ class CrmInstallmentPenaltyInvoice(models.TransientModel):
         return [
             ("partner_id", "=", self.partner_id.commercial_partner_id.id),
             ("company_id", "=", self.company_id.id),
-            ("date", ">=", self.date_from), ("date", "<=", self.date_to),
+            ("date", ">=", self.date_from),
+            ("date", "<=", self.date_to),
             ("is_invoiced", "=", False),
         ]
 
@@ -46,18 +48,23 @@ class CrmInstallmentPenaltyInvoice(models.TransientModel):
         lines = []
         for source, group in groups.items():
             if source._name == "crm.installment.line":
-                label = _("Penalty on installment of %(plan)s due %(date)s",
-                          plan=source.plan_id.name, date=source.date_due)
+                label = _(
+                    "Penalty on installment of %(plan)s due %(date)s", plan=source.plan_id.name, date=source.date_due
+                )
             else:
                 label = _("Penalty on invoice %(name)s", name=source.name)
             details = "\n".join(p.computation for p in group)
-            lines.append(Command.create({
-                "product_id": product.id,
-                "name": f"{label}\n{details}",
-                "quantity": 1,
-                "price_unit": sum(p.amount for p in group),
-                "tax_ids": [Command.clear()],
-            }))
+            lines.append(
+                Command.create(
+                    {
+                        "product_id": product.id,
+                        "name": f"{label}\n{details}",
+                        "quantity": 1,
+                        "price_unit": sum(p.amount for p in group),
+                        "tax_ids": [Command.clear()],
+                    }
+                )
+            )
         return {
             "move_type": "out_invoice",
             "partner_id": self.partner_id.id,
@@ -70,10 +77,13 @@ class CrmInstallmentPenaltyInvoice(models.TransientModel):
         self.ensure_one()
         penalties = self.penalty_ids.filtered(lambda p: not p.currency_id.is_zero(p.amount))
         if not penalties:
-            raise UserError(_("No penalty to invoice for %(partner)s in this period.",
-                              partner=self.partner_id.display_name))
+            raise UserError(
+                _("No penalty to invoice for %(partner)s in this period.", partner=self.partner_id.display_name)
+            )
         move = self.env["account.move"].with_company(self.company_id).create(self._prepare_invoice_vals(penalties))
-        for invoice_line, group in zip(move.invoice_line_ids.sorted("sequence"), self._group(penalties).values()):
+        for invoice_line, group in zip(
+            move.invoice_line_ids.sorted("sequence"), self._group(penalties).values(), strict=False
+        ):
             group.invoice_line_id = invoice_line
         return {
             "type": "ir.actions.act_window",

@@ -18,8 +18,9 @@ class CrmInstallmentRestructure(models.TransientModel):
     currency_id = fields.Many2one(related="plan_id.currency_id")
     amount_residual = fields.Monetary(related="plan_id.amount_residual", string="Balance to Re-plan")
     installment_count = fields.Integer(string="Installments", required=True, default=3)
-    interval = fields.Selection([("week", "Weekly"), ("month", "Monthly"), ("quarter", "Quarterly")],
-                                required=True, default="month")
+    interval = fields.Selection(
+        [("week", "Weekly"), ("month", "Monthly"), ("quarter", "Quarterly")], required=True, default="month"
+    )
     date_first = fields.Date(string="First Due Date", required=True, default=fields.Date.context_today)
     reason = fields.Char()
 
@@ -36,7 +37,7 @@ class CrmInstallmentRestructure(models.TransientModel):
             raise UserError(_("Plan %(name)s has nothing left to pay.", name=plan.name))
         before = plan._schedule_summary()
         commands = []
-        for line in plan.line_ids.filtered(lambda l: currency.compare_amounts(l.amount_residual, 0.0) > 0):
+        for line in plan.line_ids.filtered(lambda inst: currency.compare_amounts(inst.amount_residual, 0.0) > 0):
             if currency.is_zero(line.amount_paid) and not line.penalty_ids:
                 commands.append(Command.delete(line.id))
             else:
@@ -47,20 +48,31 @@ class CrmInstallmentRestructure(models.TransientModel):
         dates = due_dates(self.date_first, self.interval, self.installment_count)
         amounts = split_amount(balance, self.installment_count, currency.round)
         commands += [
-            Command.create({"sequence": last_sequence + index, "date_due": day, "amount": amount,
-                            "generation": generation})
-            for index, (day, amount) in enumerate(zip(dates, amounts), start=1)
+            Command.create(
+                {"sequence": last_sequence + index, "date_due": day, "amount": amount, "generation": generation}
+            )
+            for index, (day, amount) in enumerate(zip(dates, amounts, strict=False), start=1)
         ]
-        plan.with_context(crm_no_reallocate=True).write({
-            "line_ids": commands,
-            "installment_count": self.installment_count,
-            "interval": self.interval,
-        })
+        plan.with_context(crm_no_reallocate=True).write(
+            {
+                "line_ids": commands,
+                "installment_count": self.installment_count,
+                "interval": self.interval,
+            }
+        )
         plan._reallocate()
-        plan.message_post(body=Markup("%s%s<br/>%s%s%s") % (
-            _("Restructured: %(amount)s re-planned in %(count)s installments.",
-              amount=format_amount(self.env, balance, currency), count=self.installment_count),
-            Markup("<br/>%s") % _("Reason: %(reason)s", reason=self.reason) if self.reason else "",
-            _("Before:"), before, Markup("%s%s") % (_("After:"), plan._schedule_summary()),
-        ))
+        plan.message_post(
+            body=Markup("%s%s<br/>%s%s%s")
+            % (
+                _(
+                    "Restructured: %(amount)s re-planned in %(count)s installments.",
+                    amount=format_amount(self.env, balance, currency),
+                    count=self.installment_count,
+                ),
+                Markup("<br/>%s") % _("Reason: %(reason)s", reason=self.reason) if self.reason else "",
+                _("Before:"),
+                before,
+                Markup("%s%s") % (_("After:"), plan._schedule_summary()),
+            )
+        )
         return {"type": "ir.actions.act_window_close"}

@@ -7,4 +7,3 @@ from . import account_move
 from . import crm_contract
 from . import res_company
 from . import crm_bad_debt_writeoff
-from . import res_partner_payment_chart

@@ -5,17 +5,25 @@ from odoo.exceptions import UserError, ValidationError
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    crm_dunning_paused_until = fields.Date(string="Reminders Paused Until", copy=False,
-                                           help="No reminder for this invoice until this date (promise to pay, deferral).")
+    crm_dunning_paused_until = fields.Date(
+        string="Reminders Paused Until",
+        copy=False,
+        help="No reminder for this invoice until this date (promise to pay, deferral).",
+    )
     crm_dunning_event_ids = fields.One2many("crm.dunning.event", "move_id", string="Reminders")
     crm_contract_id = fields.Many2one(
-        "crm.contract", string="Contract", index="btree_not_null", check_company=True,
+        "crm.contract",
+        string="Contract",
+        index="btree_not_null",
+        check_company=True,
         domain="[('partner_id', '=', commercial_partner_id), ('state', 'in', ('active', 'expired'))]",
         help="The contract this invoice bills: its dunning policy wins over the customer's.",
     )
 
     crm_unusual_delay_date = fields.Date(
-        string="Unusual Delay Flagged On", copy=False, readonly=True,
+        string="Unusual Delay Flagged On",
+        copy=False,
+        readonly=True,
         help="Day the salesperson was warned that this invoice is later than the customer's habit.",
     )
 
@@ -23,23 +31,34 @@ class AccountMove(models.Model):
     # and may ask to pay later
     crm_postpay_state = fields.Selection(
         [("to_send", "Not Sent"), ("sent", "Sent"), ("agreed", "Agreed"), ("paid", "Paid")],
-        string="Postpay Status", compute="_compute_crm_postpay_state", store=True, index=True,
+        string="Postpay Status",
+        compute="_compute_crm_postpay_state",
+        store=True,
+        index=True,
         help="Sent to the customer, agreed by the customer, paid.",
     )
-    crm_agreed_date = fields.Date(string="Agreed On", copy=False, tracking=True,
-                                  help="Day the customer confirmed the invoice.")
-    crm_act_received = fields.Boolean(string="Closing Documents Received", copy=False, tracking=True,
-                                      help="The signed act (closing documents) came back from the customer.")
+    crm_agreed_date = fields.Date(
+        string="Agreed On", copy=False, tracking=True, help="Day the customer confirmed the invoice."
+    )
+    crm_act_received = fields.Boolean(
+        string="Closing Documents Received",
+        copy=False,
+        tracking=True,
+        help="The signed act (closing documents) came back from the customer.",
+    )
     crm_act_date = fields.Date(string="Closing Documents Received On", copy=False)
     crm_deferral_date = fields.Date(
-        string="Deferred To", copy=False, tracking=True,
+        string="Deferred To",
+        copy=False,
+        tracking=True,
         help="New expected payment date the customer asked for: no reminder until then, and reminder "
         "levels count from it afterwards.",
     )
     crm_deferral_reason = fields.Char(string="Deferral Reason", copy=False, tracking=True)
 
-    crm_writeoff_id = fields.Many2one("crm.bad.debt.writeoff", string="Written Off By", copy=False, readonly=True,
-                                      index="btree_not_null")
+    crm_writeoff_id = fields.Many2one(
+        "crm.bad.debt.writeoff", string="Written Off By", copy=False, readonly=True, index="btree_not_null"
+    )
 
     @api.depends("state", "is_move_sent", "crm_agreed_date", "payment_state")
     def _compute_crm_postpay_state(self):

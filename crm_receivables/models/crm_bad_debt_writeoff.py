@@ -17,35 +17,54 @@ class CrmBadDebtWriteoff(models.Model):
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True, tracking=True, check_company=True,
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
         domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
     )
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
     move_ids = fields.Many2many(
-        "account.move", string="Invoices", check_company=True,
-        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),"
-        " ('payment_state', 'in', ('not_paid', 'partial'))]",
+        "account.move",
+        string="Invoices",
+        check_company=True,
+        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
+        " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
     )
     amount = fields.Monetary(
-        string="Amount Written Off", compute="_compute_amount", store=True, readonly=True, tracking=True,
+        string="Amount Written Off",
+        compute="_compute_amount",
+        store=True,
+        readonly=True,
+        tracking=True,
         help="Open residual of the invoices in company currency; frozen when posted.",
     )
     reason = fields.Text(required=True)
     date = fields.Date(string="Accounting Date", required=True, default=fields.Date.context_today)
     account_id = fields.Many2one(
-        "account.account", string="Write-off Account", check_company=True,
+        "account.account",
+        string="Write-off Account",
+        check_company=True,
         default=lambda self: self.env.company.crm_bad_debt_account_id,
     )
     journal_id = fields.Many2one(
-        "account.journal", check_company=True, domain="[('type', '=', 'general')]",
+        "account.journal",
+        check_company=True,
+        domain="[('type', '=', 'general')]",
         default=lambda self: self.env["account.journal"].search(
             [("type", "=", "general"), *self.env["account.journal"]._check_company_domain(self.env.company)], limit=1
         ),
     )
     state = fields.Selection(
         [("draft", "Draft"), ("approved", "Approved"), ("posted", "Posted"), ("cancelled", "Cancelled")],
-        required=True, default="draft", tracking=True, copy=False, index=True,
+        required=True,
+        default="draft",
+        tracking=True,
+        copy=False,
+        index=True,
     )
     approved_by_id = fields.Many2one("res.users", string="Approved By", readonly=True, copy=False, tracking=True)
     writeoff_move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False)
@@ -87,8 +106,12 @@ class CrmBadDebtWriteoff(models.Model):
             if writeoff.state != "approved":
                 raise UserError(_("Write-off %(name)s must be approved by a manager first.", name=writeoff.name))
             if not writeoff.account_id or not writeoff.journal_id:
-                raise UserError(_("Set the bad-debt write-off account in Settings (or on %(name)s) and a "
-                                  "miscellaneous journal.", name=writeoff.name))
+                raise UserError(
+                    _(
+                        "Set the bad-debt write-off account in Settings (or on %(name)s) and a miscellaneous journal.",
+                        name=writeoff.name,
+                    )
+                )
             writeoff._post_writeoff_move()
         return True
 
@@ -106,24 +129,30 @@ class CrmBadDebtWriteoff(models.Model):
         self.ensure_one()
         total = sum(open_lines.mapped("amount_residual"))
         lines = [
-            fields.Command.create({
-                "name": _("Bad debt: %(invoice)s", invoice=line.move_id.name),
-                "account_id": line.account_id.id,
-                "partner_id": line.partner_id.id,
-                "currency_id": line.currency_id.id,
-                "amount_currency": -line.amount_residual_currency,
-                "balance": -line.amount_residual,
-            })
+            fields.Command.create(
+                {
+                    "name": _("Bad debt: %(invoice)s", invoice=line.move_id.name),
+                    "account_id": line.account_id.id,
+                    "partner_id": line.partner_id.id,
+                    "currency_id": line.currency_id.id,
+                    "amount_currency": -line.amount_residual_currency,
+                    "balance": -line.amount_residual,
+                }
+            )
             for line in open_lines
         ]
-        lines.append(fields.Command.create({
-            "name": _("Bad debt written off: %(reason)s", reason=self.reason),
-            "account_id": self.account_id.id,
-            "partner_id": self.partner_id.id,
-            "currency_id": self.currency_id.id,
-            "amount_currency": total,
-            "balance": total,
-        }))
+        lines.append(
+            fields.Command.create(
+                {
+                    "name": _("Bad debt written off: %(reason)s", reason=self.reason),
+                    "account_id": self.account_id.id,
+                    "partner_id": self.partner_id.id,
+                    "currency_id": self.currency_id.id,
+                    "amount_currency": total,
+                    "balance": total,
+                }
+            )
+        )
         return {
             "move_type": "entry",
             "journal_id": self.journal_id.id,
@@ -139,15 +168,15 @@ class CrmBadDebtWriteoff(models.Model):
         approval, since CRM managers need not be accountants."""
         self.ensure_one()
         open_lines = self.move_ids.line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled
+            lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled
         )
         if not open_lines:
             raise UserError(_("The invoices of %(name)s have nothing left to write off.", name=self.name))
         amount = sum(open_lines.mapped("amount_residual"))
         move = self.env["account.move"].sudo().create(self._prepare_writeoff_move_vals(open_lines.sudo()))
         move.action_post()
-        counterparts = move.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
-        for line, counterpart in zip(open_lines.sudo(), counterparts):
+        counterparts = move.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
+        for line, counterpart in zip(open_lines.sudo(), counterparts, strict=False):
             (line | counterpart).reconcile()
         self.move_ids.sudo().crm_writeoff_id = self
         self.write({"state": "posted", "writeoff_move_id": move.id, "amount": amount})

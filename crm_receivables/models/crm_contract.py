@@ -5,7 +5,8 @@ class CrmContract(models.Model):
     _inherit = "crm.contract"
 
     crm_dunning_policy_id = fields.Many2one(
-        "crm.dunning.policy", string="Dunning Policy",
+        "crm.dunning.policy",
+        string="Dunning Policy",
         domain="[('company_id', 'in', (company_id, False))]",
         help="Reminders of the invoices of this contract; empty: the customer's policy, then the company's.",
     )

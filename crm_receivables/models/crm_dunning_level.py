@@ -8,18 +8,26 @@ class CrmDunningLevel(models.Model):
 
     policy_id = fields.Many2one("crm.dunning.policy", required=True, index=True, ondelete="cascade")
     name = fields.Char(required=True, translate=True)
-    offset_days = fields.Integer(string="Days from Due Date", required=True,
-                                 help="Negative: before the due date (a friendly reminder).")
-    action = fields.Selection(
-        [("email_customer", "Email the customer"), ("activity_manager", "Activity for the salesperson"),
-         ("activity_supervisor", "Activity for the supervisor")],
-        required=True, default="email_customer",
+    offset_days = fields.Integer(
+        string="Days from Due Date", required=True, help="Negative: before the due date (a friendly reminder)."
     )
-    mail_template_id = fields.Many2one("mail.template", string="Email Template",
-                                       domain="[('model', '=', 'res.partner')]")
+    action = fields.Selection(
+        [
+            ("email_customer", "Email the customer"),
+            ("activity_manager", "Activity for the salesperson"),
+            ("activity_supervisor", "Activity for the supervisor"),
+        ],
+        required=True,
+        default="email_customer",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template", string="Email Template", domain="[('model', '=', 'res.partner')]"
+    )
     activity_summary = fields.Char(translate=True)
 
-    _sql_constraints = [("offset_uniq", "unique(policy_id, offset_days)", "Two levels of a policy cannot have the same day.")]
+    _sql_constraints = [
+        ("offset_uniq", "unique(policy_id, offset_days)", "Two levels of a policy cannot have the same day.")
+    ]
 
     def _send_email(self, partner, moves, levels=None):
         """One email to ``partner`` listing ``moves``, in this level's words; ``levels`` maps each

@@ -24,14 +24,21 @@ class CrmDunningPolicy(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", help="Default policy of this company; empty: of every company.")
     is_default = fields.Boolean(string="Company Default", help="Used for customers without a policy of their own.")
-    supervisor_id = fields.Many2one("res.users", string="Supervisor", domain="[('share', '=', False)]",
-                                    help="Gets the escalation activities when the sales team has no leader.")
+    supervisor_id = fields.Many2one(
+        "res.users",
+        string="Supervisor",
+        domain="[('share', '=', False)]",
+        help="Gets the escalation activities when the sales team has no leader.",
+    )
     level_ids = fields.One2many("crm.dunning.level", "policy_id", string="Levels", copy=True)
 
     @api.model
     def _default_policy(self, company):
-        return self.search([("is_default", "=", True), ("company_id", "in", (company.id, False))],
-                           order="company_id, sequence", limit=1)
+        return self.search(
+            [("is_default", "=", True), ("company_id", "in", (company.id, False))],
+            order="company_id, sequence",
+            limit=1,
+        )
 
     @api.model
     def _top_level_due(self, move, today, defaults=None):
@@ -47,11 +54,18 @@ class CrmDunningPolicy(models.Model):
         """Open customer invoices that may be reminded on ``today`` (pauses and the tag excluded)."""
         do_not_dun = self.env.ref("crm_receivables.tag_do_not_dun", raise_if_not_found=False)
         domain = [
-            ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")), ("invoice_date_due", "!=", False),
-            "|", ("crm_dunning_paused_until", "=", False), ("crm_dunning_paused_until", "<", today),
-            "|", ("crm_deferral_date", "=", False), ("crm_deferral_date", "<", today),
-            "|", ("commercial_partner_id.crm_dunning_paused_until", "=", False),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("invoice_date_due", "!=", False),
+            "|",
+            ("crm_dunning_paused_until", "=", False),
+            ("crm_dunning_paused_until", "<", today),
+            "|",
+            ("crm_deferral_date", "=", False),
+            ("crm_deferral_date", "<", today),
+            "|",
+            ("commercial_partner_id.crm_dunning_paused_until", "=", False),
             ("commercial_partner_id.crm_dunning_paused_until", "<", today),
         ]
         if do_not_dun:
@@ -72,17 +86,15 @@ class CrmDunningPolicy(models.Model):
         if partners is not None:
             domain.append(("commercial_partner_id", "in", partners.commercial_partner_id.ids))
         moves = self.env["account.move"].search(domain, order="id")
-        done = self.env["crm.dunning.event"].search_fetch(
-            [("move_id", "in", moves.ids)], ["move_id", "offset_days"]
-        )
+        done = self.env["crm.dunning.event"].search_fetch([("move_id", "in", moves.ids)], ["move_id", "offset_days"])
         highest_done = {}
         for event in done:
-            highest_done[event.move_id.id] = max(highest_done.get(event.move_id.id, -10**6), event.offset_days)
+            highest_done[event.move_id.id] = max(highest_done.get(event.move_id.id, -(10**6)), event.offset_days)
         to_act = []
         defaults = {}
         for move in moves:
             top = self._top_level_due(move, today, defaults)
-            if top and highest_done.get(move.id, -10**6) < top.offset_days:
+            if top and highest_done.get(move.id, -(10**6)) < top.offset_days:
                 to_act.append((move, top))
         batch, rest = to_act[:batch_size], to_act[batch_size:]
         acted = self._claim_and_act(batch, today)
@@ -96,10 +108,13 @@ class CrmDunningPolicy(models.Model):
         of waiting; unlike ``FOR UPDATE`` this never blocks users registering payments."""
         if not moves:
             return moves
-        self.env.cr.execute(SQL(
-            "SELECT id FROM unnest(%s::int[]) AS id WHERE pg_try_advisory_xact_lock(%s, id)",
-            moves.ids, ADVISORY_LOCK_KEY,
-        ))
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM unnest(%s::int[]) AS id WHERE pg_try_advisory_xact_lock(%s, id)",
+                moves.ids,
+                ADVISORY_LOCK_KEY,
+            )
+        )
         return moves.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _claim(self, move, level, today):
@@ -108,17 +123,27 @@ class CrmDunningPolicy(models.Model):
         a serialization failure instead of a conflict: it is claimed by someone else all the same."""
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(SQL(
-                    """
+                self.env.cr.execute(
+                    SQL(
+                        """
                     INSERT INTO crm_dunning_event (move_id, partner_id, level_id, policy_id, company_id, offset_days,
                                                    action, date, create_uid, create_date, write_uid, write_date)
                     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NOW() AT TIME ZONE 'UTC', %s, NOW() AT TIME ZONE 'UTC')
                     ON CONFLICT (move_id, level_id) DO NOTHING
                     RETURNING id
                     """,
-                    move.id, move.commercial_partner_id.id, level.id, level.policy_id.id, move.company_id.id,
-                    level.offset_days, level.action, today, self.env.uid, self.env.uid,
-                ))
+                        move.id,
+                        move.commercial_partner_id.id,
+                        level.id,
+                        level.policy_id.id,
+                        move.company_id.id,
+                        level.offset_days,
+                        level.action,
+                        today,
+                        self.env.uid,
+                        self.env.uid,
+                    )
+                )
                 row = self.env.cr.fetchone()
         except psycopg2.errors.SerializationFailure:
             _logger.info("Dunning of %s at level %s already done by another worker", move.name, level.name)
@@ -150,7 +175,8 @@ class CrmDunningPolicy(models.Model):
         for (partner, company), items in emails.items():
             firmest = max((level for _move, level in items), key=lambda level: (level.offset_days, level.id))
             firmest.with_company(company)._send_email(
-                partner.with_company(company), self.env["account.move"].union(*[move for move, _level in items]),
+                partner.with_company(company),
+                self.env["account.move"].union(*[move for move, _level in items]),
                 levels={move: level for move, level in items},
             )
         return Event.browse([event_id for _m, _l, event_id in claimed])

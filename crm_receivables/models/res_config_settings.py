@@ -19,6 +19,7 @@ class ResConfigSettings(models.TransientModel):
         "activity for the salesperson (customers with at least 3 paid invoices).",
     )
     crm_bad_debt_account_id = fields.Many2one(
-        related="company_id.crm_bad_debt_account_id", readonly=False,
+        related="company_id.crm_bad_debt_account_id",
+        readonly=False,
         domain="[('account_type', 'in', ('expense', 'expense_other'))]",
     )

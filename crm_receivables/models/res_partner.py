@@ -1,34 +1,57 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command, _, api, fields, models
 
 from ..report.crm_payment_discipline import delay_trend
+
+CHART_MONTHS = 12
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
     crm_aging_ids = fields.One2many("crm.receivable.aging", "partner_id", string="Receivables Aging", readonly=True)
-    crm_dunning_policy_id = fields.Many2one("crm.dunning.policy", string="Dunning Policy", company_dependent=True,
-                                            help="Empty: the company's default policy.")
-    crm_dunning_paused_until = fields.Date(string="Promised to Pay By",
-                                           help="No reminder until this date (promise to pay).")
+    crm_dunning_policy_id = fields.Many2one(
+        "crm.dunning.policy",
+        string="Dunning Policy",
+        company_dependent=True,
+        help="Empty: the company's default policy.",
+    )
+    crm_dunning_paused_until = fields.Date(
+        string="Promised to Pay By", help="No reminder until this date (promise to pay)."
+    )
     # payment discipline, from the paid invoices of the commercial entity in the current company
     crm_paid_invoice_count = fields.Integer(string="Paid Invoices", compute="_compute_crm_discipline")
-    crm_ontime_share = fields.Float(string="Paid On Time (%)", digits=(16, 1), compute="_compute_crm_discipline",
-                                    help="Share of paid invoices paid by their due date.")
+    crm_ontime_share = fields.Float(
+        string="Paid On Time (%)",
+        digits=(16, 1),
+        compute="_compute_crm_discipline",
+        help="Share of paid invoices paid by their due date.",
+    )
     crm_worst_delay = fields.Integer(string="Worst Delay (days)", compute="_compute_crm_discipline")
-    crm_recent_delay = fields.Float(string="Delay, Last 6 Months", digits=(16, 1), compute="_compute_crm_discipline",
-                                    help="Amount-weighted average days late of invoices paid in the last 6 months.")
-    crm_previous_delay = fields.Float(string="Delay, Before", digits=(16, 1), compute="_compute_crm_discipline",
-                                      help="Amount-weighted average days late of invoices paid earlier.")
+    crm_recent_delay = fields.Float(
+        string="Delay, Last 6 Months",
+        digits=(16, 1),
+        compute="_compute_crm_discipline",
+        help="Amount-weighted average days late of invoices paid in the last 6 months.",
+    )
+    crm_previous_delay = fields.Float(
+        string="Delay, Before",
+        digits=(16, 1),
+        compute="_compute_crm_discipline",
+        help="Amount-weighted average days late of invoices paid earlier.",
+    )
     crm_delay_trend = fields.Selection(
         [("better", "Paying faster"), ("stable", "Stable"), ("worse", "Paying slower"), ("none", "Not enough history")],
-        string="Payment Trend", compute="_compute_crm_discipline",
+        string="Payment Trend",
+        compute="_compute_crm_discipline",
         help="Average delay of the last 6 months against the months before (a change of more than a day counts).",
     )
 
     crm_dunning_event_ids = fields.One2many("crm.dunning.event", "partner_id", string="Reminders Sent", readonly=True)
-    crm_writeoff_ids = fields.One2many("crm.bad.debt.writeoff", "partner_id", string="Bad Debts Written Off",
-                                       readonly=True)
+    crm_writeoff_ids = fields.One2many(
+        "crm.bad.debt.writeoff", "partner_id", string="Bad Debts Written Off", readonly=True
+    )
 
     @api.depends_context("company")
     def _compute_crm_discipline(self):
@@ -70,12 +93,16 @@ class ResPartner(models.Model):
         """A draft bad-debt write-off of this customer's overdue invoices, for a manager to approve."""
         self.ensure_one()
         partner = self.commercial_partner_id
-        invoices = self.env["account.move"].search([
-            ("commercial_partner_id", "=", partner.id), ("company_id", "=", self.env.company.id),
-            ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
-            ("invoice_date_due", "<", fields.Date.context_today(self)),
-        ])
+        invoices = self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "=", partner.id),
+                ("company_id", "=", self.env.company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("invoice_date_due", "<", fields.Date.context_today(self)),
+            ]
+        )
         return partner._crm_writeoff_action(invoices)
 
     def _crm_writeoff_action(self, invoices):
@@ -91,3 +118,43 @@ class ResPartner(models.Model):
                 "default_move_ids": [Command.set(invoices.ids)],
             },
         }
+
+    # ------------------------------------------------------------------ payment history on the card: paid
+    # invoices per month of payment, on time and late, for the last twelve months (one grouped query)
+    crm_payment_chart = fields.Json(string="Payments by Month", compute="_compute_crm_payment_chart")
+
+    @api.depends_context("company")
+    def _compute_crm_payment_chart(self):
+        today = fields.Date.context_today(self)
+        first_month = today.replace(day=1) - relativedelta(months=CHART_MONTHS - 1)
+        months = [first_month + relativedelta(months=index) for index in range(CHART_MONTHS)]
+        groups = self.env["crm.payment.discipline"]._read_group(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+                ("date_paid", ">=", first_month),
+            ],
+            ["partner_id", "date_paid:month", "is_on_time"],
+            ["amount:sum"],
+        )
+        totals = {}
+        for partner, month, on_time, amount in groups:
+            entry = totals.setdefault((partner.id, month), {"on_time": 0.0, "late": 0.0})
+            entry["on_time" if on_time else "late"] += amount
+        currency = self.env.company.currency_id
+        lang = self.env["res.lang"]._lang_get(self.env.lang or "en_US")
+        for partner in self:
+            bars = []
+            for month in months:
+                entry = totals.get((partner.commercial_partner_id.id, month), {"on_time": 0.0, "late": 0.0})
+                bars.append(
+                    {
+                        "month": fields.Date.to_string(month),
+                        "label": month.strftime("%m.%Y"),
+                        "on_time": currency.round(entry["on_time"]),
+                        "late": currency.round(entry["late"]),
+                        "on_time_text": lang.format("%.2f", entry["on_time"], grouping=True),
+                        "late_text": lang.format("%.2f", entry["late"], grouping=True),
+                    }
+                )
+            partner.crm_payment_chart = {"currency": currency.symbol, "bars": bars}

@@ -45,9 +45,13 @@ class CrmPaymentDiscipline(models.Model):
     invoice_date = fields.Date(readonly=True)
     date_due = fields.Date(string="Due Date", readonly=True)
     date_paid = fields.Date(string="Paid On", readonly=True)
-    days_late = fields.Integer(readonly=True, aggregator="max", help="Days from the due date to the full payment; 0 when paid on time.")
+    days_late = fields.Integer(
+        readonly=True, aggregator="max", help="Days from the due date to the full payment; 0 when paid on time."
+    )
     amount = fields.Monetary(readonly=True, help="Invoice total in company currency.")
-    weighted_days = fields.Float(readonly=True, help="Amount times days late: the sum divided by the amount is the weighted delay.")
+    weighted_days = fields.Float(
+        readonly=True, help="Amount times days late: the sum divided by the amount is the weighted delay."
+    )
     is_on_time = fields.Boolean(string="On Time", readonly=True)
 
     @property
@@ -84,8 +88,9 @@ class CrmPaymentDiscipline(models.Model):
         delay, worst delay, and the weighted delay of the last months and of the months before."""
         self.env.flush_all()
         recent_from = today - relativedelta(months=RECENT_MONTHS)
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT d.partner_id, COUNT(*),
                    100.0 * COUNT(*) FILTER (WHERE d.is_on_time) / COUNT(*),
                    SUM(d.weighted_days) / NULLIF(SUM(d.amount), 0),
@@ -99,13 +104,22 @@ class CrmPaymentDiscipline(models.Model):
                AND d.date_paid <= %(today)s
              GROUP BY d.partner_id
             """,
-            view=self._table_query, recent_from=recent_from, partner_ids=list(partner_ids),
-            company_ids=list(company_ids), today=today,
-        ))
+                view=self._table_query,
+                recent_from=recent_from,
+                partner_ids=list(partner_ids),
+                company_ids=list(company_ids),
+                today=today,
+            )
+        )
         return {
-            row[0]: {"count": row[1], "on_time_share": float(row[2]), "avg_delay": float(row[3] or 0.0),
-                     "worst_delay": row[4], "recent_delay": None if row[5] is None else float(row[5]),
-                     "previous_delay": None if row[6] is None else float(row[6])}
+            row[0]: {
+                "count": row[1],
+                "on_time_share": float(row[2]),
+                "avg_delay": float(row[3] or 0.0),
+                "worst_delay": row[4],
+                "recent_delay": None if row[5] is None else float(row[5]),
+                "previous_delay": None if row[6] is None else float(row[6]),
+            }
             for row in self.env.cr.fetchall()
         }
 
@@ -118,8 +132,9 @@ class CrmPaymentDiscipline(models.Model):
         self.env.flush_all()
         # candidates and the usual delay of their customers, in one pass; claimed by setting the
         # invoice's flag in the same statement, so a rerun or a second worker never repeats one
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             WITH usual AS (
                 SELECT d.partner_id, d.company_id, COUNT(*) AS paid_count,
                        SUM(d.weighted_days) / NULLIF(SUM(d.amount), 0) AS delay
@@ -144,8 +159,13 @@ class CrmPaymentDiscipline(models.Model):
             )
             SELECT id, days, delay FROM claimed ORDER BY id
             """,
-            view=self._table_query, today=today, min_history=MIN_HISTORY, margin=margin, batch=BATCH,
-        ))
+                view=self._table_query,
+                today=today,
+                min_history=MIN_HISTORY,
+                margin=margin,
+                batch=BATCH,
+            )
+        )
         rows = self.env.cr.fetchall()
         Move = self.env["account.move"]
         Move.invalidate_model(["crm_unusual_delay_date"])
@@ -154,7 +174,9 @@ class CrmPaymentDiscipline(models.Model):
             move.activity_schedule(
                 UNUSUAL_DELAY_ACTIVITY,
                 date_deadline=today,
-                summary=_("Unusual delay: %(days)s days late, usually %(usual)s", days=days, usual=round(float(usual or 0), 1)),
+                summary=_(
+                    "Unusual delay: %(days)s days late, usually %(usual)s", days=days, usual=round(float(usual or 0), 1)
+                ),
                 user_id=(move.invoice_user_id or move.commercial_partner_id.user_id or self.env.user).id,
             )
         # a full batch: there may be more, the scheduler calls again

@@ -1,8 +1,13 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-BUCKETS = (("amount_not_due", None, 0), ("amount_1_30", 1, 30), ("amount_31_60", 31, 60),
-           ("amount_61_90", 61, 90), ("amount_over_90", 91, None))
+BUCKETS = (
+    ("amount_not_due", None, 0),
+    ("amount_1_30", 1, 30),
+    ("amount_31_60", 31, 60),
+    ("amount_61_90", 61, 90),
+    ("amount_over_90", 91, None),
+)
 
 
 def bucket_of(days_late):
@@ -49,8 +54,9 @@ class CrmReceivableAging(models.Model):
     def _get_aging_sources(self):
         """Queries of open items: (partner_id, company_id, date_due, amount) in company currency.
         Override to add sources (installment lines...)."""
-        return [SQL(
-            """
+        return [
+            SQL(
+                """
             SELECT rp.commercial_partner_id AS partner_id, aml.company_id,
                    COALESCE(aml.date_maturity, aml.date) AS date_due, aml.amount_residual AS amount
               FROM account_move_line aml
@@ -59,7 +65,8 @@ class CrmReceivableAging(models.Model):
              WHERE aml.parent_state = 'posted' AND aml.reconciled IS NOT TRUE
                AND acc.account_type = 'asset_receivable' AND aml.amount_residual != 0
             """
-        )]
+            )
+        ]
 
     @property
     def _table_query(self):
@@ -73,7 +80,11 @@ class CrmReceivableAging(models.Model):
             bounds = ([SQL("%s >= %s", days, low)] if low is not None else []) + (
                 [SQL("%s <= %s", days, high)] if high is not None else []
             )
-            return SQL("COALESCE(SUM(items.amount) FILTER (WHERE %s), 0) AS %s", SQL(" AND ").join(bounds), SQL.identifier(name))
+            return SQL(
+                "COALESCE(SUM(items.amount) FILTER (WHERE %s), 0) AS %s",
+                SQL(" AND ").join(bounds),
+                SQL.identifier(name),
+            )
 
         return SQL(
             """
@@ -107,8 +118,9 @@ class CrmReceivableAging(models.Model):
         # the view is evaluated once: its rows (record rules applied) feed the totals and the top
         query = self._search([("company_id", "=", company.id)])
         columns = ["id", "partner_id", "user_id", *amounts, "max_days_overdue", "is_critical"]
-        rows = self.env.execute_query_dict(SQL(
-            """
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
             WITH aging AS MATERIALIZED (%(rows)s)
             (SELECT TRUE AS is_total, NULL::bigint AS id, NULL::int AS partner_id, NULL::int AS user_id,
                     %(sums)s, NULL::int AS max_days_overdue, NULL::boolean AS is_critical,
@@ -119,11 +131,14 @@ class CrmReceivableAging(models.Model):
             (SELECT FALSE, id, partner_id, user_id, %(columns)s, max_days_overdue, is_critical, NULL, NULL, NULL
                FROM aging ORDER BY amount_total DESC, id LIMIT %(limit)s)
             """,
-            rows=query.select(*(SQL.identifier("crm_receivable_aging", name) for name in columns)),
-            sums=SQL(", ").join(SQL("COALESCE(SUM(%s), 0) AS %s", SQL.identifier(name), SQL.identifier(name)) for name in amounts),
-            columns=SQL(", ").join(SQL.identifier(name) for name in amounts),
-            limit=limit,
-        ))
+                rows=query.select(*(SQL.identifier("crm_receivable_aging", name) for name in columns)),
+                sums=SQL(", ").join(
+                    SQL("COALESCE(SUM(%s), 0) AS %s", SQL.identifier(name), SQL.identifier(name)) for name in amounts
+                ),
+                columns=SQL(", ").join(SQL.identifier(name) for name in amounts),
+                limit=limit,
+            )
+        )
         [total_row] = [row for row in rows if row["is_total"]]
         top_rows = [row for row in rows if not row["is_total"]]
         totals = {name: total_row[name] or 0.0 for name in amounts}
@@ -134,15 +149,17 @@ class CrmReceivableAging(models.Model):
         top = []
         for row in top_rows:
             is_critical = bool(row["is_critical"])
-            top.append({
-                "id": row["id"],
-                "partner_id": row["partner_id"] and [row["partner_id"], names[("p", row["partner_id"])]],
-                "user_id": row["user_id"] and [row["user_id"], names[("u", row["user_id"])]],
-                **{name: row[name] for name in amounts},
-                "max_days_overdue": row["max_days_overdue"],
-                "is_critical": is_critical,
-                "status": "critical" if is_critical else ("overdue" if row["amount_overdue"] > 0 else "not_due"),
-            })
+            top.append(
+                {
+                    "id": row["id"],
+                    "partner_id": row["partner_id"] and [row["partner_id"], names[("p", row["partner_id"])]],
+                    "user_id": row["user_id"] and [row["user_id"], names[("u", row["user_id"])]],
+                    **{name: row[name] for name in amounts},
+                    "max_days_overdue": row["max_days_overdue"],
+                    "is_critical": is_critical,
+                    "status": "critical" if is_critical else ("overdue" if row["amount_overdue"] > 0 else "not_due"),
+                }
+            )
         return {
             "company": company.name,
             "currency_id": company.currency_id.id,

@@ -19,9 +19,18 @@ class TestReceivablesAging(CrmKpiCommon):
         self.assertEqual(self.currency.compare_amounts(actual, expected), 0, f"{actual} != {expected}")
 
     def test_bucket_function(self):
-        expected = {0: "amount_not_due", -5: "amount_not_due", 1: "amount_1_30", 30: "amount_1_30",
-                    31: "amount_31_60", 60: "amount_31_60", 61: "amount_61_90", 90: "amount_61_90",
-                    91: "amount_over_90", 400: "amount_over_90"}
+        expected = {
+            0: "amount_not_due",
+            -5: "amount_not_due",
+            1: "amount_1_30",
+            30: "amount_1_30",
+            31: "amount_31_60",
+            60: "amount_31_60",
+            61: "amount_61_90",
+            90: "amount_61_90",
+            91: "amount_over_90",
+            400: "amount_over_90",
+        }
         for days, name in expected.items():
             self.assertEqual(bucket_of(days), name, days)
 
@@ -49,8 +58,10 @@ class TestReceivablesAging(CrmKpiCommon):
         refund = self.invoice(200.0, days_ago=2, move_type="out_refund")
         row = self.aging()
         # the credit note's open item sits in the bucket of its own due date
-        refund_line = refund.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
-        expected = dict.fromkeys(["amount_not_due", "amount_1_30", "amount_31_60", "amount_61_90", "amount_over_90"], 0.0)
+        refund_line = refund.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
+        expected = dict.fromkeys(
+            ["amount_not_due", "amount_1_30", "amount_31_60", "amount_61_90", "amount_over_90"], 0.0
+        )
         expected["amount_31_60"] += 700.0
         expected["amount_not_due"] += 500.0
         expected[bucket_of((self.today - refund_line.date_maturity).days)] -= 200.0
@@ -95,13 +106,16 @@ class TestReceivablesAging(CrmKpiCommon):
 
     def test_salesperson_sees_only_own_customers(self):
         seller = new_test_user(self.env, login="aging.seller", groups="base.group_user,crm_single_truth.group_crm_user")
-        other = self.env["res.partner"].create({"name": "Other Seller's Customer", "is_company": True,
-                                               "user_id": self.env.user.id})
+        other = self.env["res.partner"].create(
+            {"name": "Other Seller's Customer", "is_company": True, "user_id": self.env.user.id}
+        )
         self.customer.user_id = seller
         self.invoice(100.0, days_ago=5)
         self.invoice(200.0, days_ago=5, partner=other)
-        visible = self.env["crm.receivable.aging"].with_user(seller).search(
-            [("partner_id", "in", (self.customer | other).ids)]
+        visible = (
+            self.env["crm.receivable.aging"]
+            .with_user(seller)
+            .search([("partner_id", "in", (self.customer | other).ids)])
         )
         self.assertEqual(visible.partner_id, self.customer)
         with self.assertRaises(AccessError):

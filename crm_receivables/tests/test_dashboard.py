@@ -19,10 +19,18 @@ class TestReceivablesDashboard(CrmKpiCommon):
         self.invoice(700.0, days_ago=1, due_days=30, partner=fine)
         data = self.env["crm.receivable.aging"].get_dashboard_data()
         self.assertEqual(data["currency_id"], self.env.company.currency_id.id)
-        self.assertEqual(data["totals"], {
-            "amount_not_due": 900.0, "amount_1_30": 300.0, "amount_31_60": 1000.0, "amount_61_90": 0.0,
-            "amount_over_90": 0.0, "amount_overdue": 1300.0, "amount_total": 2200.0,
-        })
+        self.assertEqual(
+            data["totals"],
+            {
+                "amount_not_due": 900.0,
+                "amount_1_30": 300.0,
+                "amount_31_60": 1000.0,
+                "amount_61_90": 0.0,
+                "amount_over_90": 0.0,
+                "amount_overdue": 1300.0,
+                "amount_total": 2200.0,
+            },
+        )
         self.assertEqual(data["counts"], {"debtors": 3, "critical": 1, "overdue": 2})
         self.assertEqual(
             [(row["partner_id"][0], row["amount_total"], row["status"]) for row in data["top"]],
@@ -40,9 +48,16 @@ class TestReceivablesDashboard(CrmKpiCommon):
         self.assertEqual(sum(lines.mapped("amount_residual")), row.amount_total)
 
     def test_salesperson_dashboard_shows_own_customers(self):
-        seller = new_test_user(self.env, login="dash.seller", groups="base.group_user,crm_single_truth.group_crm_user",
-                               company_id=self.env.company.id, company_ids=[Command.set(self.env.company.ids)])
-        other = self.env["res.partner"].create({"name": "Someone Else's", "is_company": True, "user_id": self.env.user.id})
+        seller = new_test_user(
+            self.env,
+            login="dash.seller",
+            groups="base.group_user,crm_single_truth.group_crm_user",
+            company_id=self.env.company.id,
+            company_ids=[Command.set(self.env.company.ids)],
+        )
+        other = self.env["res.partner"].create(
+            {"name": "Someone Else's", "is_company": True, "user_id": self.env.user.id}
+        )
         self.customer.user_id = seller
         self.invoice(100.0, days_ago=5)
         self.invoice(900.0, days_ago=5, partner=other)
@@ -63,14 +78,24 @@ class TestReceivablesTours(HttpCase):
         self.today = fields.Date.today()
 
     def invoice(self, amount, days_late):
-        invoice = self.env["account.move"].with_company(self.company).create({
-            "move_type": "out_invoice", "partner_id": self.debtor.id,
-            "invoice_date": self.today - timedelta(days=days_late + 20),
-            "invoice_date_due": self.today - timedelta(days=days_late),
-            "invoice_payment_term_id": False,
-            "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": amount,
-                                                 "tax_ids": [Command.clear()]})],
-        })
+        invoice = (
+            self.env["account.move"]
+            .with_company(self.company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.debtor.id,
+                    "invoice_date": self.today - timedelta(days=days_late + 20),
+                    "invoice_date_due": self.today - timedelta(days=days_late),
+                    "invoice_payment_term_id": False,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Service", "quantity": 1, "price_unit": amount, "tax_ids": [Command.clear()]}
+                        )
+                    ],
+                }
+            )
+        )
         invoice.action_post()
         return invoice
 
@@ -106,14 +131,22 @@ class TestReceivablesDemoTour(CrmTourCase):
         Policy = self.env["crm.dunning.policy"].with_company(company).with_context(allowed_company_ids=[company.id])
         Policy._cron_run_dunning()
         Policy._cron_run_dunning()  # a rerun sends nothing more
-        invoice = self.env["account.move"].search([
-            ("partner_id", "=", late.id), ("move_type", "=", "out_invoice"), ("payment_state", "=", "not_paid"),
-        ])
+        invoice = self.env["account.move"].search(
+            [
+                ("partner_id", "=", late.id),
+                ("move_type", "=", "out_invoice"),
+                ("payment_state", "=", "not_paid"),
+            ]
+        )
         self.assertEqual(len(invoice), 1)
         self.assertEqual(invoice.crm_dunning_event_ids.level_id.mapped("name"), ["Escalation"])
         action = self.env.ref("crm_receivables.crm_receivables_dashboard_action")
-        self.start_tour_with_screenshot(f"/odoo/action-{action.id}", "crm_receivables_demo_tour", "receivables_reminders")
+        self.start_tour_with_screenshot(
+            f"/odoo/action-{action.id}", "crm_receivables_demo_tour", "receivables_reminders"
+        )
 
     def test_dashboard_shows_the_demo_debts(self):
         action = self.env.ref("crm_receivables.crm_receivables_dashboard_action")
-        self.start_tour_with_screenshot(f"/odoo/action-{action.id}", "crm_receivables_demo_dashboard_tour", "receivables_dashboard")
+        self.start_tour_with_screenshot(
+            f"/odoo/action-{action.id}", "crm_receivables_demo_dashboard_tour", "receivables_dashboard"
+        )

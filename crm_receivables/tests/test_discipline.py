@@ -12,8 +12,9 @@ class TestPaymentDiscipline(CrmKpiCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.Discipline = cls.env["crm.payment.discipline"]
-        cls.seller = new_test_user(cls.env, login="discipline.seller",
-                                   groups="base.group_user,crm_single_truth.group_crm_user")
+        cls.seller = new_test_user(
+            cls.env, login="discipline.seller", groups="base.group_user,crm_single_truth.group_crm_user"
+        )
         cls.customer.user_id = cls.seller
         cls.env["ir.config_parameter"].sudo().set_param("crm_receivables.unusual_delay_margin", "5")
 
@@ -52,8 +53,14 @@ class TestPaymentDiscipline(CrmKpiCommon):
         rows = self.Discipline.search([("partner_id", "=", self.customer.id)])
         self.assertEqual(
             sorted((r.move_id.id, r.days_late, r.is_on_time, r.amount) for r in rows),
-            sorted([(on_time.id, 0, True, 1000.0), (three.id, 3, False, 2000.0), (ten.id, 10, False, 1000.0),
-                    (old.id, 1, False, 4000.0)]),
+            sorted(
+                [
+                    (on_time.id, 0, True, 1000.0),
+                    (three.id, 3, False, 2000.0),
+                    (ten.id, 10, False, 1000.0),
+                    (old.id, 1, False, 4000.0),
+                ]
+            ),
         )
         self.assertEqual(rows.filtered(lambda r: r.move_id == ten).date_paid, self.days_ago(40))
         self.assertEqual(rows.filtered(lambda r: r.move_id == ten).date_due, self.days_ago(50))
@@ -112,8 +119,9 @@ class TestPaymentDiscipline(CrmKpiCommon):
         self.assertFalse(self.unusual_activities(invoice))
 
     def test_salesperson_sees_only_own_customers_history(self):
-        other = self.env["res.partner"].create({"name": "Someone Else's", "is_company": True,
-                                               "user_id": self.env.user.id})
+        other = self.env["res.partner"].create(
+            {"name": "Someone Else's", "is_company": True, "user_id": self.env.user.id}
+        )
         mine = self.paid_invoice(100.0, days_late=1, paid_days_ago=5)
         self.paid_invoice(100.0, days_late=1, paid_days_ago=5, partner=other)
         visible = self.Discipline.with_user(self.seller).search([("partner_id", "in", (self.customer | other).ids)])
@@ -130,8 +138,9 @@ class TestPaymentDiscipline(CrmKpiCommon):
         fresh = self.env["res.partner"].create({"name": "No history", "is_company": True})
         self.env["res.partner"].invalidate_model()
         self.assertEqual({days: partner.crm_payment_rating for days, partner in partners.items()}, expected)
-        self.assertEqual({days: partner.crm_worst_delay for days, partner in partners.items()},
-                         {days: days for days in expected})
+        self.assertEqual(
+            {days: partner.crm_worst_delay for days, partner in partners.items()}, {days: days for days in expected}
+        )
         self.assertEqual(fresh.crm_payment_rating, "none")
 
     def test_payments_by_month_chart(self):

@@ -24,9 +24,13 @@ class TestDunning(CrmKpiCommon):
         return sorted(events.mapped("offset_days"))
 
     def customer_emails(self):
-        return self.env["mail.message"].search([
-            ("model", "=", "res.partner"), ("res_id", "=", self.customer.id), ("message_type", "=", "comment"),
-        ])
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "res.partner"),
+                ("res_id", "=", self.customer.id),
+                ("message_type", "=", "comment"),
+            ]
+        )
 
     def test_each_level_day_by_day_once(self):
         invoice = self.invoice(1000.0, days_ago=0, due_days=10)
@@ -42,7 +46,9 @@ class TestDunning(CrmKpiCommon):
         # a rerun on any day acts on nothing
         self.assertFalse(self.run_on(due + timedelta(days=14)).filtered(lambda e: e.move_id == invoice))
         self.assertEqual(len(self.customer_emails()), 3)  # -3, +1, +7 are emails
-        call = invoice.activity_ids.filtered(lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call"))
+        call = invoice.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call")
+        )
         self.assertEqual(len(call), 1)
 
     def test_late_cron_sends_only_the_highest_level_due(self):
@@ -121,7 +127,9 @@ class TestDunning(CrmKpiCommon):
         self.assertEqual(self.levels_of(self.run_on(due + timedelta(days=9))), [7])
         for offset in range(9, 14):
             self.assertFalse(self.run_on(due + timedelta(days=offset)).filtered(lambda e: e.move_id == invoice))
-        self.assertEqual(self.levels_of(self.run_on(due + timedelta(days=14)).filtered(lambda e: e.move_id == invoice)), [14])
+        self.assertEqual(
+            self.levels_of(self.run_on(due + timedelta(days=14)).filtered(lambda e: e.move_id == invoice)), [14]
+        )
         self.assertEqual(self.levels_of(invoice.crm_dunning_event_ids), [7, 14])
 
     def test_send_reminders_now_from_the_customer(self):
@@ -133,8 +141,13 @@ class TestDunning(CrmKpiCommon):
 
     def test_policy_precedence_contract_customer_company(self):
         def policy(name, offset, **vals):
-            return self.Policy.create({"name": name, **vals, "level_ids": [Command.create(
-                {"name": name, "offset_days": offset, "action": "activity_manager"})]})
+            return self.Policy.create(
+                {
+                    "name": name,
+                    **vals,
+                    "level_ids": [Command.create({"name": name, "offset_days": offset, "action": "activity_manager"})],
+                }
+            )
 
         company_policy = policy("Company", 2, company_id=self.env.company.id, is_default=True)
         customer_policy = policy("Customer", 4)
@@ -158,13 +171,23 @@ class TestDunning(CrmKpiCommon):
     def test_two_companies_each_with_its_default_policy(self):
         company_2 = self.setup_other_company(name="Dunning Company Two")["company"]
         self.env.user.company_ids |= company_2
-        policy_2 = self.Policy.create({
-            "name": "Company Two", "company_id": company_2.id, "is_default": True,
-            "level_ids": [Command.create({
-                "name": "Late", "offset_days": 5, "action": "email_customer",
-                "mail_template_id": self.env.ref("crm_receivables.mail_template_dunning_overdue").id,
-            })],
-        })
+        policy_2 = self.Policy.create(
+            {
+                "name": "Company Two",
+                "company_id": company_2.id,
+                "is_default": True,
+                "level_ids": [
+                    Command.create(
+                        {
+                            "name": "Late",
+                            "offset_days": 5,
+                            "action": "email_customer",
+                            "mail_template_id": self.env.ref("crm_receivables.mail_template_dunning_overdue").id,
+                        }
+                    )
+                ],
+            }
+        )
         self.customer.crm_dunning_policy_id = False
         here = self.invoice(1000.0, days_ago=12, due_days=10)  # 2 days late
         there = self.invoice(2000.0, days_ago=16, due_days=10, company=company_2)  # 6 days late
@@ -178,6 +201,10 @@ class TestDunning(CrmKpiCommon):
         self.assertEqual(len(emails), 2)
         self.assertEqual(
             sorted((m.subject, "1,000.00" in m.body, "2,000.00" in m.body) for m in emails),
-            sorted([(f"Overdue invoices at {self.env.company.name}", True, False),
-                    (f"Overdue invoices at {company_2.name}", False, True)]),
+            sorted(
+                [
+                    (f"Overdue invoices at {self.env.company.name}", True, False),
+                    (f"Overdue invoices at {company_2.name}", False, True),
+                ]
+            ),
         )

@@ -24,17 +24,25 @@ class TestDunningExactlyOnce(TransactionCase):
             if not env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1):
                 self.skipTest("the main company has no sales journal")
             policy = env.ref("crm_receivables.dunning_policy_default")
-            partners = env["res.partner"].create([
-                {"name": "Exactly Once One LLP", "is_company": True, "email": "one@example.com"},
-                {"name": "Exactly Once Two LLP", "is_company": True, "email": "two@example.com"},
-            ])
+            partners = env["res.partner"].create(
+                [
+                    {"name": "Exactly Once One LLP", "is_company": True, "email": "one@example.com"},
+                    {"name": "Exactly Once Two LLP", "is_company": True, "email": "two@example.com"},
+                ]
+            )
             partners.with_company(company).crm_dunning_policy_id = policy
             self.ids["partners"] = partners.ids
-            moves = env["account.move"].with_company(company).create([
-                self._invoice_vals(partners[0], days_late=2),  # level +1
-                self._invoice_vals(partners[1], days_late=2),  # level +1
-                self._invoice_vals(partners[1], days_late=8),  # level +7
-            ])
+            moves = (
+                env["account.move"]
+                .with_company(company)
+                .create(
+                    [
+                        self._invoice_vals(partners[0], days_late=2),  # level +1
+                        self._invoice_vals(partners[1], days_late=2),  # level +1
+                        self._invoice_vals(partners[1], days_late=8),  # level +7
+                    ]
+                )
+            )
             self.ids["moves"] = moves.ids
             moves.action_post()
             env.cr.commit()
@@ -47,8 +55,9 @@ class TestDunningExactlyOnce(TransactionCase):
             "invoice_date": due - timedelta(days=10),
             "invoice_date_due": due,
             "invoice_payment_term_id": False,
-            "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": 1000.0,
-                                                 "tax_ids": [Command.clear()]})],
+            "invoice_line_ids": [
+                Command.create({"name": "Service", "quantity": 1, "price_unit": 1000.0, "tax_ids": [Command.clear()]})
+            ],
         }
 
     def _drop_fixture(self):
@@ -59,10 +68,17 @@ class TestDunningExactlyOnce(TransactionCase):
             partners = env["res.partner"].browse(self.ids.get("partners", [])).exists()
             env.cr.execute(SQL("DELETE FROM crm_dunning_event WHERE move_id = ANY(%s)", moves.ids or [0]))
             env["mail.activity"].search([("res_model", "=", "account.move"), ("res_id", "in", moves.ids)]).unlink()
-            env["mail.message"].search([
-                "|", "&", ("model", "=", "account.move"), ("res_id", "in", moves.ids),
-                "&", ("model", "=", "res.partner"), ("res_id", "in", partners.ids),
-            ]).unlink()
+            env["mail.message"].search(
+                [
+                    "|",
+                    "&",
+                    ("model", "=", "account.move"),
+                    ("res_id", "in", moves.ids),
+                    "&",
+                    ("model", "=", "res.partner"),
+                    ("res_id", "in", partners.ids),
+                ]
+            ).unlink()
             moves.filtered(lambda m: m.state == "posted").button_draft()
             moves.with_context(force_delete=True).unlink()
             partners.unlink()
@@ -87,8 +103,9 @@ class TestDunningExactlyOnce(TransactionCase):
             events = env["crm.dunning.event"].search([("move_id", "in", self.ids["moves"])])
             acted = sorted((self.ids["moves"].index(e.move_id.id), e.offset_days) for e in events)
             emails = [
-                env["mail.message"].search_count([("model", "=", "res.partner"), ("res_id", "=", pid),
-                                                  ("message_type", "=", "comment")])
+                env["mail.message"].search_count(
+                    [("model", "=", "res.partner"), ("res_id", "=", pid), ("message_type", "=", "comment")]
+                )
                 for pid in self.ids["partners"]
             ]
             return acted, emails

@@ -17,7 +17,9 @@ class TestPostpay(CrmKpiCommon):
         cls.Policy = cls.env["crm.dunning.policy"]
 
     def levels_on(self, day, invoice):
-        return self.Policy._cron_run_dunning(date_ref=day).filtered(lambda e: e.move_id == invoice).mapped("offset_days")
+        return (
+            self.Policy._cron_run_dunning(date_ref=day).filtered(lambda e: e.move_id == invoice).mapped("offset_days")
+        )
 
     def test_statuses_sent_agreed_paid(self):
         invoice = self.invoice(1000.0, days_ago=5, due_days=30)

@@ -12,10 +12,16 @@ class TestBadDebtWriteoff(CrmKpiCommon):
         super().setUpClass()
         cls.bad_debt_account = cls.company_data["default_account_expense"]
         cls.env.company.crm_bad_debt_account_id = cls.bad_debt_account
-        cls.seller = new_test_user(cls.env, login="writeoff.seller",
-                                   groups="base.group_user,sales_team.group_sale_salesman,crm_single_truth.group_crm_user")
-        cls.manager = new_test_user(cls.env, login="writeoff.manager",
-                                    groups="base.group_user,account.group_account_invoice,crm_single_truth.group_crm_manager")
+        cls.seller = new_test_user(
+            cls.env,
+            login="writeoff.seller",
+            groups="base.group_user,sales_team.group_sale_salesman,crm_single_truth.group_crm_user",
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            login="writeoff.manager",
+            groups="base.group_user,account.group_account_invoice,crm_single_truth.group_crm_manager",
+        )
         cls.customer.user_id = cls.seller
 
     def aging_total(self):
@@ -25,7 +31,7 @@ class TestBadDebtWriteoff(CrmKpiCommon):
 
     def request(self, invoices):
         action = self.customer.with_user(self.seller).action_crm_write_off()
-        form = Form(self.env["crm.bad.debt.writeoff"].with_user(self.seller).with_context(action["context"]))
+        form = Form(self.env["crm.bad.debt.writeoff"].with_user(self.seller).with_context(**action["context"]))
         form.reason = "Liquidated"
         writeoff = form.save()
         self.assertEqual(writeoff.move_ids, invoices)
@@ -38,7 +44,9 @@ class TestBadDebtWriteoff(CrmKpiCommon):
         self.invoice(250.0, days_ago=1, due_days=30)  # not due: not proposed
         self.assertEqual(self.aging_total(), 1450.0)
         writeoff = self.request(first | second)
-        self.assertEqual((writeoff.state, writeoff.amount, writeoff.account_id), ("draft", 1200.0, self.bad_debt_account))
+        self.assertEqual(
+            (writeoff.state, writeoff.amount, writeoff.account_id), ("draft", 1200.0, self.bad_debt_account)
+        )
         with self.assertRaises(AccessError):
             writeoff.with_user(self.seller).action_approve()
         with self.assertRaises(UserError):
@@ -49,9 +57,9 @@ class TestBadDebtWriteoff(CrmKpiCommon):
         self.assertEqual(writeoff.state, "posted")
         entry = writeoff.writeoff_move_id
         self.assertEqual(entry.state, "posted")
-        debit = entry.line_ids.filtered(lambda l: l.account_id == self.bad_debt_account)
+        debit = entry.line_ids.filtered(lambda aml: aml.account_id == self.bad_debt_account)
         self.assertEqual((debit.debit, debit.credit), (1200.0, 0.0))
-        receivable = entry.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable")
+        receivable = entry.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
         self.assertEqual(sorted(receivable.mapped("credit")), [500.0, 700.0])
         self.assertTrue(all(receivable.mapped("reconciled")))
         self.assertEqual((first.payment_state, second.payment_state), ("paid", "paid"))
@@ -64,15 +72,18 @@ class TestBadDebtWriteoff(CrmKpiCommon):
         self.assertFalse(self.env["crm.payment.discipline"].search([("move_id", "in", (first | second).ids)]))
         with self.assertRaises(UserError):
             writeoff.action_cancel()
-        timeline = self.env["crm.timeline.event"].search([
-            ("partner_id", "=", self.customer.id), ("res_model", "=", "crm.bad.debt.writeoff"),
-        ])
+        timeline = self.env["crm.timeline.event"].search(
+            [
+                ("partner_id", "=", self.customer.id),
+                ("res_model", "=", "crm.bad.debt.writeoff"),
+            ]
+        )
         self.assertEqual((timeline.res_id, timeline.name, timeline.amount), (writeoff.id, writeoff.name, -1200.0))
 
     def test_account_required_and_invoice_button(self):
         invoice = self.invoice(800.0, days_ago=100, due_days=10)
         action = invoice.action_crm_write_off()
-        writeoff = self.env["crm.bad.debt.writeoff"].with_context(action["context"]).create({"reason": "Court"})
+        writeoff = self.env["crm.bad.debt.writeoff"].with_context(**action["context"]).create({"reason": "Court"})
         self.assertEqual((writeoff.move_ids, writeoff.amount), (invoice, 800.0))
         writeoff.account_id = False
         writeoff.with_user(self.manager).action_approve()
@@ -86,22 +97,32 @@ class TestBadDebtWriteoff(CrmKpiCommon):
     def test_foreign_currency_invoice(self):
         eur = self.setup_other_currency("EUR", rates=[("1900-01-01", 2.0)])
         invoice = self.invoice(1000.0, days_ago=100, due_days=10, currency=eur)  # 500.0 in company currency
-        writeoff = self.env["crm.bad.debt.writeoff"].create({
-            "partner_id": self.customer.id, "reason": "Gone", "move_ids": [Command.set(invoice.ids)],
-        })
+        writeoff = self.env["crm.bad.debt.writeoff"].create(
+            {
+                "partner_id": self.customer.id,
+                "reason": "Gone",
+                "move_ids": [Command.set(invoice.ids)],
+            }
+        )
         self.assertEqual(writeoff.amount, 500.0)
         writeoff.with_user(self.manager).action_approve()
         writeoff.with_user(self.manager).action_post()
         self.assertEqual(invoice.payment_state, "paid")
-        debit = writeoff.writeoff_move_id.line_ids.filtered(lambda l: l.account_id == self.bad_debt_account)
+        debit = writeoff.writeoff_move_id.line_ids.filtered(lambda aml: aml.account_id == self.bad_debt_account)
         self.assertEqual(debit.debit, 500.0)
         self.assertEqual(self.aging_total(), 0.0)
 
     def test_salesperson_sees_only_own_customers_writeoffs(self):
-        other = self.env["res.partner"].create({"name": "Not Mine LLP", "is_company": True, "user_id": self.env.user.id})
+        other = self.env["res.partner"].create(
+            {"name": "Not Mine LLP", "is_company": True, "user_id": self.env.user.id}
+        )
         invoice = self.invoice(100.0, days_ago=100, due_days=10, partner=other)
-        theirs = self.env["crm.bad.debt.writeoff"].create({
-            "partner_id": other.id, "reason": "x", "move_ids": [Command.set(invoice.ids)],
-        })
+        theirs = self.env["crm.bad.debt.writeoff"].create(
+            {
+                "partner_id": other.id,
+                "reason": "x",
+                "move_ids": [Command.set(invoice.ids)],
+            }
+        )
         with self.assertRaises(AccessError):
             theirs.with_user(self.seller).read(["amount"])

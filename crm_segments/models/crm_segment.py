@@ -26,24 +26,40 @@ class CrmSegment(models.Model):
     active = fields.Boolean(default=True)
     color = fields.Integer()
     description = fields.Text(translate=True)
-    company_id = fields.Many2one("res.company", index=True, help="Leave empty to evaluate the segment in every company.")
-    user_id = fields.Many2one("res.users", string="Responsible", domain="[('share', '=', False)]",
-                              help="Gets the transition activities of customers without a salesperson.")
+    company_id = fields.Many2one(
+        "res.company", index=True, help="Leave empty to evaluate the segment in every company."
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        domain="[('share', '=', False)]",
+        help="Gets the transition activities of customers without a salesperson.",
+    )
     rule_ids = fields.One2many("crm.segment.rule", "segment_id", string="Conditions", copy=True)
-    rule_logic = fields.Selection([("and", "All conditions (AND)"), ("or", "Any condition (OR)")],
-                                  string="Combine", required=True, default="and")
-    domain = fields.Char(string="Partner Domain", default="[]",
-                         help="Extra partner filter, combined with the conditions by AND.")
+    rule_logic = fields.Selection(
+        [("and", "All conditions (AND)"), ("or", "Any condition (OR)")], string="Combine", required=True, default="and"
+    )
+    domain = fields.Char(
+        string="Partner Domain", default="[]", help="Extra partner filter, combined with the conditions by AND."
+    )
     notify_on_enter = fields.Boolean(string="Notify on Enter")
     notify_on_leave = fields.Boolean(string="Notify on Leave")
     digest_user_ids = fields.Many2many(
-        "res.users", "crm_segment_digest_user_rel", "segment_id", "user_id", string="Daily Digest To",
-        domain="[('share', '=', False)]", help="These users get one email a day listing the transitions of the day before.",
+        "res.users",
+        "crm_segment_digest_user_rel",
+        "segment_id",
+        "user_id",
+        string="Daily Digest To",
+        domain="[('share', '=', False)]",
+        help="These users get one email a day listing the transitions of the day before.",
     )
     membership_ids = fields.One2many("crm.segment.membership", "segment_id", string="Membership History")
     partner_count = fields.Integer(string="Members", compute="_compute_partner_count")
-    preview_count = fields.Integer(string="Matching Now", compute="_compute_preview_count",
-                                   help="Customers who match the conditions as edited, before saving.")
+    preview_count = fields.Integer(
+        string="Matching Now",
+        compute="_compute_preview_count",
+        help="Customers who match the conditions as edited, before saving.",
+    )
     last_refresh = fields.Datetime(readonly=True, copy=False)
 
     _sql_constraints = [("code_uniq", "unique(code, company_id)", "A segment code must be unique per company.")]
@@ -62,7 +78,9 @@ class CrmSegment(models.Model):
         try:
             extra = safe_eval(self.domain or "[]")
         except Exception as error:
-            raise ValidationError(_("The partner domain of segment %(name)s is not valid: %(error)s", name=self.name, error=error)) from None
+            raise ValidationError(
+                _("The partner domain of segment %(name)s is not valid: %(error)s", name=self.name, error=error)
+            ) from None
         if not isinstance(extra, (list, tuple)):
             raise ValidationError(_("The partner domain of segment %(name)s must be a list.", name=self.name))
         return expression.AND([self._get_customer_domain(), rules, list(extra)])
@@ -76,11 +94,15 @@ class CrmSegment(models.Model):
             fname = str(leaf[0]).split(".", 1)[0]
             field = Partner._fields.get(fname)
             if not field:
-                raise ValidationError(_("Segment %(name)s: the customer has no field %(field)s.", name=self.name, field=fname))
+                raise ValidationError(
+                    _("Segment %(name)s: the customer has no field %(field)s.", name=self.name, field=fname)
+                )
             try:
                 Partner.check_field_access_rights("read", [fname])
             except AccessError:
-                raise ValidationError(_("Segment %(name)s: you may not read the field %(field)s.", name=self.name, field=field.string)) from None
+                raise ValidationError(
+                    _("Segment %(name)s: you may not read the field %(field)s.", name=self.name, field=field.string)
+                ) from None
         try:
             Partner._where_calc(domain)
         except (ValueError, TypeError) as error:
@@ -116,15 +138,15 @@ class CrmSegment(models.Model):
     def action_refresh(self):
         for segment in self:
             if not segment._lock():
-                raise UserError(_("Segment %(name)s is being refreshed right now; try again in a moment.", name=segment.name))
+                raise UserError(
+                    _("Segment %(name)s is being refreshed right now; try again in a moment.", name=segment.name)
+                )
             segment._refresh_members()
         return True
 
     def _lock(self):
         """Serialise refreshes of one segment across workers: a transition is recorded once."""
-        self.env.cr.execute(SQL(
-            "SELECT id FROM crm_segment WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", self.id
-        ))
+        self.env.cr.execute(SQL("SELECT id FROM crm_segment WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", self.id))
         return bool(self.env.cr.fetchone())
 
     def _refresh_members(self, date_ref=None):
@@ -136,8 +158,9 @@ class CrmSegment(models.Model):
         Partner = self.env["res.partner"].sudo().with_company(company).with_context(active_test=False)
         matching = Partner._search(self._get_segment_domain())
         self.env.flush_all()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             WITH matching AS (%(matching)s),
             closed AS (
                 UPDATE crm_segment_membership m
@@ -168,12 +191,13 @@ class CrmSegment(models.Model):
             UNION ALL
             SELECT 'leave', partner_id FROM closed
             """,
-            matching=matching.select("res_partner.id"),
-            today=today,
-            uid=self.env.uid,
-            segment=self.id,
-            company=self.company_id.id or None,
-        ))
+                matching=matching.select("res_partner.id"),
+                today=today,
+                uid=self.env.uid,
+                segment=self.id,
+                company=self.company_id.id or None,
+            )
+        )
         transitions = self.env.cr.fetchall()
         self.env["crm.segment.membership"].invalidate_model()
         self.invalidate_recordset(["partner_count", "membership_ids"])
@@ -185,28 +209,33 @@ class CrmSegment(models.Model):
     def _notify_transitions(self, transitions):
         """One activity for the salesperson of each customer that entered or left the segment."""
         self.ensure_one()
-        wanted = [(kind, pid) for kind, pid in transitions
-                  if (kind == "enter" and self.notify_on_enter) or (kind == "leave" and self.notify_on_leave)]
+        wanted = [
+            (kind, pid)
+            for kind, pid in transitions
+            if (kind == "enter" and self.notify_on_enter) or (kind == "leave" and self.notify_on_leave)
+        ]
         if not wanted:
             return
         partners = self.env["res.partner"].browse([pid for _kind, pid in wanted]).sudo()
         model_id = self.env["ir.model"]._get_id("res.partner")
         activity_type = self.env.ref("mail.mail_activity_data_todo")
         vals_list = []
-        for (kind, _pid), partner in zip(wanted, partners):
+        for (kind, _pid), partner in zip(wanted, partners, strict=False):
             summary = (
                 _("%(partner)s entered the segment %(segment)s", partner=partner.name, segment=self.name)
                 if kind == "enter"
                 else _("%(partner)s left the segment %(segment)s", partner=partner.name, segment=self.name)
             )
-            vals_list.append({
-                "res_model_id": model_id,
-                "res_id": partner.id,
-                "activity_type_id": activity_type.id,
-                "summary": summary,
-                "user_id": (partner.user_id or self.user_id or self.env.user).id,
-                "date_deadline": fields.Date.context_today(self),
-            })
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": partner.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": summary,
+                    "user_id": (partner.user_id or self.user_id or self.env.user).id,
+                    "date_deadline": fields.Date.context_today(self),
+                }
+            )
         self.env["mail.activity"].sudo().create(vals_list)
 
     @api.model
@@ -238,9 +267,14 @@ class CrmSegment(models.Model):
             return 0
         Membership = self.env["crm.segment.membership"].sudo()
         segments = self.search([("digest_user_ids", "!=", False)])
-        transitions = Membership.search([
-            ("segment_id", "in", segments.ids), "|", ("date_start", "=", day), ("date_end", "=", day),
-        ])
+        transitions = Membership.search(
+            [
+                ("segment_id", "in", segments.ids),
+                "|",
+                ("date_start", "=", day),
+                ("date_end", "=", day),
+            ]
+        )
         by_user = {}
         for membership in transitions:
             for user in membership.segment_id.digest_user_ids:
@@ -249,20 +283,23 @@ class CrmSegment(models.Model):
         mails = []
         for user, memberships in by_user.items():
             rows = Markup("").join(
-                Markup("<li>%s</li>") % (
+                Markup("<li>%s</li>")
+                % (
                     _("%(partner)s entered %(segment)s", partner=m.partner_id.name, segment=m.segment_id.name)
                     if m.date_start == day
                     else _("%(partner)s left %(segment)s", partner=m.partner_id.name, segment=m.segment_id.name)
                 )
                 for m in memberships
             )
-            mails.append({
-                "subject": _("Segment transitions of %(day)s", day=day),
-                "body_html": Markup("<ul>%s</ul>") % rows,
-                "email_to": user.email_formatted,
-                "recipient_ids": [(4, user.partner_id.id)],
-                "auto_delete": True,
-            })
+            mails.append(
+                {
+                    "subject": _("Segment transitions of %(day)s", day=day),
+                    "body_html": Markup("<ul>%s</ul>") % rows,
+                    "email_to": user.email_formatted,
+                    "recipient_ids": [(4, user.partner_id.id)],
+                    "auto_delete": True,
+                }
+            )
         self.env["mail.mail"].sudo().create(mails)
         icp.set_param("crm_segments.digest_last_date", fields.Date.to_string(day))
         return len(mails)

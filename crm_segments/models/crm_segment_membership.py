@@ -11,7 +11,9 @@ class CrmSegmentMembership(models.Model):
     _rec_name = "partner_id"
 
     segment_id = fields.Many2one("crm.segment", required=True, index=True, ondelete="cascade", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, ondelete="cascade", readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, ondelete="cascade", readonly=True
+    )
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
     company_id = fields.Many2one("res.company", index=True, readonly=True)
     date_start = fields.Date(string="Entered", required=True, readonly=True)
@@ -20,10 +22,12 @@ class CrmSegmentMembership(models.Model):
 
     def init(self):
         # one open membership per customer and segment: a transition is recorded once
-        self.env.cr.execute(SQL(
-            "CREATE UNIQUE INDEX IF NOT EXISTS crm_segment_membership_open_uniq"
-            " ON crm_segment_membership (segment_id, partner_id) WHERE date_end IS NULL"
-        ))
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS crm_segment_membership_open_uniq"
+                " ON crm_segment_membership (segment_id, partner_id) WHERE date_end IS NULL"
+            )
+        )
 
     def _compute_is_current(self):
         for membership in self:

@@ -62,7 +62,10 @@ class CrmSegmentRule(models.Model):
         required=True,
         default=">",
     )
-    value = fields.Char(required=True, help="A number, a selection key (e.g. poor, cold), a country code (KZ), a tag name, or true/false.")
+    value = fields.Char(
+        required=True,
+        help="A number, a selection key (e.g. poor, cold), a country code (KZ), a tag name, or true/false.",
+    )
 
     @api.constrains("field_name", "operator", "value")
     def _check_rule(self):
@@ -70,7 +73,8 @@ class CrmSegmentRule(models.Model):
             rule._to_domain_leaf()
 
     def _rule_label(self):
-        return f"{dict(self._fields['field_name']._description_selection(self.env)).get(self.field_name)} {self.operator} {self.value}"
+        field_labels = dict(self._fields["field_name"]._description_selection(self.env))
+        return f"{field_labels.get(self.field_name)} {self.operator} {self.value}"
 
     def _to_domain_leaf(self):
         """The partner domain leaf of this condition; a ValidationError names the wrong condition."""
@@ -81,18 +85,35 @@ class CrmSegmentRule(models.Model):
             raise ValidationError(_("Unknown customer fact %(field)s.", field=self.field_name))
         allowed = NUMERIC_OPERATORS if kind in ("integer", "float") else EQUALITY_OPERATORS
         if self.operator not in allowed:
-            raise ValidationError(_("Condition “%(rule)s”: operator %(operator)s cannot be used here.", rule=self._rule_label(), operator=self.operator))
+            raise ValidationError(
+                _(
+                    "Condition “%(rule)s”: operator %(operator)s cannot be used here.",
+                    rule=self._rule_label(),
+                    operator=self.operator,
+                )
+            )
         try:
             if kind == "integer":
                 return (self.field_name, self.operator, int(value))
             if kind == "float":
                 return (self.field_name, self.operator, float(value.replace(",", ".").replace(" ", "")))
         except ValueError:
-            raise ValidationError(_("Condition “%(rule)s”: %(value)s is not a number.", rule=self._rule_label(), value=value)) from None
+            raise ValidationError(
+                _("Condition “%(rule)s”: %(value)s is not a number.", rule=self._rule_label(), value=value)
+            ) from None
         if kind == "selection":
-            keys = [key for key, _label in self.env["res.partner"]._fields[self.field_name]._description_selection(self.env)]
+            keys = [
+                key for key, _label in self.env["res.partner"]._fields[self.field_name]._description_selection(self.env)
+            ]
             if value not in keys:
-                raise ValidationError(_("Condition “%(rule)s”: %(value)s is not one of %(keys)s.", rule=self._rule_label(), value=value, keys=", ".join(keys)))
+                raise ValidationError(
+                    _(
+                        "Condition “%(rule)s”: %(value)s is not one of %(keys)s.",
+                        rule=self._rule_label(),
+                        value=value,
+                        keys=", ".join(keys),
+                    )
+                )
             return (self.field_name, self.operator, value)
         if kind == "boolean":
             if value.lower() not in ("true", "false", "1", "0"):
@@ -101,17 +122,23 @@ class CrmSegmentRule(models.Model):
         if kind == "country":
             country = self.env["res.country"].search([("code", "=ilike", value)], limit=1)
             if not country:
-                raise ValidationError(_("Condition “%(rule)s”: no country has the code %(value)s.", rule=self._rule_label(), value=value))
+                raise ValidationError(
+                    _("Condition “%(rule)s”: no country has the code %(value)s.", rule=self._rule_label(), value=value)
+                )
             return ("country_id", self.operator, country.id)
         if kind in ("source", "medium", "category"):
             model = {"source": "utm.source", "medium": "utm.medium", "category": "product.category"}[kind]
             record = self.env[model].search([("name", "=ilike", value)], limit=1)
             if not record:
-                raise ValidationError(_("Condition “%(rule)s”: nothing is named %(value)s.", rule=self._rule_label(), value=value))
+                raise ValidationError(
+                    _("Condition “%(rule)s”: nothing is named %(value)s.", rule=self._rule_label(), value=value)
+                )
             if kind == "category":
                 return (self.field_name, "in" if self.operator == "=" else "not in", record.ids)
             return (self.field_name, self.operator, record.id)
         tag = self.env["res.partner.category"].search([("name", "=ilike", value)], limit=1)
         if not tag:
-            raise ValidationError(_("Condition “%(rule)s”: no tag is named %(value)s.", rule=self._rule_label(), value=value))
+            raise ValidationError(
+                _("Condition “%(rule)s”: no tag is named %(value)s.", rule=self._rule_label(), value=value)
+            )
         return ("category_id", "in" if self.operator == "=" else "not in", tag.ids)

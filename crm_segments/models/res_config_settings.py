@@ -12,8 +12,9 @@ class ResConfigSettings(models.TransientModel):
     )
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         cron = self.env.ref("crm_segments.ir_cron_refresh_segments", raise_if_not_found=False)
         hours = max(self.crm_segment_refresh_hours, 1)
         if cron and (cron.interval_type, cron.interval_number) != ("hours", hours):
             cron.sudo().write({"interval_type": "hours", "interval_number": hours})
+        return res

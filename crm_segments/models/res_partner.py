@@ -21,36 +21,59 @@ class ResPartner(models.Model):
 
     # maintained by crm.segment._refresh_members in the same statement as the memberships
     crm_segment_ids = fields.Many2many(
-        "crm.segment", "crm_segment_res_partner_rel", "partner_id", "segment_id",
-        string="Segments", readonly=True, copy=False, help="Segments the customer belongs to now.",
+        "crm.segment",
+        "crm_segment_res_partner_rel",
+        "partner_id",
+        "segment_id",
+        string="Segments",
+        readonly=True,
+        copy=False,
+        help="Segments the customer belongs to now.",
     )
     crm_purchase_drop = fields.Boolean(
-        string="Purchase Frequency Drop", compute="_compute_crm_purchase_drop", search="_search_crm_purchase_drop",
+        string="Purchase Frequency Drop",
+        compute="_compute_crm_purchase_drop",
+        search="_search_crm_purchase_drop",
         help="Purchases in the last 90 days are below half of the customer's own average per 90 days before.",
     )
     crm_rfm_recency = fields.Integer(
-        string="RFM Recency", compute="_compute_crm_rfm", search="_search_crm_rfm_recency",
+        string="RFM Recency",
+        compute="_compute_crm_rfm",
+        search="_search_crm_rfm_recency",
         help="1-5: quintile of the last purchase date among the company's customers (5 = most recent).",
     )
     crm_rfm_frequency = fields.Integer(
-        string="RFM Frequency", compute="_compute_crm_rfm", search="_search_crm_rfm_frequency",
+        string="RFM Frequency",
+        compute="_compute_crm_rfm",
+        search="_search_crm_rfm_frequency",
         help="1-5: quintile of the number of purchases among the company's customers (5 = most).",
     )
     crm_rfm_monetary = fields.Integer(
-        string="RFM Monetary", compute="_compute_crm_rfm", search="_search_crm_rfm_monetary",
+        string="RFM Monetary",
+        compute="_compute_crm_rfm",
+        search="_search_crm_rfm_monetary",
         help="1-5: quintile of the lifetime value among the company's customers (5 = highest).",
     )
     crm_first_source_id = fields.Many2one(
-        "utm.source", string="First Source", compute="_compute_crm_first_utm", search="_search_crm_first_source_id",
+        "utm.source",
+        string="First Source",
+        compute="_compute_crm_first_utm",
+        search="_search_crm_first_source_id",
         help="UTM source of the customer's first confirmed order, or else of its first deal.",
     )
     crm_first_medium_id = fields.Many2one(
-        "utm.medium", string="First Medium", compute="_compute_crm_first_utm", search="_search_crm_first_medium_id",
+        "utm.medium",
+        string="First Medium",
+        compute="_compute_crm_first_utm",
+        search="_search_crm_first_medium_id",
         help="UTM medium of the customer's first confirmed order, or else of its first deal.",
     )
     crm_bought_categ_ids = fields.Many2many(
-        "product.category", string="Categories Bought", compute="_compute_crm_bought_categ_ids",
-        search="_search_crm_bought_categ_ids", help="Product categories of confirmed orders and posted invoices.",
+        "product.category",
+        string="Categories Bought",
+        compute="_compute_crm_bought_categ_ids",
+        search="_search_crm_bought_categ_ids",
+        help="Product categories of confirmed orders and posted invoices.",
     )
 
     # ------------------------------------------------------------------ frequency drop
@@ -93,7 +116,13 @@ class ResPartner(models.Model):
         if operator not in ("=", "!="):
             raise NotImplementedError(operator)
         positive = (operator == "=") == bool(value)
-        return [("commercial_partner_id", "in" if positive else "not in", self._crm_fetch_ids(self._crm_purchase_drop_sql()))]
+        return [
+            (
+                "commercial_partner_id",
+                "in" if positive else "not in",
+                self._crm_fetch_ids(self._crm_purchase_drop_sql()),
+            )
+        ]
 
     # ------------------------------------------------------------------ RFM
     @api.model
@@ -114,9 +143,11 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     def _compute_crm_rfm(self):
         self.env.flush_all()
-        self.env.cr.execute(SQL(
-            "SELECT * FROM (%s) rfm WHERE partner_id = ANY(%s)", self._crm_rfm_sql(), self.commercial_partner_id.ids
-        ))
+        self.env.cr.execute(
+            SQL(
+                "SELECT * FROM (%s) rfm WHERE partner_id = ANY(%s)", self._crm_rfm_sql(), self.commercial_partner_id.ids
+            )
+        )
         scores = {row["partner_id"]: row for row in self.env.cr.dictfetchall()}
         for partner in self:
             row = scores.get(partner.commercial_partner_id.id, {})
@@ -130,7 +161,8 @@ class ResPartner(models.Model):
         query = SQL(
             "SELECT p.id FROM res_partner p LEFT JOIN (%s) rfm ON rfm.partner_id = p.id"
             " WHERE p.id = p.commercial_partner_id AND %s",
-            self._crm_rfm_sql(), condition,
+            self._crm_rfm_sql(),
+            condition,
         )
         return [("commercial_partner_id", "in", self._crm_fetch_ids(query))]
 
@@ -162,9 +194,9 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     def _compute_crm_first_utm(self):
         self.env.flush_all()
-        self.env.cr.execute(SQL(
-            "SELECT * FROM (%s) f WHERE pid = ANY(%s)", self._crm_first_utm_sql(), self.commercial_partner_id.ids
-        ))
+        self.env.cr.execute(
+            SQL("SELECT * FROM (%s) f WHERE pid = ANY(%s)", self._crm_first_utm_sql(), self.commercial_partner_id.ids)
+        )
         firsts = {row["pid"]: row for row in self.env.cr.dictfetchall()}
         for partner in self:
             row = firsts.get(partner.commercial_partner_id.id, {})

@@ -24,16 +24,35 @@ class TestDemoSegments(TransactionCase):
         self.assertNotIn(self.env.ref("crm_single_truth.partner_mashstroy_demo"), current)
 
         customer = sleeping[0].with_company(self.company)
-        product = self.env["product.product"].with_company(self.company).create({"name": "Wake-up offer", "list_price": 1000})
-        order = self.env["sale.order"].with_company(self.company).create({
-            "partner_id": customer.id,
-            "company_id": self.company.id,
-            "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1, "price_unit": 1000, "tax_id": [Command.clear()]})],
-        })
+        product = (
+            self.env["product.product"].with_company(self.company).create({"name": "Wake-up offer", "list_price": 1000})
+        )
+        order = (
+            self.env["sale.order"]
+            .with_company(self.company)
+            .create(
+                {
+                    "partner_id": customer.id,
+                    "company_id": self.company.id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "product_uom_qty": 1,
+                                "price_unit": 1000,
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
         order.action_confirm()
         segment._refresh_members()
         self.assertNotIn(customer, segment.membership_ids.filtered(lambda m: not m.date_end).partner_id)
         self.assertEqual(segment.partner_count, 11)
-        activity = customer.activity_ids.filtered(lambda a: (a.summary or "").endswith("left the segment Sleeping Large"))
+        activity = customer.activity_ids.filtered(
+            lambda a: (a.summary or "").endswith("left the segment Sleeping Large")
+        )
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, customer.user_id)

@@ -11,7 +11,9 @@ class TestSegments(CrmKpiCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.seller = new_test_user(cls.env, login="seg.seller", groups="base.group_user,crm_single_truth.group_crm_user")
+        cls.seller = new_test_user(
+            cls.env, login="seg.seller", groups="base.group_user,crm_single_truth.group_crm_user"
+        )
         cls.todo = cls.env.ref("mail.mail_activity_data_todo")
 
     def shipped(self, code, partners):
@@ -21,9 +23,7 @@ class TestSegments(CrmKpiCommon):
         return original.copy({"code": f"test_{code}", "domain": str([("id", "in", partners.ids)])})
 
     def customers(self, count, prefix="Customer"):
-        return self.env["res.partner"].create([
-            {"name": f"{prefix} {i}", "is_company": True} for i in range(count)
-        ])
+        return self.env["res.partner"].create([{"name": f"{prefix} {i}", "is_company": True} for i in range(count)])
 
     def members(self, segment):
         return segment.membership_ids.filtered(lambda m: not m.date_end).partner_id
@@ -78,10 +78,16 @@ class TestSegments(CrmKpiCommon):
         self.invoice(100.0, days_ago=40, partner=overdue, due_days=10)
         for days in (400, 330, 260, 200, 150):  # five purchases before, none in the last 90 days
             self.invoice(100.0, days_ago=days, partner=dropped)
-            self.pay(self.env["account.move"].search([("partner_id", "=", dropped.id), ("payment_state", "=", "not_paid")]), days_ago=days)
+            self.pay(
+                self.env["account.move"].search([("partner_id", "=", dropped.id), ("payment_state", "=", "not_paid")]),
+                days_ago=days,
+            )
         for days in (200, 120, 60, 10):
             self.invoice(100.0, days_ago=days, partner=steady)
-            self.pay(self.env["account.move"].search([("partner_id", "=", steady.id), ("payment_state", "=", "not_paid")]), days_ago=days)
+            self.pay(
+                self.env["account.move"].search([("partner_id", "=", steady.id), ("payment_state", "=", "not_paid")]),
+                days_ago=days,
+            )
         self.assertTrue(dropped.crm_purchase_drop)
         self.assertFalse(steady.crm_purchase_drop)
         segment = self.shipped("at_risk", overdue | dropped | steady)
@@ -91,14 +97,34 @@ class TestSegments(CrmKpiCommon):
     def test_validation_names_the_wrong_condition(self):
         Segment = self.env["crm.segment"]
         with self.assertRaisesRegex(ValidationError, "“Lifetime value > lots”: lots is not a number"):
-            Segment.create({"name": "Bad", "code": "bad1", "rule_ids": [(0, 0, {"field_name": "crm_ltv", "operator": ">", "value": "lots"})]})
+            Segment.create(
+                {
+                    "name": "Bad",
+                    "code": "bad1",
+                    "rule_ids": [(0, 0, {"field_name": "crm_ltv", "operator": ">", "value": "lots"})],
+                }
+            )
         with self.assertRaisesRegex(ValidationError, "freezing is not one of hot, warm, cold"):
-            Segment.create({"name": "Bad", "code": "bad2", "rule_ids": [(0, 0, {"field_name": "crm_temperature", "operator": "=", "value": "freezing"})]})
+            Segment.create(
+                {
+                    "name": "Bad",
+                    "code": "bad2",
+                    "rule_ids": [(0, 0, {"field_name": "crm_temperature", "operator": "=", "value": "freezing"})],
+                }
+            )
         with self.assertRaisesRegex(ValidationError, "operator > cannot be used"):
-            Segment.create({"name": "Bad", "code": "bad3", "rule_ids": [(0, 0, {"field_name": "crm_payment_rating", "operator": ">", "value": "good"})]})
+            Segment.create(
+                {
+                    "name": "Bad",
+                    "code": "bad3",
+                    "rule_ids": [(0, 0, {"field_name": "crm_payment_rating", "operator": ">", "value": "good"})],
+                }
+            )
         with self.assertRaisesRegex(ValidationError, "the customer has no field x_unknown"):
             Segment.create({"name": "Bad", "code": "bad4", "domain": "[('x_unknown', '=', 1)]"})
-        manager = new_test_user(self.env, login="seg.manager", groups="base.group_user,crm_single_truth.group_crm_manager")
+        manager = new_test_user(
+            self.env, login="seg.manager", groups="base.group_user,crm_single_truth.group_crm_manager"
+        )
         with self.assertRaisesRegex(ValidationError, "you may not read the field"):
             # signup_type is restricted to access-rights administrators
             Segment.with_user(manager).create({"name": "Bad", "code": "bad5", "domain": "[('signup_type', '=', 'x')]"})
@@ -169,9 +195,7 @@ class TestSegments(CrmKpiCommon):
         self.invoice(600000.0, days_ago=5, partner=customers[0])
         segment = self.shipped("large", customers)
         segment.action_refresh()
-        groups = self.env["res.partner"]._read_group(
-            [("id", "in", customers.ids)], ["crm_segment_ids"], ["__count"]
-        )
+        groups = self.env["res.partner"]._read_group([("id", "in", customers.ids)], ["crm_segment_ids"], ["__count"])
         counts = {seg.id if seg else False: count for seg, count in groups}
         self.assertEqual(counts.get(segment.id), 1)
         self.assertEqual(counts.get(False), 1)
@@ -182,10 +206,14 @@ class TestSegments(CrmKpiCommon):
         for rank, customer in enumerate(customers):
             for n in range(rank + 1):
                 self.invoice(1000.0 * (rank + 1), days_ago=400 - rank * 30 - n, partner=customer)
-        segment = self.env["crm.segment"].create({
-            "name": "Best", "code": "test_best", "domain": str([("id", "in", customers.ids)]),
-            "rule_ids": [(0, 0, {"field_name": "crm_rfm_monetary", "operator": ">=", "value": "5"})],
-        })
+        segment = self.env["crm.segment"].create(
+            {
+                "name": "Best",
+                "code": "test_best",
+                "domain": str([("id", "in", customers.ids)]),
+                "rule_ids": [(0, 0, {"field_name": "crm_rfm_monetary", "operator": ">=", "value": "5"})],
+            }
+        )
         segment.action_refresh()
         top = self.members(segment)
         self.assertTrue(top)
@@ -206,13 +234,20 @@ class TestSegments(CrmKpiCommon):
         self.invoice(100.0, days_ago=5, partner=other)
         self.assertEqual(by_source.crm_first_source_id, source)
         self.assertIn(categ, by_categ.crm_bought_categ_ids)
-        segment = self.env["crm.segment"].create({
-            "name": "From Instagram", "code": "test_source", "domain": str([("id", "in", (by_source | by_categ | other).ids)]),
-            "rule_ids": [(0, 0, {"field_name": "crm_first_source_id", "operator": "=", "value": "instagram ads"})],
-        })
+        segment = self.env["crm.segment"].create(
+            {
+                "name": "From Instagram",
+                "code": "test_source",
+                "domain": str([("id", "in", (by_source | by_categ | other).ids)]),
+                "rule_ids": [(0, 0, {"field_name": "crm_first_source_id", "operator": "=", "value": "instagram ads"})],
+            }
+        )
         segment.action_refresh()
         self.assertEqual(self.members(segment), by_source)
-        segment.rule_ids = [(5, 0, 0), (0, 0, {"field_name": "crm_bought_categ_ids", "operator": "=", "value": "Lathes"})]
+        segment.rule_ids = [
+            (5, 0, 0),
+            (0, 0, {"field_name": "crm_bought_categ_ids", "operator": "=", "value": "Lathes"}),
+        ]
         segment.action_refresh()
         self.assertEqual(self.members(segment), by_source | by_categ)
         with self.assertRaisesRegex(ValidationError, "nothing is named Tractors"):
@@ -236,8 +271,12 @@ class TestSegments(CrmKpiCommon):
         customer = self.customers(1)
         self.invoice(600000.0, days_ago=5, partner=customer)
         segment = self.shipped("large", customer)
-        manager = new_test_user(self.env, login="seg.digest", email="digest@example.com",
-                                groups="base.group_user,crm_single_truth.group_crm_manager")
+        manager = new_test_user(
+            self.env,
+            login="seg.digest",
+            email="digest@example.com",
+            groups="base.group_user,crm_single_truth.group_crm_manager",
+        )
         segment.digest_user_ids = manager
         segment.action_refresh()  # enters today
         self.env["ir.config_parameter"].sudo().set_param("crm_segments.digest_last_date", "")

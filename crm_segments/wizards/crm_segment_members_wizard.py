@@ -12,8 +12,12 @@ class CrmSegmentMembersWizard(models.TransientModel):
     action = fields.Selection(
         [("assign", "Assign a salesperson"), ("call", "Schedule a call")], required=True, default="call"
     )
-    user_id = fields.Many2one("res.users", string="Salesperson", domain="[('share', '=', False)]",
-                              help="For a call: leave empty to give each call to the customer's own salesperson.")
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        domain="[('share', '=', False)]",
+        help="For a call: leave empty to give each call to the customer's own salesperson.",
+    )
     summary = fields.Char(default=lambda self: _("Call the customer"))
     date_deadline = fields.Date(string="Due Date", default=fields.Date.context_today)
     member_count = fields.Integer(related="segment_id.partner_count")
@@ -33,17 +37,19 @@ class CrmSegmentMembersWizard(models.TransientModel):
             return {"type": "ir.actions.act_window_close"}
         model_id = self.env["ir.model"]._get_id("res.partner")
         call = self.env.ref("mail.mail_activity_data_call")
-        self.env["mail.activity"].create([
-            {
-                "res_model_id": model_id,
-                "res_id": partner.id,
-                "activity_type_id": call.id,
-                "summary": self.summary,
-                "date_deadline": self.date_deadline,
-                "user_id": (self.user_id or partner.user_id or self.env.user).id,
-            }
-            for partner in members
-        ])
+        self.env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": partner.id,
+                    "activity_type_id": call.id,
+                    "summary": self.summary,
+                    "date_deadline": self.date_deadline,
+                    "user_id": (self.user_id or partner.user_id or self.env.user).id,
+                }
+                for partner in members
+            ]
+        )
         return {"type": "ir.actions.act_window_close"}
 
     @api.model

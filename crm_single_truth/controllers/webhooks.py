@@ -24,7 +24,9 @@ class CrmWebhookController(http.Controller):
 
     @staticmethod
     def _answer(status, **payload):
-        return request.make_json_response({"status": status, **payload}, status={"ok": 200, "malformed": 400, "forbidden": 403}[status])
+        return request.make_json_response(
+            {"status": status, **payload}, status={"ok": 200, "malformed": 400, "forbidden": 403}[status]
+        )
 
     def _parse_body(self):
         try:
@@ -48,8 +50,11 @@ class CrmWebhookController(http.Controller):
             return self._answer("malformed", error=str(error))
         for record, external_id in result:
             hook._crm_journal_inbound(
-                channel, data, external_id=external_id,
-                res_model=record._name if record else None, res_id=record.id if record else None,
+                channel,
+                data,
+                external_id=external_id,
+                res_model=record._name if record else None,
+                res_id=record.id if record else None,
             )
         return self._answer("ok", accepted=sum(1 for record, _external_id in result if record))
 

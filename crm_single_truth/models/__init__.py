@@ -1,7 +1,5 @@
 from . import crm_partner_kpi
 from . import res_partner
-from . import res_partner_legal
-from . import res_partner_timeline
 from . import crm_contract
 from . import crm_anomaly_mixin
 from . import sale_order
@@ -13,5 +11,3 @@ from . import crm_exchange_hook
 from . import crm_call
 from . import crm_messenger_message
 from . import mail_message
-from . import res_partner_messenger
-from . import res_partner_settlement

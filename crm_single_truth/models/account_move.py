@@ -14,7 +14,9 @@ class AccountMove(models.Model):
         )
         warnings = {
             move.id: self._crm_anomaly_check(
-                move.partner_id, abs(move.amount_total_signed), move.company_id,
+                move.partner_id,
+                abs(move.amount_total_signed),
+                move.company_id,
                 move.invoice_user_id or move.partner_id.user_id,
             )
             for move in candidates

@@ -9,8 +9,12 @@ from ..tools.phone import phone_key
 
 DIRECTIONS = [("inbound", "Inbound"), ("outbound", "Outbound")]
 DIRECTION_ALIASES = {
-    "in": "inbound", "inbound": "inbound", "incoming": "inbound",
-    "out": "outbound", "outbound": "outbound", "outgoing": "outbound",
+    "in": "inbound",
+    "inbound": "inbound",
+    "incoming": "inbound",
+    "out": "outbound",
+    "outbound": "outbound",
+    "outgoing": "outbound",
 }
 
 
@@ -26,7 +30,9 @@ class CrmCall(models.Model):
     commercial_partner_id = fields.Many2one(
         "res.partner", string="Customer Company", related="partner_id.commercial_partner_id", store=True, index=True
     )
-    user_id = fields.Many2one("res.users", string="Salesperson", default=lambda self: self.env.user, index=True, tracking=True)
+    user_id = fields.Many2one(
+        "res.users", string="Salesperson", default=lambda self: self.env.user, index=True, tracking=True
+    )
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     direction = fields.Selection(DIRECTIONS, required=True, default="outbound")
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
@@ -100,7 +106,9 @@ class CrmCall(models.Model):
         if started.tzinfo:
             started = started.astimezone(timezone.utc).replace(tzinfo=None)
         recording_url = data.get("recording_url") or False
-        if recording_url and (not isinstance(recording_url, str) or not recording_url.startswith(("https://", "http://"))):
+        if recording_url and (
+            not isinstance(recording_url, str) or not recording_url.startswith(("https://", "http://"))
+        ):
             raise ValueError("recording_url must be an http(s) URL")
         external_id = str(call_id).strip()
         if self.search_count([("external_id", "=", external_id)], limit=1):
@@ -109,17 +117,19 @@ class CrmCall(models.Model):
         try:
             # a concurrent delivery of the same call waits for this one, then finds it recorded
             with self.env.cr.savepoint():
-                call = self.create({
-                    "external_id": external_id,
-                    "phone": phone,
-                    "direction": direction,
-                    "date": started,
-                    "duration": duration,
-                    "recording_url": recording_url,
-                    "partner_id": partner.id or False,
-                    "user_id": partner.commercial_partner_id.user_id.id or partner.user_id.id or False,
-                    "company_id": partner.company_id.id or self.env.company.id,
-                })
+                call = self.create(
+                    {
+                        "external_id": external_id,
+                        "phone": phone,
+                        "direction": direction,
+                        "date": started,
+                        "duration": duration,
+                        "recording_url": recording_url,
+                        "partner_id": partner.id or False,
+                        "user_id": partner.commercial_partner_id.user_id.id or partner.user_id.id or False,
+                        "company_id": partner.company_id.id or self.env.company.id,
+                    }
+                )
                 call.flush_recordset()
         except psycopg2.errors.UniqueViolation:
             return [(False, external_id)]

@@ -26,12 +26,20 @@ class CrmContract(models.Model):
 
     name = fields.Char(string="Number", required=True, tracking=True)
     partner_id = fields.Many2one(
-        "res.partner", string="Counterparty", required=True, index=True, tracking=True, check_company=True,
+        "res.partner",
+        string="Counterparty",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
         domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
         help="The customer company (or individual customer) that signed the contract.",
     )
     user_id = fields.Many2one(
-        "res.users", string="Responsible", default=lambda self: self.env.user, tracking=True,
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        tracking=True,
         domain="[('share', '=', False)]",
         help="Gets the reminder before the contract ends.",
     )
@@ -39,34 +47,50 @@ class CrmContract(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     contract_type = fields.Selection(
         [("framework", "Framework"), ("one_off", "One-off"), ("subscription", "Subscription")],
-        string="Type", required=True, default="framework", tracking=True,
+        string="Type",
+        required=True,
+        default="framework",
+        tracking=True,
     )
     date_start = fields.Date(string="Start Date", required=True, default=fields.Date.context_today, tracking=True)
     date_end = fields.Date(string="End Date", tracking=True, help="Last day of the contract; empty: open-ended.")
     state = fields.Selection(
         [("draft", "Draft"), ("active", "Active"), ("expired", "Expired"), ("terminated", "Terminated")],
-        string="Status", required=True, default="draft", tracking=True, copy=False, index=True,
+        string="Status",
+        required=True,
+        default="draft",
+        tracking=True,
+        copy=False,
+        index=True,
     )
     payment_term_id = fields.Many2one("account.payment.term", string="Payment Terms", check_company=True)
     amount = fields.Monetary(string="Contract Amount")
     penalty_rate = fields.Float(
-        string="Penalty Rate (%/day)", digits=(16, 4),
+        string="Penalty Rate (%/day)",
+        digits=(16, 4),
         help="Late-payment penalty: percent of the overdue amount per day.",
     )
     penalty_grace_days = fields.Integer(help="Days after the due date before penalties accrue.")
     penalty_cap_percent = fields.Float(
-        string="Penalty Cap (%)", digits=(16, 2), help="Penalties stop at this percent of the overdue amount (0: no cap)."
+        string="Penalty Cap (%)",
+        digits=(16, 2),
+        help="Penalties stop at this percent of the overdue amount (0: no cap).",
     )
     expiry_reminder_days = fields.Integer(
-        string="Remind Before End (days)", default=30,
+        string="Remind Before End (days)",
+        default=30,
         help="The responsible user gets an activity this many days before the end date.",
     )
     expiry_reminder_date = fields.Date(
-        compute="_compute_expiry_reminder_date", store=True, index=True,
+        compute="_compute_expiry_reminder_date",
+        store=True,
+        index=True,
         help="Day from which the responsible user is reminded that the contract ends.",
     )
     expiry_reminder_sent = fields.Boolean(copy=False, readonly=True)
-    renewed_from_id = fields.Many2one("crm.contract", string="Renewal Of", copy=False, readonly=True, index="btree_not_null")
+    renewed_from_id = fields.Many2one(
+        "crm.contract", string="Renewal Of", copy=False, readonly=True, index="btree_not_null"
+    )
     renewal_id = fields.Many2one("crm.contract", string="Renewed By", copy=False, readonly=True)
     note = fields.Html(string="Terms")
     active = fields.Boolean(default=True)
@@ -91,8 +115,15 @@ class CrmContract(models.Model):
     @api.constrains("penalty_rate", "penalty_grace_days", "penalty_cap_percent", "expiry_reminder_days")
     def _check_penalty_terms(self):
         for contract in self:
-            if min(contract.penalty_rate, contract.penalty_grace_days, contract.penalty_cap_percent,
-                   contract.expiry_reminder_days) < 0:
+            if (
+                min(
+                    contract.penalty_rate,
+                    contract.penalty_grace_days,
+                    contract.penalty_cap_percent,
+                    contract.expiry_reminder_days,
+                )
+                < 0
+            ):
                 raise ValidationError(
                     _("Penalty terms and reminder days of contract %(name)s cannot be negative.", name=contract.name)
                 )
@@ -102,16 +133,19 @@ class CrmContract(models.Model):
         for contract in self:
             commercial = contract.partner_id.commercial_partner_id
             if contract.partner_id != commercial:
-                raise ValidationError(_(
-                    "Contract %(name)s is signed by the company, not by its contact person: "
-                    "choose %(company)s as the counterparty.",
-                    name=contract.name, company=commercial.display_name,
-                ))
+                raise ValidationError(
+                    _(
+                        "Contract %(name)s is signed by the company, not by its contact person: "
+                        "choose %(company)s as the counterparty.",
+                        name=contract.name,
+                        company=commercial.display_name,
+                    )
+                )
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
         if not default or "name" not in default:
-            for contract, vals in zip(self, vals_list):
+            for contract, vals in zip(self, vals_list, strict=False):
                 vals["name"] = _("%(name)s (copy)", name=contract.name)
         return vals_list
 
@@ -163,9 +197,7 @@ class CrmContract(models.Model):
             )
         renewal = self.copy(self._prepare_renewal_vals())
         self.renewal_id = renewal
-        self.activity_feedback(
-            [EXPIRY_ACTIVITY_TYPE], feedback=_("Renewed by contract %(name)s.", name=renewal.name)
-        )
+        self.activity_feedback([EXPIRY_ACTIVITY_TYPE], feedback=_("Renewed by contract %(name)s.", name=renewal.name))
         self.message_post(body=_("Renewed by contract %(name)s.", name=renewal._get_html_link()))
         renewal.message_post(body=_("Renewal of contract %(name)s.", name=self._get_html_link()))
         return {
@@ -212,10 +244,12 @@ class CrmContract(models.Model):
         if not self:
             return
         self.write({"state": "expired"})
-        self._message_log_batch(bodies={
-            contract.id: _("The contract ended on %(date)s.", date=format_date(self.env, contract.date_end))
-            for contract in self
-        })
+        self._message_log_batch(
+            bodies={
+                contract.id: _("The contract ended on %(date)s.", date=format_date(self.env, contract.date_end))
+                for contract in self
+            }
+        )
 
     def _schedule_expiry_reminder(self):
         self.activity_unlink([EXPIRY_ACTIVITY_TYPE])  # never two reminders for one contract
@@ -225,7 +259,8 @@ class CrmContract(models.Model):
                 date_deadline=contract.date_end,
                 summary=_(
                     "Contract %(name)s ends on %(date)s",
-                    name=contract.name, date=format_date(self.env, contract.date_end),
+                    name=contract.name,
+                    date=format_date(self.env, contract.date_end),
                 ),
                 user_id=(contract.user_id or contract.partner_id.user_id or self.env.user).id,
             )

@@ -20,9 +20,29 @@ COMPANY_NAME = "ТОО «Дала Техника»"
 # ТОО «МашСтрой»: 23 orders of (lathes, service visits, spare-part sets) over three years
 MASHSTROY_TOTAL = 14_350_000
 MASHSTROY_ORDERS = (
-    (1, 1, 0), (0, 0, 10), (0, 2, 0), (0, 0, 16), (0, 1, 8), (0, 0, 14), (1, 0, 0), (0, 2, 0),
-    (0, 0, 20), (0, 1, 10), (0, 0, 9), (0, 3, 0), (0, 0, 15), (1, 1, 0), (0, 0, 12), (0, 2, 4),
-    (0, 0, 18), (0, 1, 0), (0, 0, 14), (0, 2, 8), (0, 0, 11), (0, 1, 6), (0, 0, 15),
+    (1, 1, 0),
+    (0, 0, 10),
+    (0, 2, 0),
+    (0, 0, 16),
+    (0, 1, 8),
+    (0, 0, 14),
+    (1, 0, 0),
+    (0, 2, 0),
+    (0, 0, 20),
+    (0, 1, 10),
+    (0, 0, 9),
+    (0, 3, 0),
+    (0, 0, 15),
+    (1, 1, 0),
+    (0, 0, 12),
+    (0, 2, 4),
+    (0, 0, 18),
+    (0, 1, 0),
+    (0, 0, 14),
+    (0, 2, 8),
+    (0, 0, 11),
+    (0, 1, 6),
+    (0, 0, 15),
 )
 MASHSTROY_FIRST_DAYS_AGO = 1060
 MASHSTROY_LAST_DAYS_AGO = 30
@@ -78,10 +98,12 @@ class CrmDemoLoader(models.AbstractModel):
     # ------------------------------------------------------------------ helpers
     def _set_demo_xmlids(self, records_by_name):
         """Make demo records addressable as ``crm_single_truth.<name>`` (names end in _demo)."""
-        self.env["ir.model.data"]._update_xmlids([
-            {"xml_id": f"{MODULE}.{name}", "record": record, "noupdate": True}
-            for name, record in records_by_name.items()
-        ])
+        self.env["ir.model.data"]._update_xmlids(
+            [
+                {"xml_id": f"{MODULE}.{name}", "record": record, "noupdate": True}
+                for name, record in records_by_name.items()
+            ]
+        )
 
     # ------------------------------------------------------------------ company
     def _create_demo_company(self):
@@ -95,22 +117,26 @@ class CrmDemoLoader(models.AbstractModel):
         # up on Odoo's IAP servers: a demo company has nothing to be enriched with
         no_enrich = {"iap_enrich_auto_done": True} if "iap_enrich_auto_done" in Company._fields else {}
         # the chart is loaded just below: no automatic l10n install nor chart loading at commit
-        company = Company.with_context(chart_template_load=True).create({
-            **no_enrich,
-            "name": COMPANY_NAME,
-            "country_id": self.env.ref("base.kz").id,
-            "currency_id": kzt.id,
-            "street": "пр. Абая, 150",
-            "zip": "050046",
-            "city": "Алматы",
-            "phone": "+7 727 355 40 40",
-            "email": "info@dalatechnika.kz",
-            "website": "https://dalatechnika.kz",
-        })
-        company.partner_id.write({
-            "crm_bin": "050340003122",
-            "crm_legal_address": "050046, Казахстан, г. Алматы, пр. Абая, 150, офис 12",
-        })
+        company = Company.with_context(chart_template_load=True).create(
+            {
+                **no_enrich,
+                "name": COMPANY_NAME,
+                "country_id": self.env.ref("base.kz").id,
+                "currency_id": kzt.id,
+                "street": "пр. Абая, 150",
+                "zip": "050046",
+                "city": "Алматы",
+                "phone": "+7 727 355 40 40",
+                "email": "info@dalatechnika.kz",
+                "website": "https://dalatechnika.kz",
+            }
+        )
+        company.partner_id.write(
+            {
+                "crm_bin": "050340003122",
+                "crm_legal_address": "050046, Казахстан, г. Алматы, пр. Абая, 150, офис 12",
+            }
+        )
         self._set_demo_xmlids({"company_dala_demo": company, "partner_dala_demo": company.partner_id})
         chart = self.env["account.chart.template"]
         # try_loading() only warns when the registry is not fully loaded yet, as during the
@@ -140,80 +166,145 @@ class CrmDemoLoader(models.AbstractModel):
         term_15 = self.env.ref("account.account_payment_term_15days")
         Partner = self.env["res.partner"]
 
-        lathe, service, parts, course = self.env["product.product"].create([
+        lathe, service, parts, course = self.env["product.product"].create(
+            [
+                {
+                    "name": name,
+                    "type": product_type,
+                    "invoice_policy": "order",
+                    "list_price": price,
+                    "taxes_id": [Command.clear()],
+                    "company_id": company.id,
+                }
+                for name, product_type, price in (
+                    ("Токарный станок с ЧПУ ДТ-16", "consu", 2_350_000),
+                    ("Сервисное обслуживание станка", "service", 150_000),
+                    ("Комплект запчастей", "consu", 25_000),
+                    ("Онлайн-курс «Оператор станков с ЧПУ», месяц", "service", 45_000),
+                )
+            ]
+        )
+        pricelist = self.env["product.pricelist"].create(
             {
-                "name": name,
-                "type": product_type,
-                "invoice_policy": "order",
-                "list_price": price,
-                "taxes_id": [Command.clear()],
+                "name": "Прайс-лист (тенге)",
+                "currency_id": company.currency_id.id,
                 "company_id": company.id,
             }
-            for name, product_type, price in (
-                ("Токарный станок с ЧПУ ДТ-16", "consu", 2_350_000),
-                ("Сервисное обслуживание станка", "service", 150_000),
-                ("Комплект запчастей", "consu", 25_000),
-                ("Онлайн-курс «Оператор станков с ЧПУ», месяц", "service", 45_000),
-            )
-        ])
-        pricelist = self.env["product.pricelist"].create({
-            "name": "Прайс-лист (тенге)", "currency_id": company.currency_id.id, "company_id": company.id,
-        })
+        )
 
         def days_ago(days):
             return today - timedelta(days=days)
 
         def customer(name, city, bin_number, **values):
             return {
-                "name": name, "is_company": True, "country_id": kz.id, "city": city, "crm_bin": bin_number,
-                "user_id": admin.id, "property_payment_term_id": term_30.id, **values,
+                "name": name,
+                "is_company": True,
+                "country_id": kz.id,
+                "city": city,
+                "crm_bin": bin_number,
+                "user_id": admin.id,
+                "property_payment_term_id": term_30.id,
+                **values,
             }
 
         # ---- customers
-        mash, late, occasional, prospect, *sleeping = Partner.create([
-            customer(
-                "ТОО «МашСтрой»", "Караганда", "950124400901",
-                street="ул. Ерубаева, 48", zip="100012", email="info@mashstroy.kz", phone="+7 7212 41 15 20",
-                crm_legal_address="100012, Казахстан, г. Караганда, ул. Ерубаева, 48, офис 305",
-                crm_actual_address="100019, Казахстан, г. Караганда, Промышленная зона, 12",
-            ),
-            customer("ТОО «КазЛогистик»", "Астана", "981140005277", email="office@kazlogistic.kz",
-                     crm_legal_address="010000, Казахстан, г. Астана, ул. Кенесары, 40"),
-            customer("ТОО «Степной Агро»", "Кокшетау", "010640001188", email="agro@stepnoy.kz"),
-            customer("ТОО «Нурлы Строй»", "Шымкент", "071040002219", email="tender@nurlystroy.kz"),
-            *(customer(name, city, bin_number) for name, city, bin_number in SLEEPING_CUSTOMERS),
-        ])
+        mash, late, occasional, prospect, *sleeping = Partner.create(
+            [
+                customer(
+                    "ТОО «МашСтрой»",
+                    "Караганда",
+                    "950124400901",
+                    street="ул. Ерубаева, 48",
+                    zip="100012",
+                    email="info@mashstroy.kz",
+                    phone="+7 7212 41 15 20",
+                    crm_legal_address="100012, Казахстан, г. Караганда, ул. Ерубаева, 48, офис 305",
+                    crm_actual_address="100019, Казахстан, г. Караганда, Промышленная зона, 12",
+                ),
+                customer(
+                    "ТОО «КазЛогистик»",
+                    "Астана",
+                    "981140005277",
+                    email="office@kazlogistic.kz",
+                    crm_legal_address="010000, Казахстан, г. Астана, ул. Кенесары, 40",
+                ),
+                customer("ТОО «Степной Агро»", "Кокшетау", "010640001188", email="agro@stepnoy.kz"),
+                customer("ТОО «Нурлы Строй»", "Шымкент", "071040002219", email="tender@nurlystroy.kz"),
+                *(customer(name, city, bin_number) for name, city, bin_number in SLEEPING_CUSTOMERS),
+            ]
+        )
         roles = ("purchaser", "accountant", "director", "engineer")
-        contacts = Partner.create([
+        contacts = Partner.create(
+            [
+                {
+                    "name": name,
+                    "parent_id": mash.id,
+                    "type": "contact",
+                    "crm_contact_role": role,
+                    "function": function,
+                    "email": email,
+                    "phone": phone,
+                    "mobile": mobile,
+                }
+                for name, role, function, email, phone, mobile in (
+                    (
+                        "Ержан Сапаров",
+                        "purchaser",
+                        "Начальник отдела снабжения",
+                        "saparov@mashstroy.kz",
+                        "+7 7212 41 15 21",
+                        "+7 701 555 10 20",
+                    ),
+                    (
+                        "Гульнара Ахметова",
+                        "accountant",
+                        "Главный бухгалтер",
+                        "buh@mashstroy.kz",
+                        "+7 7212 41 15 22",
+                        "+7 701 555 10 21",
+                    ),
+                    (
+                        "Бауыржан Касымов",
+                        "director",
+                        "Генеральный директор",
+                        "director@mashstroy.kz",
+                        "+7 7212 41 15 23",
+                        "+7 701 555 10 22",
+                    ),
+                    (
+                        "Алексей Ким",
+                        "engineer",
+                        "Главный инженер",
+                        "kim@mashstroy.kz",
+                        "+7 7212 41 15 24",
+                        "+7 701 555 10 23",
+                    ),
+                )
+            ]
+        )
+        student = Partner.create(
             {
-                "name": name, "parent_id": mash.id, "type": "contact", "crm_contact_role": role,
-                "function": function, "email": email, "phone": phone, "mobile": mobile,
+                "name": "Айдана Серикова",
+                "crm_iin": "030914601232",
+                "country_id": kz.id,
+                "city": "Алматы",
+                "email": "aidana.serikova@example.kz",
+                "mobile": "+7 707 123 45 67",
+                "user_id": admin.id,
+                "property_payment_term_id": term_15.id,
             }
-            for name, role, function, email, phone, mobile in (
-                ("Ержан Сапаров", "purchaser", "Начальник отдела снабжения", "saparov@mashstroy.kz",
-                 "+7 7212 41 15 21", "+7 701 555 10 20"),
-                ("Гульнара Ахметова", "accountant", "Главный бухгалтер", "buh@mashstroy.kz",
-                 "+7 7212 41 15 22", "+7 701 555 10 21"),
-                ("Бауыржан Касымов", "director", "Генеральный директор", "director@mashstroy.kz",
-                 "+7 7212 41 15 23", "+7 701 555 10 22"),
-                ("Алексей Ким", "engineer", "Главный инженер", "kim@mashstroy.kz",
-                 "+7 7212 41 15 24", "+7 701 555 10 23"),
-            )
-        ])
-        student = Partner.create({
-            "name": "Айдана Серикова", "crm_iin": "030914601232", "country_id": kz.id, "city": "Алматы",
-            "email": "aidana.serikova@example.kz", "mobile": "+7 707 123 45 67", "user_id": admin.id,
-            "property_payment_term_id": term_15.id,
-        })
-        self._set_demo_xmlids({
-            "partner_mashstroy_demo": mash,
-            **{f"partner_mashstroy_{role}_demo": contact for role, contact in zip(roles, contacts)},
-            "partner_late_payer_demo": late,
-            "partner_occasional_late_demo": occasional,
-            "partner_open_deal_demo": prospect,
-            "partner_student_demo": student,
-            **{f"partner_sleeping_{index}_demo": partner for index, partner in enumerate(sleeping, start=1)},
-        })
+        )
+        self._set_demo_xmlids(
+            {
+                "partner_mashstroy_demo": mash,
+                **{f"partner_mashstroy_{role}_demo": contact for role, contact in zip(roles, contacts, strict=False)},
+                "partner_late_payer_demo": late,
+                "partner_occasional_late_demo": occasional,
+                "partner_open_deal_demo": prospect,
+                "partner_student_demo": student,
+                **{f"partner_sleeping_{index}_demo": partner for index, partner in enumerate(sleeping, start=1)},
+            }
+        )
 
         # ---- documents: (partner, date, [(product, qty, price)], payment term, days to payment or None)
         orders, invoices = [], []
@@ -222,7 +313,8 @@ class CrmDemoLoader(models.AbstractModel):
         for index, (lathes, visits, sets) in enumerate(MASHSTROY_ORDERS):
             lines = [
                 (product, qty, product.list_price)
-                for product, qty in ((lathe, lathes), (service, visits), (parts, sets)) if qty
+                for product, qty in ((lathe, lathes), (service, visits), (parts, sets))
+                if qty
             ]
             day = days_ago(round(MASHSTROY_FIRST_DAYS_AGO - index * step))
             orders.append((mash, contacts[0], day, lines, term_30, 10 + (index * 7) % 21))
@@ -252,41 +344,71 @@ class CrmDemoLoader(models.AbstractModel):
         stage = self.env.ref("crm.stage_lead3", raise_if_not_found=False) or self.env["crm.stage"].search(
             [("is_won", "=", False)], order="sequence desc", limit=1
         )
-        deal, lost = self.env["crm.lead"].create([
-            {
-                "name": "Поставка двух токарных станков ДТ-16", "type": "opportunity", "partner_id": prospect.id,
-                "user_id": admin.id, "company_id": company.id, "expected_revenue": 4_700_000,
-                "probability": 60, "stage_id": stage.id, "date_deadline": today + timedelta(days=20),
-            },
-            {
-                "name": "Сервисный контракт на год", "type": "opportunity", "partner_id": prospect.id,
-                "user_id": admin.id, "company_id": company.id, "expected_revenue": 900_000,
-            },
-        ])
+        deal, lost = self.env["crm.lead"].create(
+            [
+                {
+                    "name": "Поставка двух токарных станков ДТ-16",
+                    "type": "opportunity",
+                    "partner_id": prospect.id,
+                    "user_id": admin.id,
+                    "company_id": company.id,
+                    "expected_revenue": 4_700_000,
+                    "probability": 60,
+                    "stage_id": stage.id,
+                    "date_deadline": today + timedelta(days=20),
+                },
+                {
+                    "name": "Сервисный контракт на год",
+                    "type": "opportunity",
+                    "partner_id": prospect.id,
+                    "user_id": admin.id,
+                    "company_id": company.id,
+                    "expected_revenue": 900_000,
+                },
+            ]
+        )
         lost_reason = self.env.ref("crm.lost_reason_1", raise_if_not_found=False)
         lost.action_set_lost(**({"lost_reason_id": lost_reason.id} if lost_reason else {}))
 
         # ---- contracts
-        mash_contract, late_contract = self.env["crm.contract"].create([
+        mash_contract, late_contract = self.env["crm.contract"].create(
+            [
+                {
+                    "name": "ДП-2023/041",
+                    "partner_id": mash.id,
+                    "contract_type": "framework",
+                    "state": "active",
+                    "user_id": admin.id,
+                    "company_id": company.id,
+                    "payment_term_id": term_30.id,
+                    "date_start": days_ago(MASHSTROY_FIRST_DAYS_AGO + 10),
+                    "date_end": today + timedelta(days=300),
+                    "expiry_reminder_days": 45,
+                },
+                {
+                    "name": "ДП-2025/112",
+                    "partner_id": late.id,
+                    "contract_type": "framework",
+                    "state": "active",
+                    "user_id": admin.id,
+                    "company_id": company.id,
+                    "payment_term_id": term_30.id,
+                    "date_start": days_ago(320),
+                    "date_end": today + timedelta(days=45),
+                    "penalty_rate": 0.1,
+                    "penalty_grace_days": 5,
+                    "penalty_cap_percent": 10.0,
+                },
+            ]
+        )
+        self._set_demo_xmlids(
             {
-                "name": "ДП-2023/041", "partner_id": mash.id, "contract_type": "framework", "state": "active",
-                "user_id": admin.id, "company_id": company.id, "payment_term_id": term_30.id,
-                "date_start": days_ago(MASHSTROY_FIRST_DAYS_AGO + 10), "date_end": today + timedelta(days=300),
-                "expiry_reminder_days": 45,
-            },
-            {
-                "name": "ДП-2025/112", "partner_id": late.id, "contract_type": "framework", "state": "active",
-                "user_id": admin.id, "company_id": company.id, "payment_term_id": term_30.id,
-                "date_start": days_ago(320), "date_end": today + timedelta(days=45),
-                "penalty_rate": 0.1, "penalty_grace_days": 5, "penalty_cap_percent": 10.0,
-            },
-        ])
-        self._set_demo_xmlids({
-            "lead_open_deal_demo": deal,
-            "lead_lost_deal_demo": lost,
-            "contract_mashstroy_demo": mash_contract,
-            "contract_late_payer_demo": late_contract,
-        })
+                "lead_open_deal_demo": deal,
+                "lead_lost_deal_demo": lost,
+                "contract_mashstroy_demo": mash_contract,
+                "contract_late_payer_demo": late_contract,
+            }
+        )
         self._create_demo_interactions(company, admin, mash, contacts, prospect)
 
     # ------------------------------------------------------------------ interactions
@@ -300,50 +422,96 @@ class CrmDemoLoader(models.AbstractModel):
         accountant.crm_telegram = "buh_mashstroy"
         Message = self.env["crm.messenger.message"].sudo()
         for channel, partner, hours_ago, body in (
-            ("whatsapp", purchaser, 30 * 24, "Добрый день! Пришлите, пожалуйста, КП на два станка ДТ-16 с доставкой в Караганду."),
+            (
+                "whatsapp",
+                purchaser,
+                30 * 24,
+                "Добрый день! Пришлите, пожалуйста, КП на два станка ДТ-16 с доставкой в Караганду.",
+            ),
             ("telegram", accountant, 20 * 24, "Акт сверки за квартал получили, подписали, отправили оригинал почтой."),
-            ("whatsapp", purchaser, 6 * 24, "Станки приняли, всё в порядке. Нужен выезд наладчика на следующей неделе."),
+            (
+                "whatsapp",
+                purchaser,
+                6 * 24,
+                "Станки приняли, всё в порядке. Нужен выезд наладчика на следующей неделе.",
+            ),
             ("telegram", purchaser, 26, "Счёт на запчасти оплатим в пятницу."),
         ):
             Message._crm_receive(
-                channel, f"demo-{channel}-{hours_ago}", now - timedelta(hours=hours_ago), body,
+                channel,
+                f"demo-{channel}-{hours_ago}",
+                now - timedelta(hours=hours_ago),
+                body,
                 sender=partner.crm_whatsapp if channel == "whatsapp" else "@" + partner.crm_telegram,
-                sender_name=partner.name, partner=partner,
+                sender_name=partner.name,
+                partner=partner,
             )
         Message._crm_receive(
-            "whatsapp", "demo-whatsapp-new-lead", now - timedelta(hours=3),
-            "Здравствуйте, у вас есть фрезерные станки в наличии?", sender="+77075550199", sender_name="Марат",
+            "whatsapp",
+            "demo-whatsapp-new-lead",
+            now - timedelta(hours=3),
+            "Здравствуйте, у вас есть фрезерные станки в наличии?",
+            sender="+77075550199",
+            sender_name="Марат",
         )
         Call = self.env["crm.call"]
-        calls = Call.create([
-            {
-                "partner_id": purchaser.id, "user_id": user.id, "company_id": company.id, "direction": "outbound",
-                "date": now - timedelta(days=29, hours=3), "duration": 412, "phone": purchaser.mobile,
-                "summary": "Обсудили КП на два станка ДТ-16: скидка 3% при оплате в течение 10 дней, доставка за наш счёт.",
-                "recording": _demo_recording(), "recording_filename": "call-2026-saparov.wav",
-            },
-            {
-                "partner_id": accountant.id, "user_id": user.id, "company_id": company.id, "direction": "inbound",
-                "date": now - timedelta(days=12, hours=5), "duration": 95, "phone": accountant.phone,
-                "summary": "Бухгалтер запросила акт сверки за квартал, отправили на почту.",
-            },
-        ])
+        calls = Call.create(
+            [
+                {
+                    "partner_id": purchaser.id,
+                    "user_id": user.id,
+                    "company_id": company.id,
+                    "direction": "outbound",
+                    "date": now - timedelta(days=29, hours=3),
+                    "duration": 412,
+                    "phone": purchaser.mobile,
+                    "summary": "Обсудили КП на два станка ДТ-16: скидка 3% при оплате в течение 10 дней, "
+                    "доставка за наш счёт.",
+                    "recording": _demo_recording(),
+                    "recording_filename": "call-2026-saparov.wav",
+                },
+                {
+                    "partner_id": accountant.id,
+                    "user_id": user.id,
+                    "company_id": company.id,
+                    "direction": "inbound",
+                    "date": now - timedelta(days=12, hours=5),
+                    "duration": 95,
+                    "phone": accountant.phone,
+                    "summary": "Бухгалтер запросила акт сверки за квартал, отправили на почту.",
+                },
+            ]
+        )
         won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
-        won, opened = self.env["crm.lead"].create([
+        won, opened = self.env["crm.lead"].create(
+            [
+                {
+                    "name": "Модернизация цеха: 2 станка ДТ-16",
+                    "type": "opportunity",
+                    "partner_id": mash.id,
+                    "user_id": user.id,
+                    "company_id": company.id,
+                    "expected_revenue": 4_700_000,
+                    "stage_id": won_stage.id,
+                },
+                {
+                    "name": "Годовое сервисное обслуживание станочного парка",
+                    "type": "opportunity",
+                    "partner_id": mash.id,
+                    "user_id": user.id,
+                    "company_id": company.id,
+                    "expected_revenue": 1_800_000,
+                    "probability": 40,
+                },
+            ]
+        )
+        self._set_demo_xmlids(
             {
-                "name": "Модернизация цеха: 2 станка ДТ-16", "type": "opportunity", "partner_id": mash.id,
-                "user_id": user.id, "company_id": company.id, "expected_revenue": 4_700_000, "stage_id": won_stage.id,
-            },
-            {
-                "name": "Годовое сервисное обслуживание станочного парка", "type": "opportunity", "partner_id": mash.id,
-                "user_id": user.id, "company_id": company.id, "expected_revenue": 1_800_000, "probability": 40,
-            },
-        ])
-        self._set_demo_xmlids({
-            "call_mashstroy_recorded_demo": calls[0],
-            "lead_mashstroy_won_demo": won,
-            "lead_mashstroy_open_demo": opened,
-        })
+                "call_mashstroy_recorded_demo": calls[0],
+                "lead_mashstroy_won_demo": won,
+                "lead_mashstroy_open_demo": opened,
+            }
+        )
 
     # ------------------------------------------------------------------ documents
     def _create_demo_documents(self, company, user, pricelist, orders, invoices):
@@ -352,50 +520,63 @@ class CrmDemoLoader(models.AbstractModel):
         ``orders`` and ``invoices`` are lists of (invoiced partner, ordering partner, date,
         [(product, quantity, price)], payment term, days from the invoice to its payment or None).
         """
-        sale_orders = self.env["sale.order"].create([
-            {
-                "partner_id": ordering.id,
-                "partner_invoice_id": partner.id,
-                "partner_shipping_id": partner.id,
-                "user_id": user.id,
-                "company_id": company.id,
-                "pricelist_id": pricelist.id,
-                "payment_term_id": term.id,
-                "order_line": [
-                    Command.create({
-                        "product_id": product.id, "product_uom_qty": qty, "price_unit": price,
-                        "tax_id": [Command.clear()],
-                    })
-                    for product, qty, price in lines
-                ],
-            }
-            for partner, ordering, _day, lines, term, _paid_after in orders
-        ])
+        sale_orders = self.env["sale.order"].create(
+            [
+                {
+                    "partner_id": ordering.id,
+                    "partner_invoice_id": partner.id,
+                    "partner_shipping_id": partner.id,
+                    "user_id": user.id,
+                    "company_id": company.id,
+                    "pricelist_id": pricelist.id,
+                    "payment_term_id": term.id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "product_uom_qty": qty,
+                                "price_unit": price,
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                        for product, qty, price in lines
+                    ],
+                }
+                for partner, ordering, _day, lines, term, _paid_after in orders
+            ]
+        )
         sale_orders.action_confirm()
         # confirming dates an order today: give each order its day in the story back
-        for order, (_partner, _ordering, day, *_rest) in zip(sale_orders, orders):
+        for order, (_partner, _ordering, day, *_rest) in zip(sale_orders, orders, strict=False):
             order.date_order = fields.Datetime.to_datetime(day) + timedelta(hours=10)
         order_invoices = sale_orders._create_invoices(grouped=True)
-        for order, (_partner, _ordering, day, *_rest) in zip(sale_orders, orders):
+        for order, (_partner, _ordering, day, *_rest) in zip(sale_orders, orders, strict=False):
             order.invoice_ids.invoice_date = day
 
-        plain_invoices = self.env["account.move"].create([
-            {
-                "move_type": "out_invoice",
-                "partner_id": partner.id,
-                "invoice_date": day,
-                "invoice_user_id": user.id,
-                "company_id": company.id,
-                "invoice_payment_term_id": term.id,
-                "invoice_line_ids": [
-                    Command.create({
-                        "product_id": product.id, "quantity": qty, "price_unit": price, "tax_ids": [Command.clear()],
-                    })
-                    for product, qty, price in lines
-                ],
-            }
-            for partner, _ordering, day, lines, term, _paid_after in invoices
-        ])
+        plain_invoices = self.env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": day,
+                    "invoice_user_id": user.id,
+                    "company_id": company.id,
+                    "invoice_payment_term_id": term.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "quantity": qty,
+                                "price_unit": price,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                        for product, qty, price in lines
+                    ],
+                }
+                for partner, _ordering, day, lines, term, _paid_after in invoices
+            ]
+        )
         # one post: numbers follow the invoice dates
         all_invoices = order_invoices | plain_invoices
         all_invoices.action_post()
@@ -403,11 +584,14 @@ class CrmDemoLoader(models.AbstractModel):
         paid_after = [document[-1] for document in orders] + [document[-1] for document in invoices]
         by_order = {order.id: order.invoice_ids for order in sale_orders}
         documents = [by_order[order.id] for order in sale_orders] + list(plain_invoices)
-        self._pay_demo_invoices(company, [
-            (invoice, invoice.invoice_date + timedelta(days=delay))
-            for invoice, delay in zip(documents, paid_after)
-            if delay is not None
-        ])
+        self._pay_demo_invoices(
+            company,
+            [
+                (invoice, invoice.invoice_date + timedelta(days=delay))
+                for invoice, delay in zip(documents, paid_after, strict=False)
+                if delay is not None
+            ],
+        )
 
     def _pay_demo_invoices(self, company, invoice_dates):
         """Register a full payment of each invoice on its date, as the payment register wizard
@@ -415,27 +599,29 @@ class CrmDemoLoader(models.AbstractModel):
         journal = self.env["account.journal"].search(
             [*self.env["account.journal"]._check_company_domain(company), ("type", "=", "bank")], limit=1
         )
-        payments = self.env["account.payment"].create([
-            {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": invoice.commercial_partner_id.id,
-                "amount": invoice.amount_residual,
-                "currency_id": invoice.currency_id.id,
-                "date": day,
-                "journal_id": journal.id,
-                "company_id": company.id,
-                "memo": invoice.name,
-                "invoice_ids": [Command.set(invoice.ids)],
-            }
-            for invoice, day in invoice_dates
-        ])
+        payments = self.env["account.payment"].create(
+            [
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": invoice.commercial_partner_id.id,
+                    "amount": invoice.amount_residual,
+                    "currency_id": invoice.currency_id.id,
+                    "date": day,
+                    "journal_id": journal.id,
+                    "company_id": company.id,
+                    "memo": invoice.name,
+                    "invoice_ids": [Command.set(invoice.ids)],
+                }
+                for invoice, day in invoice_dates
+            ]
+        )
         payments.action_post()
         plan = [
             (payment.move_id.line_ids | invoice.line_ids).filtered(
                 lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
             )
-            for payment, (invoice, _day) in zip(payments, invoice_dates)
+            for payment, (invoice, _day) in zip(payments, invoice_dates, strict=False)
         ]
         self.env["account.move.line"]._reconcile_plan(plan)
         return payments

@@ -34,12 +34,18 @@ class CrmMessengerMessage(models.Model):
     def _crm_claim(self, channel, external_id):
         """Reserve (channel, message id) in this transaction. False when it was already received,
         so a repeated delivery changes nothing; concurrent deliveries wait for each other."""
-        rows = self.env.execute_query(SQL(
-            """INSERT INTO crm_messenger_message (channel, external_id, date, create_uid, create_date, write_uid, write_date)
+        rows = self.env.execute_query(
+            SQL(
+                """INSERT INTO crm_messenger_message
+                       (channel, external_id, date, create_uid, create_date, write_uid, write_date)
                VALUES (%s, %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC', %s, now() AT TIME ZONE 'UTC')
                ON CONFLICT (channel, external_id) DO NOTHING RETURNING id""",
-            channel, external_id, self.env.uid, self.env.uid,
-        ))
+                channel,
+                external_id,
+                self.env.uid,
+                self.env.uid,
+            )
+        )
         return self.browse(rows[0][0]) if rows else False
 
     @api.model
@@ -50,7 +56,9 @@ class CrmMessengerMessage(models.Model):
             return False
         label = dict(CHANNELS)[channel]
         html = Markup("<p><b>%s</b> %s</p><p>%s</p>") % (
-            label, escape(sender_name or sender or ""), Markup("<br/>").join(escape(body or "").split("\n"))
+            label,
+            escape(sender_name or sender or ""),
+            Markup("<br/>").join(escape(body or "").split("\n")),
         )
         values = {"date": date, "body": body, "sender": sender, "sender_name": sender_name}
         thread_context = {"mail_create_nosubscribe": True, "mail_post_autofollow": False}
@@ -58,19 +66,28 @@ class CrmMessengerMessage(models.Model):
             values["partner_id"] = partner.id
             target = partner.with_context(**thread_context)
         else:
-            lead = self.env["crm.lead"].with_context(**thread_context).create({
-                "name": _("%(channel)s: %(sender)s", channel=label, sender=sender_name or sender),
-                "type": "lead",
-                "user_id": False,
-                "contact_name": sender_name,
-                "phone": sender if channel == "whatsapp" else False,
-                "description": plaintext2html(body or ""),
-            })
+            lead = (
+                self.env["crm.lead"]
+                .with_context(**thread_context)
+                .create(
+                    {
+                        "name": _("%(channel)s: %(sender)s", channel=label, sender=sender_name or sender),
+                        "type": "lead",
+                        "user_id": False,
+                        "contact_name": sender_name,
+                        "phone": sender if channel == "whatsapp" else False,
+                        "description": plaintext2html(body or ""),
+                    }
+                )
+            )
             values["lead_id"] = lead.id
             target = lead
         posted = target.message_post(
-            body=html, message_type="comment", subtype_xmlid="mail.mt_note",
-            author_id=partner.id if partner else None, date=date,
+            body=html,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+            author_id=partner.id if partner else None,
+            date=date,
         )
         posted.crm_channel = channel
         values["mail_message_id"] = posted.id
@@ -87,16 +104,29 @@ class CrmMessengerMessage(models.Model):
         message = update.get("message") or update.get("edited_message") or update.get("business_message")
         if message is None:
             return []
-        if not isinstance(message, dict) or not isinstance(message.get("message_id"), int) \
-                or not isinstance(message.get("chat"), dict) or not isinstance(message.get("date"), int):
+        if (
+            not isinstance(message, dict)
+            or not isinstance(message.get("message_id"), int)
+            or not isinstance(message.get("chat"), dict)
+            or not isinstance(message.get("date"), int)
+        ):
             raise ValueError("message needs message_id, chat and date")
         sender = message.get("from") or {}
         if not isinstance(sender, dict):
             raise ValueError("from must be an object")
         contact = message.get("contact") if isinstance(message.get("contact"), dict) else {}
-        body = message.get("text") or message.get("caption") or (
-            contact.get("phone_number") and _("Shared contact: %(phone)s", phone=contact["phone_number"])
-        ) or _("[%(kind)s]", kind=next((k for k in ("photo", "document", "voice", "video", "sticker", "location") if k in message), "message"))
+        body = (
+            message.get("text")
+            or message.get("caption")
+            or (contact.get("phone_number") and _("Shared contact: %(phone)s", phone=contact["phone_number"]))
+            or _(
+                "[%(kind)s]",
+                kind=next(
+                    (k for k in ("photo", "document", "voice", "video", "sticker", "location") if k in message),
+                    "message",
+                ),
+            )
+        )
         username = sender.get("username")
         partner = self.env["res.partner"]._crm_find_by_telegram(username, sender.get("id"))
         if not partner and contact.get("phone_number"):
@@ -106,8 +136,13 @@ class CrmMessengerMessage(models.Model):
         if "edited_message" in update:
             external_id += f":edit:{message.get('edit_date', update['update_id'])}"
         record = self._crm_receive(
-            "telegram", external_id, fields.Datetime.to_string(_utc_from_timestamp(message["date"])),
-            body, sender=("@" + username) if username else str(sender.get("id") or ""), sender_name=name, partner=partner,
+            "telegram",
+            external_id,
+            fields.Datetime.to_string(_utc_from_timestamp(message["date"])),
+            body,
+            sender=("@" + username) if username else str(sender.get("id") or ""),
+            sender_name=name,
+            partner=partner,
         )
         return [(record, external_id)]
 
@@ -125,20 +160,28 @@ class CrmMessengerMessage(models.Model):
                     raise ValueError("change without value")
                 names = {
                     contact.get("wa_id"): (contact.get("profile") or {}).get("name")
-                    for contact in value.get("contacts") or [] if isinstance(contact, dict)
+                    for contact in value.get("contacts") or []
+                    if isinstance(contact, dict)
                 }
                 for message in value.get("messages") or []:
-                    if not isinstance(message, dict) or not message.get("id") or not message.get("from") \
-                            or not str(message.get("timestamp", "")).isdigit():
+                    if (
+                        not isinstance(message, dict)
+                        or not message.get("id")
+                        or not message.get("from")
+                        or not str(message.get("timestamp", "")).isdigit()
+                    ):
                         raise ValueError("message needs id, from and timestamp")
                     kind = message.get("type", "text")
                     content = message.get(kind) if isinstance(message.get(kind), dict) else {}
                     body = content.get("body") or content.get("caption") or _("[%(kind)s]", kind=kind)
                     phone = "+" + message["from"].lstrip("+")
                     record = self._crm_receive(
-                        "whatsapp", message["id"],
+                        "whatsapp",
+                        message["id"],
                         fields.Datetime.to_string(_utc_from_timestamp(int(message["timestamp"]))),
-                        body, sender=phone, sender_name=names.get(message["from"]),
+                        body,
+                        sender=phone,
+                        sender_name=names.get(message["from"]),
                         partner=self.env["res.partner"]._crm_find_by_phone(phone),
                     )
                     results.append((record, message["id"]))

@@ -159,12 +159,15 @@ class CrmPartnerKpi(models.Model):
         ids = sorted(partner_ids) if partner_ids is not None else None
         move_scope = SQL("TRUE") if ids is None else SQL("m.commercial_partner_id = ANY(%s)", ids)
         # rows of customers whose documents all disappeared (cancelled, reset) must go too
-        self.env.cr.execute(SQL(
-            "DELETE FROM crm_partner_kpi WHERE %s",
-            SQL("TRUE") if ids is None else SQL("partner_id = ANY(%s)", ids),
-        ))
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM crm_partner_kpi WHERE %s",
+                SQL("TRUE") if ids is None else SQL("partner_id = ANY(%s)", ids),
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
             WITH stats AS (%(purchases)s),
             paid AS (
                 -- amount-weighted days from the due date to the full payment, paid invoices
@@ -194,11 +197,12 @@ class CrmPartnerKpi(models.Model):
                 paid_amount = EXCLUDED.paid_amount, avg_payment_delay = EXCLUDED.avg_payment_delay,
                 write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
             """,
-            purchases=self._crm_purchase_sql(ids),
-            move_scope=move_scope,
-            settled=self._crm_settled_day_sql(),
-            uid=self.env.uid,
-        ))
+                purchases=self._crm_purchase_sql(ids),
+                move_scope=move_scope,
+                settled=self._crm_settled_day_sql(),
+                uid=self.env.uid,
+            )
+        )
         self.invalidate_model()
         self.env["res.partner"].invalidate_model()
 

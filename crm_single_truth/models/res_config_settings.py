@@ -48,7 +48,10 @@ class ResConfigSettings(models.TransientModel):
     @api.constrains("crm_temperature_hot_days", "crm_temperature_cold_days", "crm_anomaly_factor")
     def _check_crm_thresholds(self):
         for settings in self:
-            if settings.crm_temperature_hot_days < 0 or settings.crm_temperature_cold_days < settings.crm_temperature_hot_days:
+            if (
+                settings.crm_temperature_hot_days < 0
+                or settings.crm_temperature_cold_days < settings.crm_temperature_hot_days
+            ):
                 raise ValidationError(_("The cold threshold must be at least the hot threshold, and both positive."))
             if settings.crm_anomaly_factor < 1:
                 raise ValidationError(_("The unusual purchase factor must be at least 1."))

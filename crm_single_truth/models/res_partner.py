@@ -1,7 +1,21 @@
+import re
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL
+
+from ..tools.legal_id import (
+    clean_legal_id,
+    is_inn_format,
+    is_kz_bin_iin_format,
+    is_valid_inn,
+    is_valid_kpp,
+    is_valid_kz_bin_iin,
+)
+from ..tools.phone import phone_key, phone_key_sql
 
 RATINGS = [
     ("excellent", "Excellent"),
@@ -38,6 +52,13 @@ def _kpi_searcher(fname):
 
     search.__name__ = f"_search_{fname}"
     return search
+
+
+LEGAL_ID_FIELDS = ("crm_inn", "crm_kpp", "crm_bin", "crm_iin")
+
+TELEGRAM_HANDLE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
+
+RECENT_PAYMENTS = 10
 
 
 class ResPartner(models.Model):
@@ -115,7 +136,10 @@ class ResPartner(models.Model):
     )
     # period switch of the card header: a form-only field, recomputed by onchange
     crm_kpi_period = fields.Selection(
-        PERIODS, string="Period", compute="_compute_crm_kpi_period", inverse="_inverse_crm_kpi_period",
+        PERIODS,
+        string="Period",
+        compute="_compute_crm_kpi_period",
+        inverse="_inverse_crm_kpi_period",
         readonly=False,
     )
     crm_period_ltv = fields.Monetary(
@@ -296,15 +320,17 @@ class ResPartner(models.Model):
             return result
         self.env["crm.partner.kpi"]._crm_refresh_pending()
         self.env.flush_all()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT SUM(s.ltv), SUM(s.order_count), MIN(s.first_day), MAX(s.last_day)
               FROM (%s) s
              WHERE s.company_id = ANY(%s)
             """,
-            self.env["crm.partner.kpi"]._crm_purchase_sql(commercial.ids, date_from, date_to),
-            self._crm_company_ids(),
-        ))
+                self.env["crm.partner.kpi"]._crm_purchase_sql(commercial.ids, date_from, date_to),
+                self._crm_company_ids(),
+            )
+        )
         ltv, count, first, last = self.env.cr.fetchone()
         ltv, count = currency.round(ltv or 0.0), count or 0
         result.update(
@@ -364,6 +390,7 @@ class ResPartner(models.Model):
 
     # ------------------------------------------------------------------ triggers and actions
     def write(self, vals):
+        vals = self._crm_clean_legal_vals(vals)
         reparented = "parent_id" in vals or "is_company" in vals
         before = self.commercial_partner_id if reparented else self.browse()
         res = super().write(vals)
@@ -393,4 +420,303 @@ class ResPartner(models.Model):
         self.ensure_one()
         action = self.action_crm_open_invoices()
         action["domain"] += [("payment_state", "in", ("not_paid", "partial"))]
+        return action
+
+    # ------------------------------------------------------------------ legal data, roles, contracts
+    # no size= on purpose: a value of the wrong length gets the explanatory ValidationError
+    # below instead of a database error
+    crm_inn = fields.Char(
+        string="INN",
+        index="btree_not_null",
+        help="Russian taxpayer number: 10 digits for organisations, 12 for individuals.",
+    )
+    crm_kpp = fields.Char(string="KPP", help="Russian tax registration reason code (9 characters).")
+    crm_bin = fields.Char(
+        string="BIN", index="btree_not_null", help="Kazakh business identification number (12 digits)."
+    )
+    crm_iin = fields.Char(
+        string="IIN", index="btree_not_null", help="Kazakh individual identification number (12 digits)."
+    )
+    crm_legal_address = fields.Text(string="Legal Address")
+    crm_actual_address = fields.Text(string="Actual Address")
+    crm_contact_role = fields.Selection(
+        [
+            ("purchaser", "Purchaser"),
+            ("accountant", "Accountant"),
+            ("director", "Director"),
+            ("engineer", "Engineer"),
+            ("other", "Other"),
+        ],
+        string="Role",
+        help="Role of this contact person at the customer.",
+    )
+    crm_contract_ids = fields.One2many(
+        "crm.contract", "partner_id", string="Contracts", groups="crm_single_truth.group_crm_user"
+    )
+    crm_contract_count = fields.Integer(
+        string="Contract Count", compute="_compute_crm_contract_count", groups="crm_single_truth.group_crm_user"
+    )
+
+    # ------------------------------------------------------------------ legal identifiers
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._crm_clean_legal_vals(vals) for vals in vals_list])
+
+    @api.model
+    def _crm_clean_legal_vals(self, vals):
+        """Drop the spaces people type inside numbers; capitalise the KPP's letters."""
+        if not any(isinstance(vals.get(fname), str) for fname in LEGAL_ID_FIELDS):
+            return vals
+        vals = dict(vals)
+        for fname in LEGAL_ID_FIELDS:
+            if isinstance(vals.get(fname), str):
+                value = clean_legal_id(vals[fname])
+                vals[fname] = (value.upper() if fname == "crm_kpp" else value) or False
+        return vals
+
+    @api.constrains(*LEGAL_ID_FIELDS)
+    def _check_crm_legal_ids(self):
+        for partner in self:
+            for fname in LEGAL_ID_FIELDS:
+                if partner[fname] and (message := partner._crm_legal_id_error(fname)):
+                    raise ValidationError(message)
+
+    def _crm_legal_id_error(self, fname):
+        """Why the value of ``fname`` is not a valid number, or None when it is."""
+        self.ensure_one()
+        value, partner = self[fname], self.display_name
+        if fname == "crm_inn":
+            if not is_inn_format(value):
+                return _(
+                    "INN %(value)s of %(partner)s must have 10 digits (organisation) or 12 digits (individual).",
+                    value=value,
+                    partner=partner,
+                )
+            if not is_valid_inn(value):
+                return _("INN %(value)s of %(partner)s has an invalid checksum.", value=value, partner=partner)
+        elif fname == "crm_kpp":
+            if not is_valid_kpp(value):
+                return _(
+                    "KPP %(value)s of %(partner)s must have 9 characters: 4 digits, 2 digits or capital "
+                    "latin letters, 3 digits.",
+                    value=value,
+                    partner=partner,
+                )
+        elif fname in ("crm_bin", "crm_iin"):
+            label = _("BIN") if fname == "crm_bin" else _("IIN")
+            if not is_kz_bin_iin_format(value):
+                return _(
+                    "%(label)s %(value)s of %(partner)s must have 12 digits.",
+                    label=label,
+                    value=value,
+                    partner=partner,
+                )
+            if not is_valid_kz_bin_iin(value):
+                return _(
+                    "%(label)s %(value)s of %(partner)s has an invalid checksum.",
+                    label=label,
+                    value=value,
+                    partner=partner,
+                )
+        return None
+
+    # ------------------------------------------------------------------ contracts
+    @api.depends("commercial_partner_id.crm_contract_ids")
+    def _compute_crm_contract_count(self):
+        groups = self.env["crm.contract"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+        )
+        counts = {partner.id: count for partner, count in groups}
+        for partner in self:
+            partner.crm_contract_count = counts.get(partner.commercial_partner_id.id, 0)
+
+    def action_crm_open_contracts(self):
+        """Smart button: the contracts of the partner's commercial entity, in every state."""
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_single_truth.crm_contract_action")
+        action["domain"] = [("partner_id", "=", commercial.id)]
+        action["context"] = {"default_partner_id": commercial.id}
+        return action
+
+    def action_crm_open_contact(self):
+        """Open a contact person's own card (and so its own history) from the company card."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    # ------------------------------------------------------------------ messengers and calls
+    crm_whatsapp = fields.Char(
+        string="WhatsApp", help="WhatsApp number in international format, e.g. +7 701 123 45 67."
+    )
+    crm_telegram = fields.Char(string="Telegram", help="Telegram username (without @) or numeric user id.")
+    crm_whatsapp_url = fields.Char(string="WhatsApp Chat", compute="_compute_crm_messenger_urls")
+    crm_telegram_url = fields.Char(string="Telegram Chat", compute="_compute_crm_messenger_urls")
+    crm_call_ids = fields.One2many("crm.call", "partner_id", string="Call History")
+    crm_call_count = fields.Integer(string="Calls", compute="_compute_crm_call_count")
+
+    def init(self):
+        res = super().init()
+        for column in ("phone", "mobile", "crm_whatsapp"):
+            self.env.cr.execute(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS %s ON res_partner (%s)",
+                    SQL.identifier(f"res_partner_crm_{column}_key_idx"),
+                    SQL(phone_key_sql(column)),
+                )
+            )
+        return res
+
+    @api.depends("crm_whatsapp", "crm_telegram")
+    def _compute_crm_messenger_urls(self):
+        for partner in self:
+            digits = re.sub(r"\D", "", partner.crm_whatsapp or "")
+            handle = (partner.crm_telegram or "").strip().lstrip("@")
+            partner.crm_whatsapp_url = f"https://wa.me/{digits}" if digits else False
+            partner.crm_telegram_url = f"https://t.me/{handle}" if handle and not handle.isdigit() else False
+
+    @api.constrains("crm_whatsapp", "crm_telegram")
+    def _check_crm_messenger_handles(self):
+        for partner in self:
+            if partner.crm_whatsapp and not phone_key(partner.crm_whatsapp):
+                raise ValidationError(_("%(number)s is not a WhatsApp phone number.", number=partner.crm_whatsapp))
+            handle = (partner.crm_telegram or "").strip().lstrip("@")
+            if handle and not handle.isdigit() and not TELEGRAM_HANDLE.match(handle):
+                raise ValidationError(
+                    _(
+                        "%(handle)s is not a Telegram username (5-32 letters, digits and underscores).",
+                        handle=partner.crm_telegram,
+                    )
+                )
+
+    def _compute_crm_call_count(self):
+        groups = self.env["crm.call"]._read_group(
+            [("commercial_partner_id", "in", self.commercial_partner_id.ids)], ["commercial_partner_id"], ["__count"]
+        )
+        counts = {partner.id: count for partner, count in groups}
+        for partner in self:
+            partner.crm_call_count = counts.get(partner.commercial_partner_id.id, 0)
+
+    @api.model
+    def _crm_find_by_phone(self, number):
+        """The partner whose phone, mobile or WhatsApp number is ``number`` (companies' contacts
+        first, then the most recently edited), or an empty recordset."""
+        key = phone_key(number)
+        if not key:
+            return self.browse()
+        clauses = SQL(" OR ").join(
+            SQL("%s = %s", SQL(phone_key_sql(column)), key) for column in ("phone", "mobile", "crm_whatsapp")
+        )
+        self.flush_model(["phone", "mobile", "crm_whatsapp", "active"])
+        rows = self.env.execute_query(
+            SQL("SELECT id FROM res_partner WHERE active AND (%s) ORDER BY write_date DESC, id DESC LIMIT 1", clauses)
+        )
+        return self.browse(rows[0][0]) if rows else self.browse()
+
+    @api.model
+    def _crm_find_by_telegram(self, username=None, user_id=None):
+        handles = [str(user_id)] if user_id else []
+        if username:
+            handles += [username, "@" + username]
+        if not handles:
+            return self.browse()
+        domain = expression.OR([[("crm_telegram", "=ilike", handle)] for handle in handles])
+        return self.search(domain, order="write_date desc, id desc", limit=1)
+
+    def action_crm_open_calls(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_single_truth.crm_call_action")
+        action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
+
+    # ------------------------------------------------------------------ settlements: what the customer
+    # owes us minus what we owe them, the latest payments, and the reconciliation act
+    crm_settlement_balance = fields.Monetary(
+        string="Settlement Balance",
+        compute="_compute_crm_settlement_balance",
+        currency_field="crm_currency_id",
+        groups="account.group_account_invoice,account.group_account_readonly",
+        help="Receivable minus payable of posted entries: positive when the customer owes the company.",
+    )
+    crm_recent_payment_ids = fields.Many2many(
+        "account.payment",
+        string="Latest Payments",
+        compute="_compute_crm_recent_payment_ids",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+
+    def _compute_crm_settlement_balance(self):
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            partner.crm_settlement_balance = commercial.credit - commercial.debit
+
+    def _compute_crm_recent_payment_ids(self):
+        Payment = self.env["account.payment"]
+        for partner in self:
+            partner.crm_recent_payment_ids = (
+                Payment.search(
+                    [
+                        ("partner_id", "child_of", partner.commercial_partner_id.id),
+                        ("state", "not in", ("draft", "canceled", "rejected")),
+                    ],
+                    order="date desc, id desc",
+                    limit=RECENT_PAYMENTS,
+                )
+                if partner.id
+                else Payment
+            )
+
+    def action_crm_open_payments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_payments")
+        action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
+        action["context"] = {
+            "default_partner_id": self.id,
+            "default_payment_type": "inbound",
+            "default_partner_type": "customer",
+        }
+        action["view_mode"] = "list,graph,form"
+        action["views"] = [
+            (False, "list"),
+            (self.env.ref("crm_single_truth.account_payment_view_graph_history").id, "graph"),
+            (False, "form"),
+        ]
+        return action
+
+    def action_crm_reconciliation_act(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Reconciliation Act"),
+            "res_model": "crm.reconciliation.act.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    # ------------------------------------------------------------------ timeline
+    crm_timeline_ids = fields.One2many("crm.timeline.event", "partner_id", string="Timeline", readonly=True)
+    crm_timeline_count = fields.Integer(string="Timeline Events", compute="_compute_crm_timeline_count")
+
+    def _compute_crm_timeline_count(self):
+        groups = self.env["crm.timeline.event"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+        )
+        counts = {partner.id: count for partner, count in groups}
+        for partner in self:
+            partner.crm_timeline_count = counts.get(partner.commercial_partner_id.id, 0)
+
+    def action_crm_open_timeline(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_single_truth.crm_timeline_event_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        action["name"] = self.commercial_partner_id.display_name
         return action

@@ -46,7 +46,8 @@ class CrmTimelineEvent(models.Model):
                 SELECT m.id::bigint * 16 + 0, p.commercial_partner_id, m.date,
                        COALESCE(m.crm_channel, CASE WHEN m.message_type = 'email' THEN 'email' ELSE 'note' END),
                        m.model, m.res_id,
-                       COALESCE(NULLIF(m.subject, ''), LEFT(REGEXP_REPLACE(COALESCE(m.body, ''), '<[^>]*>', ' ', 'g'), 200)),
+                       COALESCE(NULLIF(m.subject, ''),
+                                LEFT(REGEXP_REPLACE(COALESCE(m.body, ''), '<[^>]*>', ' ', 'g'), 200)),
                        NULL::numeric, NULL::varchar,
                        (SELECT u.id FROM res_users u WHERE u.partner_id = m.author_id ORDER BY u.id LIMIT 1),
                        NULL::int
@@ -78,7 +79,8 @@ class CrmTimelineEvent(models.Model):
             SQL("""
                 SELECT l.id::bigint * 16 + 4, p.commercial_partner_id, COALESCE(l.date_closed, l.create_date), 'deal',
                        'crm.lead', l.id, l.name, l.expected_revenue,
-                       CASE WHEN s.is_won THEN 'won' WHEN NOT l.active AND l.probability = 0 THEN 'lost' ELSE 'open' END,
+                       CASE WHEN s.is_won THEN 'won'
+                            WHEN NOT l.active AND l.probability = 0 THEN 'lost' ELSE 'open' END,
                        l.user_id, l.company_id
                   FROM crm_lead l
                   JOIN res_partner p ON p.id = l.partner_id
@@ -98,7 +100,8 @@ class CrmTimelineEvent(models.Model):
     def _table_query(self):
         self.env.flush_all()
         return SQL(
-            "SELECT * FROM (%s) AS events (id, partner_id, date, kind, res_model, res_id, name, amount, state, user_id, company_id)",
+            "SELECT * FROM (%s) AS events "
+            "(id, partner_id, date, kind, res_model, res_id, name, amount, state, user_id, company_id)",
             SQL(" UNION ALL ").join(self._get_timeline_sources()),
         )
 

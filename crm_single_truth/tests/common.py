@@ -42,22 +42,30 @@ class CrmKpiCommon(AccountTestInvoicingCommon):
 
     @classmethod
     def pay(cls, moves, amount=None, days_ago=0, **values):
-        wizard = cls.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=moves.ids
-        ).create({"payment_date": cls.days_ago(days_ago), **({"amount": amount} if amount else {}), **values})
+        wizard = (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=moves.ids)
+            .create({"payment_date": cls.days_ago(days_ago), **({"amount": amount} if amount else {}), **values})
+        )
         return wizard._create_payments()
 
     @classmethod
     def sale_order(cls, amount, days_ago=0, partner=None, confirm=True):
-        order = cls.env["sale.order"].create({
-            "partner_id": (partner or cls.customer).id,
-            "order_line": [Command.create({
-                "product_id": cls.product_a.id,
-                "product_uom_qty": 1,
-                "price_unit": amount,
-                "tax_id": [Command.clear()],
-            })],
-        })
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": (partner or cls.customer).id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": cls.product_a.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
         if confirm:
             order.action_confirm()
             order.date_order = fields.Datetime.to_datetime(cls.days_ago(days_ago)) + timedelta(hours=12)

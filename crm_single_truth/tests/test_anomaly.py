@@ -8,11 +8,13 @@ class TestPurchaseAnomaly(CrmKpiCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.salesperson = cls.env["res.users"].create({
-            "name": "Dana Salesperson",
-            "login": "dana.anomaly",
-            "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_salesman").id])],
-        })
+        cls.salesperson = cls.env["res.users"].create(
+            {
+                "name": "Dana Salesperson",
+                "login": "dana.anomaly",
+                "groups_id": [(6, 0, [cls.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
         cls.customer.user_id = cls.salesperson
         cls.anomaly_type = cls.env.ref("crm_single_truth.mail_activity_type_anomaly")
 

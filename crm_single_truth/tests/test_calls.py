@@ -10,14 +10,20 @@ class TestCallsAndMessengers(TransactionCase):
         cls.seller = new_test_user(cls.env, login="call_seller", groups="sales_team.group_sale_salesman")
         cls.other_seller = new_test_user(cls.env, login="call_other", groups="sales_team.group_sale_salesman")
         Partner = cls.env["res.partner"]
-        cls.mine = Partner.create({"name": "ТОО «Мой Клиент»", "is_company": True, "user_id": cls.seller.id, "phone": "+7 727 250 00 01"})
+        cls.mine = Partner.create(
+            {"name": "ТОО «Мой Клиент»", "is_company": True, "user_id": cls.seller.id, "phone": "+7 727 250 00 01"}
+        )
         cls.theirs = Partner.create({"name": "ТОО «Чужой Клиент»", "is_company": True, "user_id": cls.other_seller.id})
         Call = cls.env["crm.call"]
-        cls.my_call = Call.create({"partner_id": cls.mine.id, "user_id": cls.other_seller.id, "duration": 90, "direction": "inbound"})
+        cls.my_call = Call.create(
+            {"partner_id": cls.mine.id, "user_id": cls.other_seller.id, "duration": 90, "direction": "inbound"}
+        )
         cls.their_call = Call.create({"partner_id": cls.theirs.id, "user_id": cls.other_seller.id, "duration": 30})
 
     def test_click_to_chat_links(self):
-        partner = self.env["res.partner"].create({"name": "Дана", "crm_whatsapp": "+7 (701) 123-45-67", "crm_telegram": "@dana_kz"})
+        partner = self.env["res.partner"].create(
+            {"name": "Дана", "crm_whatsapp": "+7 (701) 123-45-67", "crm_telegram": "@dana_kz"}
+        )
         self.assertEqual(partner.crm_whatsapp_url, "https://wa.me/77011234567")
         self.assertEqual(partner.crm_telegram_url, "https://t.me/dana_kz")
         partner.crm_telegram = "123456789"  # a numeric id has no public link

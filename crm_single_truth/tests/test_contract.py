@@ -22,21 +22,25 @@ class TestContract(TransactionCase):
         cls.Contract = cls.env["crm.contract"]
 
     def make(self, **values):
-        return self.Contract.create({
-            "name": values.pop("name", "K-1"),
-            "partner_id": self.partner.id,
-            "user_id": self.owner.id,
-            "date_start": date(2026, 1, 1),
-            "date_end": date(2026, 12, 31),
-            **values,
-        })
+        return self.Contract.create(
+            {
+                "name": values.pop("name", "K-1"),
+                "partner_id": self.partner.id,
+                "user_id": self.owner.id,
+                "date_start": date(2026, 1, 1),
+                "date_end": date(2026, 12, 31),
+                **values,
+            }
+        )
 
     def expiry_activities(self, contracts):
-        return self.env["mail.activity"].search([
-            ("res_model", "=", "crm.contract"),
-            ("res_id", "in", contracts.ids),
-            ("activity_type_id", "=", self.expiry_type.id),
-        ])
+        return self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "crm.contract"),
+                ("res_id", "in", contracts.ids),
+                ("activity_type_id", "=", self.expiry_type.id),
+            ]
+        )
 
     def test_reminder_once_then_expiry(self):
         contract = self.make(expiry_reminder_days=30)
@@ -102,13 +106,19 @@ class TestContract(TransactionCase):
         self.assertFalse(self.expiry_activities(draft | open_ended))
 
     def test_cron_works_in_bounded_batches(self):
-        contracts = self.Contract.create([
-            {
-                "name": f"B-{i}", "partner_id": self.partner.id, "user_id": self.owner.id,
-                "date_start": date(2026, 1, 1), "date_end": date(2026, 6, 30), "state": "active",
-            }
-            for i in range(3)
-        ])
+        contracts = self.Contract.create(
+            [
+                {
+                    "name": f"B-{i}",
+                    "partner_id": self.partner.id,
+                    "user_id": self.owner.id,
+                    "date_start": date(2026, 1, 1),
+                    "date_end": date(2026, 6, 30),
+                    "state": "active",
+                }
+                for i in range(3)
+            ]
+        )
         self.Contract._cron_check_expiry(date_ref=date(2026, 7, 1), batch_size=2)
         self.assertEqual(contracts.mapped("state"), ["expired", "expired", "active"])
         self.Contract._cron_check_expiry(date_ref=date(2026, 7, 1), batch_size=2)
@@ -151,9 +161,7 @@ class TestContract(TransactionCase):
         self.assertEqual(renewal_dates(date(2026, 1, 1), date(2026, 1, 31)), (date(2026, 2, 1), date(2026, 2, 28)))
         self.assertEqual(renewal_dates(date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 4, 1), date(2026, 6, 30)))
         # from mid-month: one month and 9 days, again
-        self.assertEqual(
-            renewal_dates(date(2026, 3, 15), date(2026, 4, 23)), (date(2026, 4, 24), date(2026, 6, 1))
-        )
+        self.assertEqual(renewal_dates(date(2026, 3, 15), date(2026, 4, 23)), (date(2026, 4, 24), date(2026, 6, 1)))
         # a leap year's 366 days are "one year": the next period is one year too
         self.assertEqual(renewal_dates(date(2028, 1, 1), date(2028, 12, 31)), (date(2029, 1, 1), date(2029, 12, 31)))
 

@@ -36,9 +36,11 @@ class TestDemoStory(TransactionCase):
         self.assertEqual(self.currency.name, "KZT")
         self.assertEqual(self.company.city, "Алматы")
         self.assertTrue(is_valid_kz_bin_iin(self.company.partner_id.crm_bin))
-        expected_chart = "kz" if self.env["ir.module.module"].search_count(
-            [("name", "=", "l10n_kz"), ("state", "=", "installed")]
-        ) else "generic_coa"
+        expected_chart = (
+            "kz"
+            if self.env["ir.module.module"].search_count([("name", "=", "l10n_kz"), ("state", "=", "installed")])
+            else "generic_coa"
+        )
         self.assertEqual(self.company.chart_template, expected_chart)
         admin = self.env.ref("base.user_admin")
         self.assertEqual(admin.company_id, self.company)
@@ -69,9 +71,7 @@ class TestDemoStory(TransactionCase):
             sorted(mash.child_ids.mapped("crm_contact_role")), ["accountant", "director", "engineer", "purchaser"]
         )
         self.assertTrue(all(mash.child_ids.mapped("email")) and all(mash.child_ids.mapped("phone")))
-        self.assertEqual(
-            self.env.ref("crm_single_truth.partner_mashstroy_director_demo").crm_contact_role, "director"
-        )
+        self.assertEqual(self.env.ref("crm_single_truth.partner_mashstroy_director_demo").crm_contact_role, "director")
         # the card's "3 years" period counts the whole history
         kpis = mash.crm_get_kpis(date_from=self.today - timedelta(days=3 * 365))
         self.assertEqual(kpis["order_count"], 23)
@@ -94,9 +94,7 @@ class TestDemoStory(TransactionCase):
         self.assertEqual(min(orders.mapped("date_order")).date(), mash.crm_first_order_date)
         for invoice in invoices:
             self.assertEqual(invoice.invoice_date, invoice.invoice_line_ids.sale_line_ids.order_id.date_order.date())
-            payment_dates = [
-                partial.max_date for partial in invoice.line_ids.matched_credit_ids
-            ]
+            payment_dates = [partial.max_date for partial in invoice.line_ids.matched_credit_ids]
             self.assertTrue(payment_dates)
             self.assertLessEqual(max(payment_dates), invoice.invoice_date_due)
 
@@ -112,11 +110,13 @@ class TestDemoStory(TransactionCase):
             self.assertIn(customer.crm_order_count, (2, 3, 4))
             self.assertMoney(customer.crm_debt, 0.0)
         # the segment domain finds exactly them in the demo company
-        found = self.env["res.partner"].search([
-            ("id", "in", [partner.id for partner in sleeping] + [self.mashstroy.id]),
-            ("crm_days_since_last_order", ">", 180),
-            ("crm_ltv", ">", 500_000),
-        ])
+        found = self.env["res.partner"].search(
+            [
+                ("id", "in", [partner.id for partner in sleeping] + [self.mashstroy.id]),
+                ("crm_days_since_last_order", ">", 180),
+                ("crm_ltv", ">", 500_000),
+            ]
+        )
         self.assertEqual(len(found), 12)
 
     def test_late_payers(self):
@@ -125,10 +125,14 @@ class TestDemoStory(TransactionCase):
         self.assertMoney(late.crm_overdue_debt, 300_000.0)
         self.assertGreater(late.crm_avg_payment_delay, 20)
         self.assertEqual(late.crm_payment_rating, "poor")
-        overdue = self.env["account.move"].search([
-            ("partner_id", "=", late.id), ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
-            ("payment_state", "=", "not_paid"),
-        ])
+        overdue = self.env["account.move"].search(
+            [
+                ("partner_id", "=", late.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "=", "not_paid"),
+            ]
+        )
         self.assertEqual(len(overdue), 1)
         self.assertEqual((self.today - overdue.invoice_date_due).days, 40)
         occasional = self.partner("partner_occasional_late_demo")

@@ -59,12 +59,14 @@ class TestCustomerKpi(CrmKpiCommon):
         # agrees with the stock receivable balance and with the open journal items
         customer.invalidate_recordset(["credit"])
         self.assertMoney(customer.credit, 1300.0)
-        open_items = self.env["account.move.line"].search([
-            ("partner_id", "=", customer.id),
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("reconciled", "=", False),
-            ("parent_state", "=", "posted"),
-        ])
+        open_items = self.env["account.move.line"].search(
+            [
+                ("partner_id", "=", customer.id),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+                ("parent_state", "=", "posted"),
+            ]
+        )
         self.assertMoney(sum(open_items.mapped("amount_residual")), 1300.0)
         self.pay(overdue + not_due, days_ago=0, group_payment=True)
         self.assertMoney(customer.crm_debt, 0.0)

@@ -75,14 +75,16 @@ class TestLegalIdChecksums(TransactionCase):
 @tagged("post_install", "-at_install")
 class TestPartnerLegalData(TransactionCase):
     def test_valid_values_are_stored_and_empty_is_allowed(self):
-        partner = self.env["res.partner"].create({
-            "name": "ТОО Тест",
-            "is_company": True,
-            "crm_inn": "7707083893",
-            "crm_kpp": "773601001",
-            "crm_bin": "040840001320",
-            "crm_legal_address": "Алматы, пр. Абая 1",
-        })
+        partner = self.env["res.partner"].create(
+            {
+                "name": "ТОО Тест",
+                "is_company": True,
+                "crm_inn": "7707083893",
+                "crm_kpp": "773601001",
+                "crm_bin": "040840001320",
+                "crm_legal_address": "Алматы, пр. Абая 1",
+            }
+        )
         self.assertEqual(
             (partner.crm_inn, partner.crm_kpp, partner.crm_bin), ("7707083893", "773601001", "040840001320")
         )
@@ -92,9 +94,14 @@ class TestPartnerLegalData(TransactionCase):
         self.assertEqual(person.crm_iin, "870526300565")
 
     def test_typed_spaces_are_removed(self):
-        partner = self.env["res.partner"].create({
-            "name": "ООО Пробелы", "is_company": True, "crm_inn": " 7707 083 893", "crm_kpp": "7736ab001",
-        })
+        partner = self.env["res.partner"].create(
+            {
+                "name": "ООО Пробелы",
+                "is_company": True,
+                "crm_inn": " 7707 083 893",
+                "crm_kpp": "7736ab001",
+            }
+        )
         self.assertEqual((partner.crm_inn, partner.crm_kpp), ("7707083893", "7736AB001"))
         partner.crm_bin = "0408 4000 1320"
         self.assertEqual(partner.crm_bin, "040840001320")
@@ -137,9 +144,9 @@ class TestContactRoles(TransactionCase):
     def test_contact_roles_listed_on_the_company(self):
         company = self.env["res.partner"].create({"name": "ТОО Роли", "is_company": True})
         roles = ["purchaser", "accountant", "director", "engineer", "other"]
-        contacts = self.env["res.partner"].create([
-            {"name": f"Contact {role}", "parent_id": company.id, "crm_contact_role": role} for role in roles
-        ])
+        contacts = self.env["res.partner"].create(
+            [{"name": f"Contact {role}", "parent_id": company.id, "crm_contact_role": role} for role in roles]
+        )
         self.assertEqual(company.child_ids, contacts)
         self.assertEqual(sorted(company.child_ids.mapped("crm_contact_role")), sorted(roles))
         action = contacts[1].action_crm_open_contact()
@@ -150,7 +157,11 @@ class TestContactRoles(TransactionCase):
     def test_company_form_shows_roles_and_legal_data(self):
         arch = self.env["res.partner"].get_view(self.env.ref("base.view_partner_form").id)["arch"]
         for snippet in (
-            'name="crm_contact_roles"', 'name="action_crm_open_contact"', 'name="crm_legal"', 'name="crm_inn"',
-            'name="bank_ids"', 'name="action_crm_open_contracts"',
+            'name="crm_contact_roles"',
+            'name="action_crm_open_contact"',
+            'name="crm_legal"',
+            'name="crm_inn"',
+            'name="bank_ids"',
+            'name="action_crm_open_contracts"',
         ):
             self.assertIn(snippet, arch)

@@ -94,8 +94,6 @@ class TestDossierAccess(TransactionCase):
         self.env["ir.config_parameter"].sudo().set_param("crm_single_truth.telegram_secret_token", "s3cr3t")
         self.assertFalse(self.manager.has_group("base.group_system"))
         with self.assertRaises(AccessError):
-            self.env["ir.config_parameter"].with_user(self.manager).get_param(
-                "crm_single_truth.telegram_secret_token"
-            )
+            self.env["ir.config_parameter"].with_user(self.manager).get_param("crm_single_truth.telegram_secret_token")
         settings_field = self.env["res.config.settings"]._fields["crm_telegram_secret_token"]
         self.assertEqual(settings_field.groups, "base.group_system")

@@ -29,13 +29,17 @@ class TestSettlements(CrmKpiCommon):
 
     def ledger_balance(self, date_domain):
         # the stock "Partner Ledger" (Accounting > Reporting): posted trade receivable/payable items
-        [[balance]] = self.env["account.move.line"]._read_group([
-            ("parent_state", "=", "posted"),
-            ("partner_id", "=", self.customer.id),
-            ("account_id.account_type", "in", ("asset_receivable", "liability_payable")),
-            ("account_id.non_trade", "=", False),
-            *date_domain,
-        ], [], ["balance:sum"])
+        [[balance]] = self.env["account.move.line"]._read_group(
+            [
+                ("parent_state", "=", "posted"),
+                ("partner_id", "=", self.customer.id),
+                ("account_id.account_type", "in", ("asset_receivable", "liability_payable")),
+                ("account_id.non_trade", "=", False),
+                *date_domain,
+            ],
+            [],
+            ["balance:sum"],
+        )
         return balance
 
     def test_act_over_a_period_with_credit_note_and_partial_payment(self):
@@ -61,7 +65,9 @@ class TestSettlements(CrmKpiCommon):
         # today: 3,500 invoiced - 300 credited - 1,600 paid = 1,600 owed by the customer
         self.assertAlmostEqual(self.contact.crm_settlement_balance, 1600.0, places=2)
         self.assertAlmostEqual(self.customer.credit, 1600.0, places=2)
-        bill = self.init_invoice("in_invoice", partner=self.customer, invoice_date=self.today, amounts=[700.0], taxes=[], post=True)
+        bill = self.init_invoice(
+            "in_invoice", partner=self.customer, invoice_date=self.today, amounts=[700.0], taxes=[], post=True
+        )
         self.customer.invalidate_recordset()
         self.contact.invalidate_recordset()
         self.assertAlmostEqual(self.customer.crm_settlement_balance, 900.0, places=2)
@@ -78,15 +84,24 @@ class TestSettlements(CrmKpiCommon):
     def test_report_prints_in_russian_and_kazakh(self):
         for code in ("ru_RU", "kk_KZ"):
             self.env["res.lang"]._activate_lang(code)
-        self.env["ir.module.module"].search([("name", "=", "crm_single_truth")])._update_translations(["ru_RU", "kk_KZ"])
-        wizard = self.env["crm.reconciliation.act.wizard"].create({
-            "partner_id": self.contact.id, "date_from": self.date_from, "date_to": self.date_to, "lang": "ru_RU",
-        })
+        self.env["ir.module.module"].search([("name", "=", "crm_single_truth")])._update_translations(
+            ["ru_RU", "kk_KZ"]
+        )
+        wizard = self.env["crm.reconciliation.act.wizard"].create(
+            {
+                "partner_id": self.contact.id,
+                "date_from": self.date_from,
+                "date_to": self.date_to,
+                "lang": "ru_RU",
+            }
+        )
         action = wizard.with_context(discard_logo_check=True).action_print()
         self.assertEqual(action["report_name"], "crm_single_truth.report_reconciliation_act")
         self.assertEqual(action["data"]["partner_id"], self.customer.id)
         Report = self.env["ir.actions.report"]
-        html_ru = Report._render_qweb_html("crm_single_truth.report_reconciliation_act", self.customer.ids, data=action["data"])[0].decode()
+        html_ru = Report._render_qweb_html(
+            "crm_single_truth.report_reconciliation_act", self.customer.ids, data=action["data"]
+        )[0].decode()
         self.assertIn("Акт сверки взаимных расчётов", html_ru)
         self.assertIn("Сальдо на начало периода", html_ru)
         self.assertIn(self.new_invoice.name, html_ru)
@@ -97,6 +112,10 @@ class TestSettlements(CrmKpiCommon):
 
     def test_period_must_not_end_before_it_starts(self):
         with self.assertRaises(ValidationError):
-            self.env["crm.reconciliation.act.wizard"].create({
-                "partner_id": self.customer.id, "date_from": self.date_to, "date_to": self.date_from,
-            })
+            self.env["crm.reconciliation.act.wizard"].create(
+                {
+                    "partner_id": self.customer.id,
+                    "date_from": self.date_to,
+                    "date_to": self.date_from,
+                }
+            )

@@ -19,8 +19,17 @@ class TestTimeline(CrmKpiCommon):
         payment = self.pay(invoice, days_ago=2)
         Lead = self.env["crm.lead"]
         won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
-        open_deal = Lead.create({"name": "Second line", "type": "opportunity", "partner_id": self.contact.id, "expected_revenue": 9000})
-        won = Lead.create({"name": "Service contract", "type": "opportunity", "partner_id": self.customer.id, "stage_id": won_stage.id})
+        open_deal = Lead.create(
+            {"name": "Second line", "type": "opportunity", "partner_id": self.contact.id, "expected_revenue": 9000}
+        )
+        won = Lead.create(
+            {
+                "name": "Service contract",
+                "type": "opportunity",
+                "partner_id": self.customer.id,
+                "stage_id": won_stage.id,
+            }
+        )
         lost = Lead.create({"name": "Old tender", "type": "opportunity", "partner_id": self.customer.id})
         lost.action_set_lost()
 
@@ -55,7 +64,9 @@ class TestTimeline(CrmKpiCommon):
         self.assertFalse(self.events([("kind", "=", "order")]))
 
     def test_salesperson_sees_only_own_customers(self):
-        seller = new_test_user(self.env, login="timeline.seller", groups="base.group_user,crm_single_truth.group_crm_user")
+        seller = new_test_user(
+            self.env, login="timeline.seller", groups="base.group_user,crm_single_truth.group_crm_user"
+        )
         self.customer.user_id = self.env.user
         self.invoice(100.0, days_ago=1)
         event = self.events()
@@ -63,4 +74,6 @@ class TestTimeline(CrmKpiCommon):
         with self.assertRaises(AccessError):
             event.with_user(seller).read(["name"])
         self.customer.user_id = seller
-        self.assertEqual(self.env["crm.timeline.event"].with_user(seller).search([("partner_id", "=", self.customer.id)]), event)
+        self.assertEqual(
+            self.env["crm.timeline.event"].with_user(seller).search([("partner_id", "=", self.customer.id)]), event
+        )

@@ -21,7 +21,7 @@ class TestWebhookConcurrency(TransactionCase):
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     results[key] = bool(env["crm.messenger.message"]._crm_claim(channel, external_id))
                     results[f"{key}_attempts"] = attempt
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
                     return
                 except psycopg2.errors.SerializationFailure:
                     cr.rollback()
@@ -33,7 +33,9 @@ class TestWebhookConcurrency(TransactionCase):
             with self.env.registry.cursor() as first_cr:
                 first_env = api.Environment(first_cr, SUPERUSER_ID, {})
                 results["first"] = bool(first_env["crm.messenger.message"]._crm_claim("telegram", external_id))
-                second = threading.Thread(target=self.claim_in_new_cursor, args=("telegram", external_id, results, "second"))
+                second = threading.Thread(
+                    target=self.claim_in_new_cursor, args=("telegram", external_id, results, "second")
+                )
                 second.start()
                 second.join(timeout=1.0)
                 self.assertTrue(second.is_alive(), "the second delivery must wait for the first to commit")

@@ -26,43 +26,72 @@ class TestWebhooks(HttpCase):
         cls.seen_messages = cls.env["crm.messenger.message"].search([]).ids
         cls.seen_mail = cls.env["mail.message"].search([("crm_channel", "!=", False)]).ids
         cls.company_partner = cls.env["res.partner"].create({"name": "ТОО «Webhook Steel»", "is_company": True})
-        cls.buyer = cls.env["res.partner"].create({
-            "name": "Асель Нурланова", "parent_id": cls.company_partner.id,
-            "mobile": "+7 (701) 555-12-34", "crm_telegram": "asel_buyer",
-        })
+        cls.buyer = cls.env["res.partner"].create(
+            {
+                "name": "Асель Нурланова",
+                "parent_id": cls.company_partner.id,
+                "mobile": "+7 (701) 555-12-34",
+                "crm_telegram": "asel_buyer",
+            }
+        )
 
     # ------------------------------------------------------------------ helpers
     def post(self, url, body, headers=None):
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         return self.url_open(url, data=raw, headers={"Content-Type": "application/json", **(headers or {})})
 
-    def telegram_update(self, update_id=1001, message_id=77, username="asel_buyer", user_id=5550001, text="Когда отгрузка?"):
+    def telegram_update(
+        self, update_id=1001, message_id=77, username="asel_buyer", user_id=5550001, text="Когда отгрузка?"
+    ):
         return {
             "update_id": update_id,
             "message": {
                 "message_id": message_id,
-                "from": {"id": user_id, "is_bot": False, "first_name": "Асель", "username": username, "language_code": "ru"},
+                "from": {
+                    "id": user_id,
+                    "is_bot": False,
+                    "first_name": "Асель",
+                    "username": username,
+                    "language_code": "ru",
+                },
                 "chat": {"id": user_id, "first_name": "Асель", "username": username, "type": "private"},
                 "date": 1796000000,
                 "text": text,
             },
         }
 
-    def whatsapp_notification(self, wamid="wamid.HBgLNzcwMTU1NTEyMzQVAgASGBQzQTg", phone="77015551234", text="Счёт получили, спасибо"):
+    def whatsapp_notification(
+        self, wamid="wamid.HBgLNzcwMTU1NTEyMzQVAgASGBQzQTg", phone="77015551234", text="Счёт получили, спасибо"
+    ):
         return {
             "object": "whatsapp_business_account",
-            "entry": [{
-                "id": "102290129340398",
-                "changes": [{
-                    "field": "messages",
-                    "value": {
-                        "messaging_product": "whatsapp",
-                        "metadata": {"display_phone_number": "77270000000", "phone_number_id": "106540352242922"},
-                        "contacts": [{"profile": {"name": "Асель"}, "wa_id": phone}],
-                        "messages": [{"from": phone, "id": wamid, "timestamp": "1796000100", "type": "text", "text": {"body": text}}],
-                    },
-                }],
-            }],
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "77270000000",
+                                    "phone_number_id": "106540352242922",
+                                },
+                                "contacts": [{"profile": {"name": "Асель"}, "wa_id": phone}],
+                                "messages": [
+                                    {
+                                        "from": phone,
+                                        "id": wamid,
+                                        "timestamp": "1796000100",
+                                        "type": "text",
+                                        "text": {"body": text},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
         }
 
     def signed(self, payload, secret=WHATSAPP_SECRET):
@@ -70,14 +99,18 @@ class TestWebhooks(HttpCase):
         return raw, {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
 
     def messages(self, channel):
-        return self.env["crm.messenger.message"].search([("channel", "=", channel), ("id", "not in", self.seen_messages)])
+        return self.env["crm.messenger.message"].search(
+            [("channel", "=", channel), ("id", "not in", self.seen_messages)]
+        )
 
     def channel_mail_count(self, channel):
         return self.env["mail.message"].search_count([("crm_channel", "=", channel), ("id", "not in", self.seen_mail)])
 
     # ------------------------------------------------------------------ Telegram
     def test_telegram_message_lands_in_the_chatter_of_the_sender(self):
-        response = self.post("/crm/webhook/telegram", self.telegram_update(), {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+        response = self.post(
+            "/crm/webhook/telegram", self.telegram_update(), {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        )
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json(), {"status": "ok", "accepted": 1})
         message = self.messages("telegram")
@@ -91,7 +124,9 @@ class TestWebhooks(HttpCase):
         self.assertEqual(message.mail_message_id.author_id, self.buyer)
         self.assertIn("Когда отгрузка?", message.mail_message_id.body)
         # the company's timeline shows its contact's message as a Telegram event
-        events = self.env["crm.timeline.event"].search([("partner_id", "=", self.company_partner.id), ("kind", "=", "telegram")])
+        events = self.env["crm.timeline.event"].search(
+            [("partner_id", "=", self.company_partner.id), ("kind", "=", "telegram")]
+        )
         self.assertEqual(len(events), 1)
         self.assertEqual(events.res_id, self.buyer.id)
 
@@ -140,7 +175,9 @@ class TestWebhooks(HttpCase):
 
     # ------------------------------------------------------------------ WhatsApp
     def test_whatsapp_verification_handshake(self):
-        ok = self.url_open(f"/crm/webhook/whatsapp?hub.mode=subscribe&hub.verify_token={WHATSAPP_VERIFY}&hub.challenge=1158201444")
+        ok = self.url_open(
+            f"/crm/webhook/whatsapp?hub.mode=subscribe&hub.verify_token={WHATSAPP_VERIFY}&hub.challenge=1158201444"
+        )
         self.assertEqual((ok.status_code, ok.text), (200, "1158201444"))
         bad = self.url_open("/crm/webhook/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")
         self.assertEqual(bad.status_code, 403)
@@ -159,7 +196,12 @@ class TestWebhooks(HttpCase):
     def test_whatsapp_bad_signature_and_replay(self):
         payload = self.whatsapp_notification()
         raw, _headers = self.signed(payload, secret="another-secret")
-        self.assertEqual(self.post("/crm/webhook/whatsapp", raw, {"X-Hub-Signature-256": _headers["X-Hub-Signature-256"]}).status_code, 403)
+        self.assertEqual(
+            self.post(
+                "/crm/webhook/whatsapp", raw, {"X-Hub-Signature-256": _headers["X-Hub-Signature-256"]}
+            ).status_code,
+            403,
+        )
         self.assertEqual(self.post("/crm/webhook/whatsapp", raw).status_code, 403)
         raw, headers = self.signed(payload)
         tampered = raw.replace("спасибо".encode(), "СПАСИБО".encode())
@@ -185,23 +227,31 @@ class TestWebhooks(HttpCase):
         payload = self.whatsapp_notification()
         value = payload["entry"][0]["changes"][0]["value"]
         del value["messages"]
-        value["statuses"] = [{"id": "wamid.X", "status": "delivered", "timestamp": "1796000200", "recipient_id": "77015551234"}]
+        value["statuses"] = [
+            {"id": "wamid.X", "status": "delivered", "timestamp": "1796000200", "recipient_id": "77015551234"}
+        ]
         raw, headers = self.signed(payload)
         self.assertEqual(self.post("/crm/webhook/whatsapp", raw, headers).json(), {"status": "ok", "accepted": 0})
 
     # ------------------------------------------------------------------ telephony
     def call_payload(self, **values):
         return {
-            "call_id": "pbx-2026-000123", "phone": "87015551234", "direction": "in",
-            "started_at": "2026-11-28T09:15:00+05:00", "duration": 185,
-            "recording_url": "https://pbx.example.kz/rec/000123.mp3", **values,
+            "call_id": "pbx-2026-000123",
+            "phone": "87015551234",
+            "direction": "in",
+            "started_at": "2026-11-28T09:15:00+05:00",
+            "duration": 185,
+            "recording_url": "https://pbx.example.kz/rec/000123.mp3",
+            **values,
         }
 
     def test_call_webhook_records_the_call_once(self):
         headers = {"X-Api-Key": TELEPHONY_KEY}
         first = self.post("/crm/webhook/call", self.call_payload(), headers)
         again = self.post("/crm/webhook/call", self.call_payload(duration=999), headers)
-        self.assertEqual((first.json(), again.json()), ({"status": "ok", "accepted": 1}, {"status": "ok", "accepted": 0}))
+        self.assertEqual(
+            (first.json(), again.json()), ({"status": "ok", "accepted": 1}, {"status": "ok", "accepted": 0})
+        )
         call = self.env["crm.call"].search([("external_id", "=", "pbx-2026-000123")])
         self.assertEqual(len(call), 1)
         self.assertEqual(call.partner_id, self.buyer)
@@ -210,7 +260,9 @@ class TestWebhooks(HttpCase):
         self.assertEqual(call.duration, 185)
         self.assertEqual(str(call.date), "2026-11-28 04:15:00")
         self.assertEqual(call.recording_src, "https://pbx.example.kz/rec/000123.mp3")
-        event = self.env["crm.timeline.event"].search([("partner_id", "=", self.company_partner.id), ("kind", "=", "call")])
+        event = self.env["crm.timeline.event"].search(
+            [("partner_id", "=", self.company_partner.id), ("kind", "=", "call")]
+        )
         self.assertEqual((event.res_model, event.res_id, event.state), ("crm.call", call.id, "inbound"))
 
     def test_call_webhook_needs_the_api_key(self):
@@ -220,14 +272,23 @@ class TestWebhooks(HttpCase):
 
     def test_call_webhook_rejects_malformed_calls(self):
         headers = {"X-Api-Key": TELEPHONY_KEY}
-        for bad in ({"call_id": ""}, {"phone": "12"}, {"direction": "sideways"}, {"duration": -5},
-                    {"duration": "long"}, {"started_at": "yesterday"}, {"recording_url": "file:///etc/passwd"}):
+        for bad in (
+            {"call_id": ""},
+            {"phone": "12"},
+            {"direction": "sideways"},
+            {"duration": -5},
+            {"duration": "long"},
+            {"started_at": "yesterday"},
+            {"recording_url": "file:///etc/passwd"},
+        ):
             response = self.post("/crm/webhook/call", self.call_payload(**bad), headers)
             self.assertEqual(response.status_code, 400, bad)
         self.assertEqual(self.post("/crm/webhook/call", b"\xff\xfe", headers).status_code, 400)
         self.assertFalse(self.env["crm.call"].search([("external_id", "=", "pbx-2026-000123")]))
 
     def test_call_from_unknown_number_is_kept_without_customer(self):
-        self.post("/crm/webhook/call", self.call_payload(call_id=17, phone="+7 777 000 00 01"), {"X-Api-Key": TELEPHONY_KEY})
+        self.post(
+            "/crm/webhook/call", self.call_payload(call_id=17, phone="+7 777 000 00 01"), {"X-Api-Key": TELEPHONY_KEY}
+        )
         call = self.env["crm.call"].search([("external_id", "=", "17")])
         self.assertEqual((call.partner_id.id, call.phone), (False, "+7 777 000 00 01"))

@@ -30,8 +30,10 @@ class CrmTourCase(HttpCase):
                 warnings.append(" ".join(str(browser._from_remoteobject(arg)) for arg in args or []))
             return original_console(browser, type, args=args, stackTrace=stackTrace, **kw)
 
-        with patch.object(ChromeBrowser, "stop", stop_after_screenshot), \
-                patch.object(ChromeBrowser, "_handle_console", console_without_warnings):
+        with (
+            patch.object(ChromeBrowser, "stop", stop_after_screenshot),
+            patch.object(ChromeBrowser, "_handle_console", console_without_warnings),
+        ):
             self.start_tour(url, tour, login=login, **kwargs)
         self.assertEqual(warnings, [], "the browser console warned during the tour")
         self.assertTrue(shot.get("png"), "the final screen of the tour could not be captured")

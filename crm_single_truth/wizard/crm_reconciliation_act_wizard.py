@@ -26,11 +26,17 @@ class CrmReconciliationActWizard(models.TransientModel):
 
     partner_id = fields.Many2one("res.partner", string="Customer", required=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    date_from = fields.Date(string="From", required=True, default=lambda self: fields.Date.context_today(self) + relativedelta(month=1, day=1))
+    date_from = fields.Date(
+        string="From",
+        required=True,
+        default=lambda self: fields.Date.context_today(self) + relativedelta(month=1, day=1),
+    )
     date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
     lang = fields.Selection(
         [("ru_RU", "Russian"), ("kk_KZ", "Kazakh"), ("en_US", "English")],
-        string="Language", required=True, default=lambda self: self._default_lang(),
+        string="Language",
+        required=True,
+        default=lambda self: self._default_lang(),
     )
 
     @api.model
@@ -76,7 +82,8 @@ class CrmReconciliationActWizard(models.TransientModel):
         [[opening]] = Line._read_group(base_domain + [("date", "<", date_from)], [], ["balance:sum"])
         groups = Line._read_group(
             base_domain + [("date", ">=", date_from), ("date", "<=", date_to)],
-            ["date:day", "move_id"], ["debit:sum", "credit:sum"],
+            ["date:day", "move_id"],
+            ["debit:sum", "credit:sum"],
         )
         currency = company.currency_id
         lines = []
@@ -84,11 +91,20 @@ class CrmReconciliationActWizard(models.TransientModel):
             debit_net, credit_net = max(debit - credit, 0.0), max(credit - debit, 0.0)
             if currency.is_zero(debit_net) and currency.is_zero(credit_net):
                 continue
-            kind = DOCUMENT_KINDS.get(move.move_type) or ("payment" if move.origin_payment_id or move.statement_line_id else "other")
-            lines.append({
-                "date": date, "move": move, "name": move.name, "ref": move.ref or "",
-                "kind": kind, "debit": currency.round(debit_net), "credit": currency.round(credit_net),
-            })
+            kind = DOCUMENT_KINDS.get(move.move_type) or (
+                "payment" if move.origin_payment_id or move.statement_line_id else "other"
+            )
+            lines.append(
+                {
+                    "date": date,
+                    "move": move,
+                    "name": move.name,
+                    "ref": move.ref or "",
+                    "kind": kind,
+                    "debit": currency.round(debit_net),
+                    "credit": currency.round(credit_net),
+                }
+            )
         opening = currency.round(opening or 0.0)
         total_debit = currency.round(sum(line["debit"] for line in lines))
         total_credit = currency.round(sum(line["credit"] for line in lines))

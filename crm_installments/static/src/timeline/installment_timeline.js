@@ -1,7 +1,7 @@
-import { Component } from "@odoo/owl";
-import { _t } from "@web/core/l10n/translation";
-import { registry } from "@web/core/registry";
-import { standardFieldProps } from "@web/views/fields/standard_field_props";
+import {Component} from "@odoo/owl";
+import {_t} from "@web/core/l10n/translation";
+import {registry} from "@web/core/registry";
+import {standardFieldProps} from "@web/views/fields/standard_field_props";
 
 /**
  * An installment plan as a timeline: one block per line, as wide as its amount, coloured by its
@@ -10,7 +10,7 @@ import { standardFieldProps } from "@web/views/fields/standard_field_props";
  */
 export class CrmInstallmentTimeline extends Component {
     static template = "crm_installments.InstallmentTimeline";
-    static props = { ...standardFieldProps };
+    static props = {...standardFieldProps};
 
     get lines() {
         const value = this.props.record.data[this.props.name];
@@ -23,10 +23,10 @@ export class CrmInstallmentTimeline extends Component {
 
     get legend() {
         return [
-            { state: "paid", label: _t("Paid") },
-            { state: "partial", label: _t("Partially paid") },
-            { state: "pending", label: _t("Pending") },
-            { state: "overdue", label: _t("Overdue") },
+            {state: "paid", label: _t("Paid")},
+            {state: "partial", label: _t("Partially paid")},
+            {state: "pending", label: _t("Pending")},
+            {state: "overdue", label: _t("Overdue")},
         ];
     }
 

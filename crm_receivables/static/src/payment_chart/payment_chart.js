@@ -1,15 +1,15 @@
 /** @odoo-module **/
-import { Component } from "@odoo/owl";
-import { registry } from "@web/core/registry";
-import { standardFieldProps } from "@web/views/fields/standard_field_props";
+import {Component} from "@odoo/owl";
+import {registry} from "@web/core/registry";
+import {standardFieldProps} from "@web/views/fields/standard_field_props";
 
 /** Paid invoices per month of payment as stacked bars: on time (green) and late (orange). */
 export class CrmPaymentChart extends Component {
     static template = "crm_receivables.CrmPaymentChart";
-    static props = { ...standardFieldProps };
+    static props = {...standardFieldProps};
 
     get chart() {
-        return this.props.record.data[this.props.name] || { bars: [], currency: "" };
+        return this.props.record.data[this.props.name] || {bars: [], currency: ""};
     }
 
     get max() {
