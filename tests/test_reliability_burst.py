@@ -1,6 +1,6 @@
-"""A prefork server (two workers) under a burst of duplicate deliveries: every webhook message and
-every website order sent several times at once is recorded exactly once, each delivery is answered
-200, and the server logs no ERROR or CRITICAL line."""
+"""A prefork server (two workers) under a burst of duplicate deliveries: every webhook message (Telegram,
+WhatsApp, telephony) and every website order sent several times at once is recorded exactly once,
+each delivery is answered 200, and the server logs no ERROR or CRITICAL line."""
 
 import json
 import secrets
@@ -29,6 +29,7 @@ class TestDuplicateDeliveryBurst(ReliabilityCase):
         super().setUpClass()
         cls.telegram_secret = secrets.token_urlsafe(24)
         cls.whatsapp_secret = secrets.token_urlsafe(24)
+        cls.telephony_key = secrets.token_urlsafe(24)
         cls.website_key = secrets.token_urlsafe(32)
         cls.username = f"rel{cls.token}"
         # a Kazakh mobile number of its own: +7 701 NNN NN NN
@@ -40,6 +41,7 @@ class TestDuplicateDeliveryBurst(ReliabilityCase):
                 {
                     "crm_single_truth.telegram_secret_token": cls.telegram_secret,
                     "crm_single_truth.whatsapp_app_secret": cls.whatsapp_secret,
+                    "crm_single_truth.telephony_api_key": cls.telephony_key,
                 }
             )
         )
@@ -88,6 +90,7 @@ class TestDuplicateDeliveryBurst(ReliabilityCase):
             orders.unlink()
             leads.unlink()
             env["crm.messenger.message"].search([("body", "like", cls.token)]).unlink()
+            env["crm.call"].search([("phone", "=", f"+{cls.phone}")]).unlink()
             env["crm.exchange.log"].search([("id", ">", cls.ids.get("max_log", 0))]).unlink()
             env["product.product"].browse(cls.ids.get("product")).exists().unlink()
             (partners.browse([cls.ids.get("buyer"), cls.ids.get("customer")]).exists() | ordered).unlink()
@@ -107,7 +110,7 @@ class TestDuplicateDeliveryBurst(ReliabilityCase):
         )
 
     # ------------------------------------------------------------------ tests
-    def test_messenger_deliveries_recorded_once(self):
+    def test_webhook_deliveries_recorded_once(self):
         since = self.server.log.mark()
         now = int(time.time())
         texts = {
@@ -123,6 +126,18 @@ class TestDuplicateDeliveryBurst(ReliabilityCase):
             wamid = f"wamid.REL{self.token.upper()}{n:04d}"
             notification = whatsapp_notification(wamid, self.phone, text, timestamp=str(now))
             deliveries.append(whatsapp_request(self.server, notification, self.whatsapp_secret))
+        durations = [90 + n for n in range(MESSAGES)]  # tells the calls apart
+        for n, duration in enumerate(durations):
+            call = {
+                "call_id": f"rel-{self.token}-{n}",
+                "phone": f"+{self.phone}",
+                "direction": "inbound",
+                "started_at": "2026-01-15T09:30:00Z",
+                "duration": duration,
+                "recording_url": None,
+            }
+            headers = {"Content-Type": "application/json", "X-Api-Key": self.telephony_key}
+            deliveries.append((self.server.url("/crm/webhook/call"), json.dumps(call).encode(), headers))
         # one burst per message: both workers receive it at the same time
         for delivery in deliveries:
             answers, _wall = send_concurrently([delivery] * COPIES)
@@ -134,6 +149,9 @@ class TestDuplicateDeliveryBurst(ReliabilityCase):
                     self.assertEqual(len(received), 1, f"{channel} message {text!r} recorded once")
                     self.assertEqual(received.partner_id.id, self.ids["buyer"], "in the chatter of its sender")
                     self.assertEqual(self.chatter_count(env, text), 1, f"one chatter message for {text!r}")
+            calls = env["crm.call"].search([("phone", "=", f"+{self.phone}")])
+            self.assertEqual(sorted(calls.mapped("duration")), durations, "each call recorded once")
+            self.assertEqual(calls.partner_id.ids, [self.ids["buyer"]])
         self.assertNoErrorLogged(since)
 
     def test_website_orders_recorded_once(self):
