@@ -49,56 +49,60 @@ def run_burst(env, config_file, rounds=ROUNDS, messages=MESSAGES, copies=COPIES,
     server = processes.PreforkServer(config_file, env.cr.dbname, logfile, workers=workers)
     latencies, wall, failures, texts = [], 0.0, [], []
     try:
-        server.start()
-        # one warm-up request per worker (first request of a worker loads its caches)
-        warm = [burst.telegram_update(1 + n, 1 + n, 4242, username, f"warm {token} {n}") for n in range(workers)]
-        burst.send_concurrently([burst.telegram_request(server, update, secret) for update in warm])
-        texts += [f"warm {token} {n}" for n in range(workers)]
-        since = server.log.mark()
-        for r in range(rounds):
-            batch = []
-            for m in range(messages):
-                text = f"burst {token} {r}-{m}"
-                texts.append(text)
-                update = burst.telegram_update(10_000 + r * messages + m, 1000 + r * messages + m, 4242, username, text)
-                batch += [burst.telegram_request(server, update, secret)] * copies
-            answers, seconds = burst.send_concurrently(batch)
-            wall += seconds
-            latencies += [latency for _status, _content, latency in answers]
-            failures += [(status, content) for status, content, _latency in answers if status != 200]
-        errors = server.log.records(since=since)
+        try:
+            server.start()
+            # one warm-up request per worker (the first request of a worker fills its caches)
+            warm = [burst.telegram_update(1 + n, 1 + n, 4242, username, f"warm {token} {n}") for n in range(workers)]
+            burst.send_concurrently([burst.telegram_request(server, update, secret) for update in warm])
+            texts += [f"warm {token} {n}" for n in range(workers)]
+            since = server.log.mark()
+            for r in range(rounds):
+                batch = []
+                for m in range(messages):
+                    text = f"burst {token} {r}-{m}"
+                    texts.append(text)
+                    n = r * messages + m
+                    update = burst.telegram_update(10_000 + n, 1000 + n, 4242, username, text)
+                    batch += [burst.telegram_request(server, update, secret)] * copies
+                answers, seconds = burst.send_concurrently(batch)
+                wall += seconds
+                latencies += [latency for _status, _content, latency in answers]
+                failures += [(status, content) for status, content, _latency in answers if status != 200]
+            errors = server.log.records(since=since)
+        finally:
+            server.stop()
+        env.invalidate_all()
+        received = env["crm.messenger.message"].search([("channel", "=", "telegram"), ("body", "in", texts)])
+        counts = {text: 0 for text in texts}
+        for message in received:
+            counts[message.body] += 1
+        posted = env["mail.message"].search_count(
+            [("model", "=", "res.partner"), ("res_id", "=", customer.id), ("body", "like", f"burst {token}")]
+        )
+        figures = {
+            "requests": len(latencies),
+            "rounds": rounds,
+            "messages": rounds * messages,
+            "copies": copies,
+            "workers": workers,
+            "wall": wall,
+            "rps": len(latencies) / wall if wall else None,
+            "p50": statistics.median(latencies),
+            "p95": burst.percentile(latencies, 0.95),
+            "non_200": len(failures),
+            "failures": failures[:5],
+            "exactly_once": set(counts.values()) == {1} and posted == rounds * messages,
+            "errors": errors,
+            "log": logfile,
+        }
     finally:
-        server.stop()
-    env.invalidate_all()
-    received = env["crm.messenger.message"].search([("channel", "=", "telegram"), ("body", "in", texts)])
-    counts = {text: 0 for text in texts}
-    for message in received:
-        counts[message.body] += 1
-    posted = env["mail.message"].search_count(
-        [("model", "=", "res.partner"), ("res_id", "=", customer.id), ("body", "like", f"burst {token}")]
-    )
-    figures = {
-        "requests": len(latencies),
-        "rounds": rounds,
-        "messages": rounds * messages,
-        "copies": copies,
-        "workers": workers,
-        "wall": wall,
-        "rps": len(latencies) / wall if wall else None,
-        "p50": statistics.median(latencies),
-        "p95": burst.percentile(latencies, 0.95),
-        "non_200": len(failures),
-        "failures": failures[:5],
-        "exactly_once": set(counts.values()) == {1} and posted == rounds * messages,
-        "errors": errors,
-        "log": logfile,
-    }
-    received.unlink()
-    customer.unlink()
-    if journal is not None:
-        journal.search([("id", ">", last_entry)]).unlink()
-    params.set_param("crm_single_truth.telegram_secret_token", former or False)
-    env.cr.commit()
+        env.invalidate_all()
+        env["crm.messenger.message"].search([("body", "like", token)]).unlink()
+        customer.unlink()
+        if journal is not None:
+            journal.search([("id", ">", last_entry)]).unlink()
+        params.set_param("crm_single_truth.telegram_secret_token", former or False)
+        env.cr.commit()
     return figures
 
 

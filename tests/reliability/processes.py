@@ -1,4 +1,4 @@
-"""Real Odoo processes for the reliability suite: a prefork server and a cron worker, each started as
+"""Real Odoo processes for the reliability suite: a prefork server and cron workers, each started as
 a subprocess on a database, with its log captured to a file, stopped (or killed) afterwards.
 
 Self-contained (no import from the ``tests`` package) so that ``bench/`` can load it by path."""
@@ -61,51 +61,20 @@ class OdooProcess:
     """An Odoo subprocess in a session of its own (the prefork master's children included, so that
     one signal to the group reaches them all), stdout and stderr in its log file."""
 
-    def __init__(self, args, logfile, env=None):
+    def __init__(self, args, logfile):
         self.args = args
         self.log = OdooLog(logfile)
-        self.env = env
         self.proc = None
 
     def spawn(self, stdin=subprocess.DEVNULL, stdout=None):
         with open(self.log.path, "ab") as log:
             self.proc = subprocess.Popen(
-                self.args,
-                stdin=stdin,
-                stdout=stdout or log,
-                stderr=log,
-                start_new_session=True,
-                env=self.env,
+                self.args, stdin=stdin, stdout=stdout or log, stderr=log, start_new_session=True
             )
         return self.proc
 
-    @property
-    def pid(self):
-        return self.proc.pid
-
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
-
-    def pids(self):
-        """This process and its descendants (prefork workers, the gevent process)."""
-        try:
-            root = psutil.Process(self.proc.pid)
-            return [root.pid] + [child.pid for child in root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
-
-    def kill(self, dsn=None):
-        """SIGKILL to the whole group, as a crash would; with ``dsn``, the PostgreSQL sessions the
-        dead processes left behind are ended too (PostgreSQL notices a dead client only when it
-        next talks to it), so that their transactions are rolled back now."""
-        pids = self.pids()
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(timeout=30)
-        if dsn is not None:
-            end_sessions(dsn, pids)
 
     def stop(self, timeout=30):
         """SIGTERM (a graceful shutdown), then SIGKILL to the group after ``timeout`` seconds."""
@@ -166,7 +135,7 @@ class PreforkServer(OdooProcess):
 
     ``with PreforkServer(...) as server: server.url("/crm/webhook/telegram")``"""
 
-    def __init__(self, config, db, logfile, workers=2, extra_args=()):
+    def __init__(self, config, db, logfile, workers=2):
         args = [
             sys.executable,
             ODOO_BIN,
@@ -181,8 +150,7 @@ class PreforkServer(OdooProcess):
             "--http-port=0",
             "--gevent-port=0",
             "--log-level=info",
-            "--logfile=",
-            *extra_args,
+            "--logfile=",  # to stderr, that is the log file
         ]
         super().__init__(args, logfile)
         self.db = db
@@ -230,11 +198,14 @@ class PreforkServer(OdooProcess):
 
     def worker_pids(self):
         """The HTTP workers: children of the master running Odoo's WorkerHTTP (not the gevent one)."""
+        pids = []
         try:
-            children = psutil.Process(self.proc.pid).children()
-        except psutil.NoSuchProcess:
-            return []
-        return [child.pid for child in children if "gevent" not in child.cmdline()]
+            for child in psutil.Process(self.proc.pid).children():
+                if "gevent" not in child.cmdline():
+                    pids.append(child.pid)
+        except psutil.Error:
+            pass
+        return pids
 
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
