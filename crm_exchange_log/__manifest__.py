@@ -7,7 +7,7 @@
     "author": "CrmAI",
     "website": "https://github.com/crmai/crmai",
     "license": "LGPL-3",
-    "depends": ["crm_single_truth", "queue_job"],
+    "depends": ["crm_single_truth", "sale_crm", "queue_job"],
     "external_dependencies": {"python": ["zeep"]},
     "data": [
         "security/crm_exchange_log_security.xml",

@@ -77,8 +77,11 @@ class TestRetention(ExchangeCommon):
         old_done = self.Log._journal(self.system, "out", "old", request={"x": "y" * 200})
         old_failed = self.Log._journal(self.system, "out", "old", state="failed", error="e")
         recent_done = self.Log._journal(self.system, "out", "recent")
-        self.assertTrue(old_done.request_attachment_id)
-        attachment = old_done.request_attachment_id
+        self.assertTrue(old_done.request_payload_file)
+        attachment = self.env["ir.attachment"].search(
+            [("res_model", "=", "crm.exchange.log"), ("res_id", "=", old_done.id), ("res_field", "!=", False)]
+        )
+        self.assertEqual(len(attachment), 1)
         self.env.cr.execute(
             "UPDATE crm_exchange_log SET create_date = create_date - interval '40 days' WHERE id = ANY(%s)",
             [(old_done | old_failed).ids],
