@@ -54,9 +54,7 @@ class CrmExchangeWebsite(models.AbstractModel):
                 if missing:
                     raise ValueError(_("Unknown products: %(skus)s", skus=", ".join(missing)))
                 lead = (
-                    self.env["crm.lead"]
-                    .sudo()
-                    .create(self._prepare_lead_vals(data, order_ref, partner, company, flow))
+                    self.env["crm.lead"].sudo().create(self._prepare_lead_vals(data, order_ref, partner, company, flow))
                 )
                 order = (
                     self.env["sale.order"]

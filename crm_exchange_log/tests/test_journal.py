@@ -103,7 +103,11 @@ class TestJournal(ExchangeCommon):
         self.assertIn("строка 499", raw)
         self.assertNotIn("hidden", raw)
         attachment = self.env["ir.attachment"].search(
-            [("res_model", "=", "crm.exchange.log"), ("res_id", "=", log.id), ("res_field", "=", "request_payload_file")]
+            [
+                ("res_model", "=", "crm.exchange.log"),
+                ("res_id", "=", log.id),
+                ("res_field", "=", "request_payload_file"),
+            ]
         )
         self.assertEqual(attachment.raw.decode(), raw)
         # a small payload afterwards replaces the file

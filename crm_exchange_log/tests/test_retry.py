@@ -243,7 +243,9 @@ class TestRetry(ExchangeCommon):
             log.action_cancel()
             self.assertIsNone(self._perform(trap.enqueued_jobs[0]))
         self.assertEqual(self.calls, [])
-        self.assertEqual((log.state, log.attempt_count, log.attempt_ids), ("cancelled", 0, self.env["crm.exchange.attempt"]))
+        self.assertEqual(
+            (log.state, log.attempt_count, log.attempt_ids), ("cancelled", 0, self.env["crm.exchange.attempt"])
+        )
 
     def test_cancel_and_the_job_queue_agree(self):
         log = self._enqueue()

@@ -146,13 +146,17 @@ class TestWebsiteOrder(WebsiteCommon):
             "deep": deep,
             "surrogate": json.dumps(dict(self.order, order_id="WEB-S", note="\ud800")),
             "nul": json.dumps(dict(self.order, order_id="WEB-\x00")),
-            "nan": json.dumps(dict(self.order, order_id="WEB-N", lines=[{"sku": "DT-16", "quantity": float("nan"), "price": 1}])),
+            "nan": json.dumps(
+                dict(self.order, order_id="WEB-N", lines=[{"sku": "DT-16", "quantity": float("nan"), "price": 1}])
+            ),
             "huge int": '{"order_id": "WEB-I", "customer": {"name": "x"}, "lines": [{"sku": "DT-16", "quantity": 1'
             + "0" * 5000
             + ', "price": 1}]}',
-            "bad email": json.dumps(dict(self.order, order_id="WEB-E", customer={"name": "x", "email": "not an address"})),
+            "bad email": json.dumps(
+                dict(self.order, order_id="WEB-E", customer={"name": "x", "email": "not an address"})
+            ),
             "not an object": "[1, 2]",
-            "latin-1": "{\"order_id\": \"caf\xe9\"}".encode("latin-1"),
+            "latin-1": '{"order_id": "caf\xe9"}'.encode("latin-1"),
         }
         for name, body in cases.items():
             with self.subTest(name):
@@ -161,9 +165,7 @@ class TestWebsiteOrder(WebsiteCommon):
                 self.assertEqual(response.status_code, 400, response.text)
                 self.assertEqual(len(self._failed()), before + 1, "journaled")
         self.assertFalse(self.env["sale.order"].search([("crm_external_ref", "like", "WEB-%")]))
-        self.assertIn(
-            "order.customer.email: not a valid e-mail address", self._failed().mapped("error_message")
-        )
+        self.assertIn("order.customer.email: not a valid e-mail address", self._failed().mapped("error_message"))
 
     def test_unexpected_error_is_400_and_journaled(self):
         with patch.object(type(self.env["crm.exchange.website"]), "_receive_order", side_effect=KeyError("boom")):
@@ -403,7 +405,9 @@ class TestWebsiteOrderConcurrency(BaseCase):
             self.assertEqual(env["sale.order"].search_count([("crm_external_ref", "=", ref)]), 1)
             self.assertEqual(env["crm.lead"].search_count([("name", "ilike", ref)]), 1)
             self.assertEqual(env["res.partner"].search_count([("email_normalized", "=", email)]), 1)
-            logs = env["crm.exchange.log"].search([("idempotency_key", "in", [f"website:{ref}", f"website:{ref}:replay"])])
+            logs = env["crm.exchange.log"].search(
+                [("idempotency_key", "in", [f"website:{ref}", f"website:{ref}:replay"])]
+            )
             self.assertEqual(sorted(logs.mapped("idempotency_key")), [f"website:{ref}", f"website:{ref}:replay"])
 
     def _cleanup(self, registry, ref, template_id, system_id):
