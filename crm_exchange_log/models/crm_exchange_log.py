@@ -411,6 +411,10 @@ class CrmExchangeLog(models.Model):
         if not_retryable and len(logs) == 1:
             raise UserError(_("This exchange cannot be sent again: it is not an outgoing exchange of a document."))
         logs -= not_retryable
+        # the new job replaces one still waiting (which would send the same exchange again)
+        logs.sudo().job_id.filtered(
+            lambda job: job.state in ("wait_dependencies", "pending", "enqueued")
+        ).button_cancelled()
         logs.write({"state": "pending", "next_retry_at": False})
         for log in logs:
             log._schedule_job(max_retries=log.system_id.max_attempts)

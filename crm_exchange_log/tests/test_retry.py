@@ -280,3 +280,16 @@ class TestRetry(ExchangeCommon):
         self.assertTrue(self.customer.exists(), "a handler nobody declared never runs")
         self.assertEqual((log.state, log.attempt_count), ("failed", 1))
         self.assertEqual(log.error_message, "unlink is not an exchange handler of res.partner.")
+
+    def test_retry_replaces_the_waiting_job(self):
+        self.outcomes = ["down"]
+        log = self._enqueue()
+        first = log.job_id
+        self.assertIsInstance(self._run_as_runner(log), RetryableJobError)
+        self.assertEqual((log.state, first.state), ("retrying", "pending"))
+        log.action_retry()
+        second = log.job_id
+        self.assertNotEqual(second, first)
+        self.assertEqual((first.state, second.state, log.state), ("cancelled", "pending", "pending"))
+        self.assertIsNone(self._run_as_runner(log))
+        self.assertEqual((log.state, log.attempt_count, len(self.calls)), ("done", 2, 2))
