@@ -34,6 +34,20 @@ class CrmExchangeConsumerMixin(models.AbstractModel):
         for record in self:
             record.crm_exchange_count = counts.get(record.id, 0)
 
+    def _crm_exchange_partner(self):
+        """The customer the exchanges of this document belong to (its timeline shows them)."""
+        self.ensure_one()
+        return self._crm_exchange_partner_of(self)
+
+    @api.model
+    def _crm_exchange_partner_of(self, record):
+        """The commercial partner of any record that has one (itself, or its partner's)."""
+        if "commercial_partner_id" in record._fields:
+            return record.commercial_partner_id
+        if "partner_id" in record._fields and record.partner_id:
+            return record.partner_id.commercial_partner_id
+        return self.env["res.partner"]
+
     def _crm_exchange_handlers(self):
         """Names of the methods the journal may call to send this document (``handler`` of an
         outgoing exchange, called as ``record.handler(log)``); nothing else is ever run."""

@@ -37,7 +37,7 @@ class CrmExchangeJobMixin(models.AbstractModel):
         document = self.env[res_model].browse(res_id).exists()
         if not document:
             raise UserError(_("The document of this exchange no longer exists."))
-        allowed = document._crm_exchange_handlers() if "crm_exchange_count" in document._fields else ()
+        allowed = document._crm_exchange_handlers() if hasattr(document, "_crm_exchange_handlers") else ()
         if not handler or handler not in allowed:
             raise UserError(
                 _(

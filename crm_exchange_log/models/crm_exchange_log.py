@@ -145,18 +145,15 @@ class CrmExchangeLog(models.Model):
 
     @api.model
     def _partner_of(self, res_model, res_id):
+        """The customer whose timeline shows the exchanges of this document."""
         if not res_model or not res_id or res_model not in self.env:
             return False
         record = self.env[res_model].sudo().browse(res_id).exists()
         if not record:
             return False
-        if res_model == "res.partner":
-            return record.commercial_partner_id.id
-        if "commercial_partner_id" in record._fields:
-            return record.commercial_partner_id.id
-        if "partner_id" in record._fields and record.partner_id:
-            return record.partner_id.commercial_partner_id.id
-        return False
+        if hasattr(record, "_crm_exchange_partner"):
+            return record._crm_exchange_partner().id
+        return self.env["crm.exchange.consumer.mixin"]._crm_exchange_partner_of(record).id
 
     @api.model
     def _clean_vals(self, vals):
