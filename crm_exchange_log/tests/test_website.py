@@ -16,6 +16,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..controllers import main
 from ..services.throttle import ThrottledCounter
+from ..services.website_order import validate_order
 
 URL = "/crm/exchange/website/order"
 KEY = "site-key-123"
@@ -463,3 +464,45 @@ class TestWebhooksJournaled(HttpCase):
         log = self.env["crm.exchange.log"].search([("system_id", "=", system.id)])
         self.assertEqual((log.state, log.idempotency_key), ("done", "telegram:5"))
         self.assertNotIn('"t"', log.request_payload)
+
+
+@tagged("post_install", "-at_install")
+class TestWebsiteOrderRules(BaseCase):
+    """The order schema and the rejection counter, without a database."""
+
+    def test_validate_order_bounds(self):
+        line = {"sku": "DT-16", "quantity": 1, "price": 10}
+        order = {"order_id": "W-1", "customer": {"name": "x"}, "lines": [line]}
+        self.assertEqual(validate_order(order), [])
+        self.assertEqual(
+            validate_order(dict(order, lines=[dict(line, quantity=float("nan"), price=10**400)])),
+            [
+                "order.lines[0].quantity: a finite number is expected",
+                "order.lines[0].price: a finite number is expected",
+            ],
+        )
+        self.assertEqual(
+            validate_order(dict(order, lines=[dict(line, quantity=0, price=-1)])),
+            [
+                "order.lines[0].quantity: must be positive, at most 1000000000",
+                "order.lines[0].price: must not be negative, at most 10000000000000",
+            ],
+        )
+        self.assertEqual(
+            validate_order(dict(order, note="a\x00b", customer={"name": "\udfff", "email": "nobody"})),
+            [
+                "order.note: NUL character",
+                "order.customer.name: not valid Unicode",
+                "order.customer.email: not a valid e-mail address",
+            ],
+        )
+        self.assertEqual(len(validate_order({f"k{i}": i for i in range(500)})), 50, "errors are capped")
+
+    def test_throttled_counter(self):
+        now = [100.0]
+        counter = ThrottledCounter(interval=60, clock=lambda: now[0])
+        self.assertEqual(counter.hit(), 1, "the first at once")
+        self.assertEqual([counter.hit() for _i in range(3)], [0, 0, 0])
+        now[0] += 61
+        self.assertEqual(counter.hit(), 4, "then the count since the last report")
+        self.assertEqual(counter.hit(), 0)
