@@ -90,8 +90,9 @@ class CrmExchangeJobMixin(models.AbstractModel):
             except (RetryableJobError, FailedJobError):
                 # run at once (queue_job__no_delay): the failed attempt is journaled already
                 continue
-            job_record = job.db_record() if job and job.uuid else None
-            log.write({"job_uuid": job.uuid, "job_id": job_record.id if job_record else False})
+            # a Job, or the queue.job already waiting with the same identity key; none when trapped
+            job_record = self.env["queue.job"].sudo().search([("uuid", "=", job.uuid)], limit=1)
+            log.write({"job_uuid": job.uuid, "job_id": job_record.id})
 
     def _current_job(self):
         """The stored queue.job running this exchange now (none when run at once, without a job)."""
