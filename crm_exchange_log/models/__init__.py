@@ -1,4 +1,8 @@
 from . import (
+    crm_exchange_consumer_mixin,
+    crm_exchange_document_access_mixin,
+    crm_exchange_payload_mixin,
+    crm_exchange_job_mixin,
     crm_exchange_system,
     crm_exchange_log,
     crm_exchange_attempt,
@@ -13,4 +17,5 @@ from . import (
     crm_exchange_website,
     crm_exchange_demo,
     crm_exchange_hook,
+    queue_job,
 )
