@@ -1,4 +1,5 @@
 import logging
+import uuid
 
 from markupsafe import Markup
 
@@ -159,6 +160,17 @@ class AccountMove(models.Model):
         """Invoices not chased by their own due date (crm_installments: those paid by installments)."""
         return SQL("TRUE")
 
+    @api.model
+    def _crm_dunning_prepare_sql(self, ids):
+        """The portal access tokens of the "pay online" links, for the invoices without one."""
+        return SQL(
+            """UPDATE account_move m SET access_token = t.token
+                 FROM unnest(%s::int[], %s::varchar[]) AS t(id, token)
+                WHERE m.id = t.id AND m.access_token IS NULL""",
+            list(ids),
+            [str(uuid.uuid4()) for _id in ids],
+        )
+
     def _crm_dunning_responsible(self):
         self.ensure_one()
         return self.invoice_user_id or self.commercial_partner_id.user_id
@@ -181,7 +193,8 @@ class AccountMove(models.Model):
 
     def _crm_dunning_attachments(self):
         """Each invoice's PDF: the one the customer was sent, else rendered now and kept as the
-        invoice's PDF (as stock Send does), so that the next reminder reuses it."""
+        invoice's PDF (an attachment of its PDF field, as stock Send does, without writing the
+        invoice itself), so that the next reminder reuses it."""
         self._crm_generate_invoice_pdf()
         return [(move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw) for move in self.sudo() if move.invoice_pdf_report_id]
 
@@ -211,8 +224,7 @@ class AccountMove(models.Model):
                     if content_by_id.get(move.id)
                 ]
             )
-            for attachment in attachments:
-                moves.browse(attachment.res_id).message_main_attachment_id = attachment
+            _logger.info("Invoice PDFs kept for the reminders: %s", attachments.mapped("name"))
             moves.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
 
     def _crm_dunning_log(self, level, recipient):

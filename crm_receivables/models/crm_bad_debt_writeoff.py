@@ -89,7 +89,7 @@ class CrmBadDebtWriteoff(models.Model):
 
     @api.constrains("partner_id", "move_ids", "company_id")
     def _check_move_ids(self):
-        for writeoff in self:
+        for writeoff in self.sudo():
             strangers = writeoff.move_ids.filtered(
                 lambda m, w=writeoff: m.commercial_partner_id != w.partner_id.commercial_partner_id
                 or m.company_id != w.company_id
@@ -112,7 +112,9 @@ class CrmBadDebtWriteoff(models.Model):
         self._check_requester()
         for vals in vals_list:
             if not self.env.su:
-                if CODE_ONLY_FIELDS & {key for key, value in vals.items() if value and key != "name"}:
+                vals.pop("amount", None)
+                vals.pop("requested_by_id", None)
+                if vals.get("state", "draft") != "draft" or vals.get("approved_by_id") or vals.get("writeoff_move_id"):
                     raise AccessError(_("A write-off starts as a draft requested by you."))
                 vals["requested_by_id"] = self.env.uid
             if vals.get("name", "/") == "/":

@@ -54,6 +54,12 @@ class CrmDunningDocument(models.AbstractModel):
         )
         return [row[0] for row in rows]
 
+    @api.model
+    def _crm_dunning_prepare_sql(self, ids):
+        """SQL run with the claim of documents ``ids`` (or None): whatever the reminder needs
+        written on them, so that acting afterwards writes none of their rows."""
+        return None
+
     def _crm_dunning_responsible(self):
         """The salesperson in charge of the document (``res.users``, may be empty)."""
         raise NotImplementedError

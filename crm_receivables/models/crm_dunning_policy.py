@@ -152,7 +152,10 @@ class CrmDunningPolicy(models.Model):
     def _claim(self, model, rows):
         """Insert the events of ``rows`` ``[(document id, level id, customer id, company id,
         day)]`` of ``model``, skipping those that exist: ``[event id]`` claimed by this
-        transaction. A unique (document, level, action) makes it exactly once. Under REPEATABLE
+        transaction, with what the documents need written before reminding (an access token)
+        written in the same step: acting on them writes no document row afterwards, so it
+        cannot conflict with another cron. A unique (document, level, action) makes it exactly
+        once. Under REPEATABLE
         READ, an event committed by another worker after this transaction began, or a document
         changed by another cron since (the foreign key check), raises a serialization failure
         instead: the claim is left to the next call (``None``), without an ERROR in the log."""
@@ -179,10 +182,14 @@ class CrmDunningPolicy(models.Model):
             company_ids=[row[3] for row in rows],
             days=[row[4] for row in rows],
         )
+        prepare = self.env[model]._crm_dunning_prepare_sql(sorted({row[0] for row in rows}))
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(query, log_exceptions=False)
-                return [row[0] for row in self.env.cr.fetchall()]
+                claimed = [row[0] for row in self.env.cr.fetchall()]
+                if prepare is not None:
+                    self.env.cr.execute(prepare, log_exceptions=False)
+                return claimed
         except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected) as error:
             _logger.info("Dunning of %s %s left to the next call (%s)", model, sorted({r[0] for r in rows}), error.pgcode)
             return None
@@ -207,6 +214,7 @@ class CrmDunningPolicy(models.Model):
                 retry += len({row[0] for row in rows})
                 continue
             event_ids += claimed
+            self.env[model].invalidate_model()
         Event.invalidate_model()
         events = Event.browse(event_ids)
         self._act(events)
