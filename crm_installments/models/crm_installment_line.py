@@ -218,7 +218,7 @@ class CrmInstallmentLine(models.Model):
 
     def _crm_dunning_team(self):
         self.ensure_one()
-        return self.plan_id.sale_order_id.team_id or self.partner_id.team_id
+        return self.plan_id.sale_order_id.team_id or self.plan_id.invoice_id.team_id
 
     def _crm_dunning_values(self):
         return [
