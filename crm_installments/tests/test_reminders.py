@@ -67,7 +67,8 @@ class TestReminders(InstallmentCommon):
         events = self.env["crm.dunning.policy"]._cron_run_dunning(date_ref=self.due + timedelta(days=1))
         line_events = events.filtered(lambda e: e.installment_line_id == self.line)
         self.assertEqual(
-            (line_events.res_model, line_events.res_id, line_events.offset_days), ("crm.installment.line", self.line.id, 1)
+            (line_events.res_model, line_events.res_id, line_events.offset_days),
+            ("crm.installment.line", self.line.id, 1),
         )
         self.assertIn(invoice, events.move_id)
         self.assertFalse(self.run_on(self.due + timedelta(days=1)))
@@ -100,11 +101,15 @@ class TestReminders(InstallmentCommon):
         self.assertEqual((escalation.action, escalation.user_id), ("activity_supervisor", supervisor))
         invoice = self.invoice(700.0, days_ago=40, due_days=10)
         self.customer.crm_dunning_policy_id = policy
-        invoice_event = self.env["crm.dunning.policy"]._cron_run_dunning(date_ref=self.today).filtered(
-            lambda e: e.move_id == invoice
+        invoice_event = (
+            self.env["crm.dunning.policy"]
+            ._cron_run_dunning(date_ref=self.today)
+            .filtered(lambda e: e.move_id == invoice)
         )
         self.assertEqual((invoice_event.action, invoice_event.user_id), ("activity_supervisor", supervisor))
-        todo = self.plan.activity_ids.filtered(lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo"))
+        todo = self.plan.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
+        )
         self.assertEqual(todo.user_id, supervisor)
 
 

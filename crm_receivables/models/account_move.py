@@ -105,7 +105,9 @@ class AccountMove(models.Model):
         self.env["crm.bad.debt.writeoff"]._check_requester()
         self.check_access("read")
         invoices = self.filtered(
-            lambda m: m.move_type == "out_invoice" and m.state == "posted" and m.payment_state in ("not_paid", "partial")
+            lambda m: m.move_type == "out_invoice"
+            and m.state == "posted"
+            and m.payment_state in ("not_paid", "partial")
         )
         if not invoices or len(invoices.commercial_partner_id) > 1 or len(invoices.company_id) > 1:
             raise UserError(_("Choose open invoices of one customer and one company to write off."))
@@ -196,7 +198,11 @@ class AccountMove(models.Model):
         invoice's PDF (an attachment of its PDF field, as stock Send does, without writing the
         invoice itself), so that the next reminder reuses it."""
         self._crm_generate_invoice_pdf()
-        return [(move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw) for move in self.sudo() if move.invoice_pdf_report_id]
+        return [
+            (move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw)
+            for move in self.sudo()
+            if move.invoice_pdf_report_id
+        ]
 
     def _crm_generate_invoice_pdf(self):
         missing = self.sudo().filtered(lambda m: not m.invoice_pdf_report_id)
@@ -210,19 +216,23 @@ class AccountMove(models.Model):
             if report_type != "pdf":
                 continue
             content_by_id = Report._get_splitted_report(INVOICE_REPORT, content, report_type)
-            attachments = self.env["ir.attachment"].sudo().create(
-                [
-                    {
-                        "name": move._get_invoice_report_filename(),
-                        "raw": content_by_id[move.id],
-                        "mimetype": "application/pdf",
-                        "res_model": move._name,
-                        "res_id": move.id,
-                        "res_field": "invoice_pdf_report_file",
-                    }
-                    for move in moves
-                    if content_by_id.get(move.id)
-                ]
+            attachments = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "name": move._get_invoice_report_filename(),
+                            "raw": content_by_id[move.id],
+                            "mimetype": "application/pdf",
+                            "res_model": move._name,
+                            "res_id": move.id,
+                            "res_field": "invoice_pdf_report_file",
+                        }
+                        for move in moves
+                        if content_by_id.get(move.id)
+                    ]
+                )
             )
             _logger.info("Invoice PDFs kept for the reminders: %s", attachments.mapped("name"))
             moves.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])

@@ -13,7 +13,9 @@ class CrmDunningEvent(models.Model):
 
     res_model = fields.Char(string="Document Model", required=True, index=True, readonly=True)
     res_id = fields.Many2oneReference(string="Document", model_field="res_model", required=True, readonly=True)
-    move_id = fields.Many2one("account.move", string="Invoice", index="btree_not_null", ondelete="cascade", readonly=True)
+    move_id = fields.Many2one(
+        "account.move", string="Invoice", index="btree_not_null", ondelete="cascade", readonly=True
+    )
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, readonly=True)
     recipient_id = fields.Many2one(
         "res.partner", string="Sent To", readonly=True, help="The contact reminded: accountant, director or company."

@@ -114,7 +114,9 @@ class CrmDunningPolicy(models.Model):
                 days=days,
                 model=model,
                 documents=SQL("src.id = ANY(%s)", list(document_ids)) if document_ids is not None else SQL("TRUE"),
-                companies=SQL("src.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL("TRUE"),
+                companies=SQL("src.company_id = ANY(%s)", list(company_ids))
+                if company_ids is not None
+                else SQL("TRUE"),
             )
         )
 
@@ -137,9 +139,7 @@ class CrmDunningPolicy(models.Model):
         candidates = [
             (model, *row)
             for model in models_
-            for row in self._crm_dunning_candidates(
-                model, days, partner_ids, kwargs.get("document_ids"), company_ids
-            )
+            for row in self._crm_dunning_candidates(model, days, partner_ids, kwargs.get("document_ids"), company_ids)
         ]
         documents = list(dict.fromkeys((model, doc_id) for model, doc_id, *_rest in candidates))
         batch = set(documents[:batch_size])
@@ -161,8 +161,8 @@ class CrmDunningPolicy(models.Model):
         instead: the claim is left to the next call (``None``), without an ERROR in the log."""
         query = SQL(
             """
-            INSERT INTO crm_dunning_event (res_model, res_id, %(doc_field)s, partner_id, level_id, policy_id, company_id,
-                                           offset_days, action, channel, date, state,
+            INSERT INTO crm_dunning_event (res_model, res_id, %(doc_field)s, partner_id, level_id, policy_id,
+                                           company_id, offset_days, action, channel, date, state,
                                            create_uid, create_date, write_uid, write_date)
             SELECT %(model)s, c.doc_id, c.doc_id, c.partner_id, l.id, l.policy_id, c.company_id, l.offset_days,
                    l.action, l.channel, c.day, 'done',
@@ -191,7 +191,9 @@ class CrmDunningPolicy(models.Model):
                     self.env.cr.execute(prepare, log_exceptions=False)
                 return claimed
         except (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected) as error:
-            _logger.info("Dunning of %s %s left to the next call (%s)", model, sorted({r[0] for r in rows}), error.pgcode)
+            _logger.info(
+                "Dunning of %s %s left to the next call (%s)", model, sorted({r[0] for r in rows}), error.pgcode
+            )
             return None
 
     @api.model
@@ -300,11 +302,21 @@ class CrmDunningPolicy(models.Model):
                 partner_ids=recipient.ids,
                 attachments=files,
             )
-        attachments = self.env["ir.attachment"].sudo().create(
-            [
-                {"name": name, "raw": raw, "res_model": "res.partner", "res_id": partner.id, "mimetype": "application/pdf"}
-                for name, raw in files
-            ]
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": name,
+                        "raw": raw,
+                        "res_model": "res.partner",
+                        "res_id": partner.id,
+                        "mimetype": "application/pdf",
+                    }
+                    for name, raw in files
+                ]
+            )
         )
         recipient.crm_send_message(channel, html2plaintext(body), attachment_ids=attachments.ids or None)
         return self.env["mail.message"]

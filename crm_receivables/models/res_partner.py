@@ -104,7 +104,11 @@ class ResPartner(models.Model):
         contacts = customer.child_ids.filtered(lambda c: c.type == "contact")
         key = choose_recipient(
             [
-                (contact.id, contact.crm_contact_role, bool(contact[address] or (channel == "whatsapp" and contact.mobile)))
+                (
+                    contact.id,
+                    contact.crm_contact_role,
+                    bool(contact[address] or (channel == "whatsapp" and contact.mobile)),
+                )
                 for contact in contacts
             ]
         )

@@ -225,7 +225,11 @@ class TestDunning(CrmKpiCommon):
         invoices = [self.invoice(100.0 * (n + 1), days_ago=12, due_days=10) for n in range(3)]  # level +1
         progress = []
         Cron = type(self.env["ir.cron"])
-        with patch.object(Cron, "_notify_progress", lambda _self, *, done, remaining, deactivate=False: progress.append((done, remaining))):
+        with patch.object(
+            Cron,
+            "_notify_progress",
+            lambda _self, *, done, remaining, deactivate=False: progress.append((done, remaining)),
+        ):
             first = self.Policy._cron_run_dunning(date_ref=self.today, batch_size=2, partners=self.customer)
             second = self.Policy._cron_run_dunning(date_ref=self.today, batch_size=2, partners=self.customer)
             third = self.Policy._cron_run_dunning(date_ref=self.today, batch_size=2, partners=self.customer)

@@ -32,7 +32,11 @@ class TestDunningAccess(CrmKpiCommon, HttpCase):
         )
         cls.customer.write({"user_id": cls.seller.id, "email": "access@example.com"})
         cls.env.ref("crm_receivables.dunning_policy_default").is_default = True
-        cls.invoice_late = cls.invoice(1000.0, days_ago=12, due_days=10, )  # level +1
+        cls.invoice_late = cls.invoice(
+            1000.0,
+            days_ago=12,
+            due_days=10,
+        )  # level +1
         cls.invoice_late.invoice_user_id = cls.seller
         cls.other = cls.env["res.partner"].create({"name": "Other Customer LLP", "is_company": True})
         cls.other_invoice = cls.invoice(300.0, days_ago=100, due_days=10, partner=cls.other)
@@ -81,7 +85,9 @@ class TestDunningAccess(CrmKpiCommon, HttpCase):
     def test_send_reminder_now_from_the_invoice(self):
         _result, error = self.call("dun.portal", "account.move", "action_crm_send_reminder_now", self.invoice_late.ids)
         self.assertEqual(error, "odoo.exceptions.AccessError")
-        _result, error = self.call("dun.stranger", "account.move", "action_crm_send_reminder_now", self.invoice_late.ids)
+        _result, error = self.call(
+            "dun.stranger", "account.move", "action_crm_send_reminder_now", self.invoice_late.ids
+        )
         self.assertEqual(error, "odoo.exceptions.AccessError")
         self.assertFalse(self.events(self.invoice_late))
         result, error = self.call("dun.seller", "account.move", "action_crm_send_reminder_now", self.invoice_late.ids)

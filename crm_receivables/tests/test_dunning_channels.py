@@ -4,6 +4,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
@@ -17,7 +18,11 @@ class TestDunningChannels(CrmKpiCommon):
         for code in ("ru_RU", "kk_KZ"):
             cls.env["res.lang"]._activate_lang(code)
         cls.seller = cls.env["res.users"].create(
-            {"name": "Dunning Seller", "login": "dunning.seller", "groups_id": [Command.link(cls.env.ref("base.group_user").id)]}
+            {
+                "name": "Dunning Seller",
+                "login": "dunning.seller",
+                "groups_id": [Command.link(cls.env.ref("base.group_user").id)],
+            }
         )
         cls.customer.write({"email": "office@kazlog.example", "user_id": cls.seller.id, "lang": "ru_RU"})
         cls.accountant = cls.env["res.partner"].create(
@@ -50,14 +55,29 @@ class TestDunningChannels(CrmKpiCommon):
                 "level_ids": [
                     Command.create({"name": "Soon", "offset_days": -3, "mail_template_id": template.id}),
                     Command.create(
-                        {"name": "Soon: call", "offset_days": -3, "action": "activity_manager", "activity_summary": "Call"}
+                        {
+                            "name": "Soon: call",
+                            "offset_days": -3,
+                            "action": "activity_manager",
+                            "activity_summary": "Call",
+                        }
                     ),
                     Command.create({"name": "Late", "offset_days": 1, "mail_template_id": overdue.id}),
                     Command.create(
-                        {"name": "Late: WhatsApp", "offset_days": 3, "channel": "whatsapp", "mail_template_id": overdue.id}
+                        {
+                            "name": "Late: WhatsApp",
+                            "offset_days": 3,
+                            "channel": "whatsapp",
+                            "mail_template_id": overdue.id,
+                        }
                     ),
                     Command.create(
-                        {"name": "Late: Telegram", "offset_days": 5, "channel": "telegram", "mail_template_id": overdue.id}
+                        {
+                            "name": "Late: Telegram",
+                            "offset_days": 5,
+                            "channel": "telegram",
+                            "mail_template_id": overdue.id,
+                        }
                     ),
                     Command.create({"name": "Escalate", "offset_days": 10, "action": "activity_supervisor"}),
                 ],
@@ -125,7 +145,9 @@ class TestDunningChannels(CrmKpiCommon):
             self.assertTrue(email.attachment_ids.raw.startswith(b"%PDF"))
         self.assertEqual(invoice.invoice_pdf_report_id.name, invoice._get_invoice_report_filename())
         # the messengers: WhatsApp to the accountant (ru), Telegram to the director (kk), PDF as a document
-        self.assertEqual([(p, c) for p, c, _b, _a in sent], [(self.accountant, "whatsapp"), (self.director, "telegram")])
+        self.assertEqual(
+            [(p, c) for p, c, _b, _a in sent], [(self.accountant, "whatsapp"), (self.director, "telegram")]
+        )
         whatsapp_body, telegram_body = sent[0][2], sent[1][2]
         self.assertTrue(whatsapp_body.startswith("Уважаемая Анна Сергеевна!"), whatsapp_body)
         self.assertTrue(telegram_body.startswith("Құрметті Бауыржан Ерланович!"), telegram_body)
@@ -136,9 +158,13 @@ class TestDunningChannels(CrmKpiCommon):
             self.assertTrue(attachment.raw.startswith(b"%PDF"))
         # the activities: the salesperson's call, and the supervisor's escalation (no team leader
         # nor supervisor: the salesperson too)
-        calls = invoice.activity_ids.filtered(lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call"))
+        calls = invoice.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call")
+        )
         self.assertEqual((len(calls), calls.user_id), (1, self.seller))
-        todo = invoice.activity_ids.filtered(lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo"))
+        todo = invoice.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
+        )
         self.assertEqual((len(todo), todo.user_id), (1, self.seller))
         self.assertEqual(events.filtered(lambda e: e.action == "activity_supervisor").user_id, self.seller)
 
@@ -151,11 +177,14 @@ class TestDunningChannels(CrmKpiCommon):
         second = self.invoice(500.0, days_ago=30, due_days=10)
         first.team_id = team
         second.team_id = False
-        events = self.env["crm.dunning.policy"]._cron_run_dunning(date_ref=self.today).filtered(
-            lambda e: e.move_id in first | second
+        events = (
+            self.env["crm.dunning.policy"]
+            ._cron_run_dunning(date_ref=self.today)
+            .filtered(lambda e: e.move_id in first | second)
         )
         self.assertEqual(
-            sorted((e.move_id.id, e.user_id.id) for e in events), sorted([(first.id, leader.id), (second.id, supervisor.id)])
+            sorted((e.move_id.id, e.user_id.id) for e in events),
+            sorted([(first.id, leader.id), (second.id, supervisor.id)]),
         )
         self.assertEqual(first.activity_ids.user_id, leader)
         self.assertEqual(second.activity_ids.user_id, supervisor)
@@ -170,13 +199,13 @@ class TestDunningChannels(CrmKpiCommon):
         self.assertIn(f"Здравствуйте, {self.customer.name}!", email.body)
 
     def test_failed_messenger_is_recorded_not_resent(self):
-        from odoo.exceptions import UserError
-
         def refuse(partner, channel, body, attachment_ids=None):
-            raise UserError("WhatsApp is not configured")
+            raise UserError(partner.env._("WhatsApp is not configured"))
 
         invoice = self.invoice(1000.0, days_ago=13, due_days=10)  # 3 days late: WhatsApp
         with patch.object(self.ResPartner, "crm_send_message", refuse, create=True):
             events = self.run_on(self.today, invoice)
-            self.assertEqual((events.channel, events.state, events.error), ("whatsapp", "failed", "WhatsApp is not configured"))
+            self.assertEqual(
+                (events.channel, events.state, events.error), ("whatsapp", "failed", "WhatsApp is not configured")
+            )
             self.assertFalse(self.run_on(self.today, invoice))

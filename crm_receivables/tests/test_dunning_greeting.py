@@ -36,7 +36,10 @@ class TestGreeting(BaseCase):
         self.assertEqual(greeting("ТОО «КазЛогистик»", "kk_KZ", is_company=True), "Сәлеметсіз бе, ТОО «КазЛогистик»!")
         self.assertEqual(greeting("Петров Иван Петрович", "en_US"), "Dear Иван Петрович,")
         self.assertEqual(greeting("", "ru_RU"), "Здравствуйте, !")
-        self.assertEqual((language_of("kk_KZ"), language_of("ru_RU"), language_of("fr_FR"), language_of(False)), ("kk", "ru", "en", "en"))
+        self.assertEqual(
+            (language_of("kk_KZ"), language_of("ru_RU"), language_of("fr_FR"), language_of(False)),
+            ("kk", "ru", "en", "en"),
+        )
 
 
 class TestRecipientRule(BaseCase):
