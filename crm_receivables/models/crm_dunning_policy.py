@@ -278,7 +278,7 @@ class CrmDunningPolicy(models.Model):
             raise UserError(_("The dunning level %(level)s has no message template.", level=level.name))
         lang = template._render_lang(recipient.ids)[recipient.id] or recipient.lang
         values = {
-            "greeting": greeting(recipient.name, lang, is_company=recipient.is_company or not recipient.parent_id),
+            "greeting": greeting(recipient.name, lang, is_company=recipient.is_company),
             "documents": documents.with_context(lang=lang)._crm_dunning_values(),
             "invoices": documents if documents._name == "account.move" else self.env["account.move"],
             "lines": documents if documents._name != "account.move" else documents.browse(),
