@@ -212,10 +212,16 @@ class AccountMove(models.Model):
                 _logger.info("wkhtmltopdf is missing: reminders go without the PDF of %s", missing.mapped("name"))
             return
         for company, moves in missing.grouped("company_id").items():
-            content, report_type = Report.with_company(company)._pre_render_qweb_pdf(INVOICE_REPORT, res_ids=moves.ids)
-            if report_type != "pdf":
+            try:
+                content, report_type = Report.with_company(company)._pre_render_qweb_pdf(
+                    INVOICE_REPORT, res_ids=moves.ids
+                )
+                if report_type != "pdf":
+                    continue
+                content_by_id = Report._get_splitted_report(INVOICE_REPORT, content, report_type)
+            except Exception:  # noqa: BLE001 - a printing failure must not stop the reminders
+                _logger.warning("Reminders of %s go without their PDF", moves.mapped("name"), exc_info=True)
                 continue
-            content_by_id = Report._get_splitted_report(INVOICE_REPORT, content, report_type)
             attachments = (
                 self.env["ir.attachment"]
                 .sudo()

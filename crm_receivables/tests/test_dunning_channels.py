@@ -209,3 +209,19 @@ class TestDunningChannels(CrmKpiCommon):
                 (events.channel, events.state, events.error), ("whatsapp", "failed", "WhatsApp is not configured")
             )
             self.assertFalse(self.run_on(self.today, invoice))
+
+    def test_printing_failure_does_not_stop_the_reminder(self):
+        invoice = self.invoice(1000.0, days_ago=12, due_days=10)  # 2 days late: "Late" by email
+        Report = type(self.env["ir.actions.report"])
+
+        def broken(report, report_ref, res_ids=None, data=None):
+            raise ValueError("wkhtmltopdf produced an empty file")
+
+        with (
+            patch.object(Report, "_pre_render_qweb_pdf", broken),
+            self.assertLogs("odoo.addons.crm_receivables.models.account_move", "WARNING"),
+        ):
+            events = self.run_on(self.today, invoice)
+        self.assertEqual((events.state, events.recipient_id), ("done", self.accountant))
+        email = self.customer_messages()
+        self.assertEqual((len(email), email.attachment_ids), (1, self.env["ir.attachment"]))
