@@ -244,8 +244,7 @@ class AccountMove(models.Model):
             moves.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
 
     def _crm_dunning_log(self, level, recipient):
-        for move in self:
-            move.message_post(
-                body=Markup(_("Reminder sent to %(recipient)s: %(level)s"))
-                % {"recipient": recipient.display_name, "level": level.name},
-            )
+        body = Markup("%s") % _(
+            "Reminder sent to %(recipient)s: %(level)s", recipient=recipient.display_name, level=level.name
+        )
+        self._message_log_batch(bodies={move.id: body for move in self})

@@ -229,8 +229,17 @@ class CrmDunningPolicy(models.Model):
         kind of document listing all of its documents reminded now, in the words of the firmest
         level among them; activities in one batch per level and user."""
         reminders, activities = defaultdict(list), defaultdict(list)
+        # the documents browsed together, so that reading one reads the batch (prefetch)
+        ids_by_model = defaultdict(list)
         for event in events:
-            document = self.env[event.res_model].browse(event.res_id)
+            ids_by_model[event.res_model].append(event.res_id)
+        documents = {
+            (model, document.id): document
+            for model, ids in ids_by_model.items()
+            for document in self.env[model].browse(ids)
+        }
+        for event in events:
+            document = documents[(event.res_model, event.res_id)]
             level = event.level_id
             if level.action == "email_customer":
                 reminders[(event.partner_id, event.company_id, level.channel, event.res_model)].append(
