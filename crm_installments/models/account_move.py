@@ -78,6 +78,16 @@ class AccountMove(models.Model):
         )
         return {move_id for (move_id,) in rows}
 
+    @api.model
+    def _crm_dunning_exclusion_sql(self, move):
+        """Invoices paid by installments are chased through their installments, not by their own due date."""
+        return SQL(
+            "%s AND NOT (%s.id = ANY(%s))",
+            super()._crm_dunning_exclusion_sql(move),
+            move,
+            sorted(self._crm_planned_invoice_ids()),
+        )
+
     def _crm_has_plan(self):
         self.ensure_one()
         return self.id in self.sudo()._crm_active_plan_by_invoice()

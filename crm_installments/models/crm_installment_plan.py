@@ -357,13 +357,12 @@ class CrmInstallmentPlan(models.Model):
 
     # ------------------------------------------------------------------ reminders
     @api.model
-    def _cron_send_reminders(self, date_ref=None, batch_size=BATCH):
-        """Remind the customers of their installments: the levels of the installment dunning
-        policy (before the due date, on it, overdue), each at most once per line."""
-        date_ref = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
-        events = self.env["crm.installment.line"]._send_reminders(date_ref, batch_size)
-        self.env["ir.cron"]._notify_progress(done=len(events), remaining=int(len(events) >= batch_size))
-        return events
+    def _cron_send_reminders(self, date_ref=None, batch_size=BATCH, **kwargs):
+        """Remind the customers of their installments: the dunning engine of crm_receivables
+        restricted to installments (it chases them with the invoices too)."""
+        return self.env["crm.dunning.policy"]._cron_run_dunning(
+            date_ref=date_ref, batch_size=batch_size, document_models=["crm.installment.line"]
+        )
 
     # ------------------------------------------------------------------ actions
     def action_restructure(self):
