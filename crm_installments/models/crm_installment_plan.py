@@ -296,6 +296,7 @@ class CrmInstallmentPlan(models.Model):
         return True
 
     # ------------------------------------------------------------------ payments
+    @api.returns("crm.installment.payment", lambda payment: payment.id)
     def register_payment(self, amount, date=None, memo=None):
         """Record a payment of ``amount`` on ``date`` and allocate it to the oldest unpaid lines
         first (partially if it does not cover a line; an overpayment flows to the next lines)."""

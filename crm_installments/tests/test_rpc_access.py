@@ -157,7 +157,7 @@ class TestRpcAccess(HttpCase):
 
     def assertDone(self, result, msg=None):
         self.assertNotIn("error", result, msg or result.get("error", {}).get("data", {}).get("message"))
-        return result["result"]
+        return result.get("result")
 
     def test_fixture(self):
         self.assertTrue(self.plan.penalty_ids)
