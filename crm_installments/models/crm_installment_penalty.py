@@ -103,8 +103,9 @@ class CrmInstallmentPenalty(models.Model):
     @api.model
     def _sync_sources(self, lines=None, moves=None, date_ref=None, exclude_partial_ids=()):
         """Make the stored penalties of installment ``lines`` and late invoices ``moves`` equal to
-        their computation up to ``date_ref`` (default: the date each was last computed to, or its
-        last payment), the one place where penalties are written.
+        their computation up to ``date_ref`` (a date, or {company id: date} for the crons; default:
+        the date each was last computed to, or its last payment), the one place where penalties
+        are written.
 
         Set-based: the terms, payment histories and stored runs of all sources are read in three
         queries, the runs computed in one pass (:func:`penalty_segments`,
@@ -125,9 +126,10 @@ class CrmInstallmentPenalty(models.Model):
             currency.id: currency
             for currency in self.env["res.currency"].browse({source["currency_id"] for source in sources})
         }
-        delete_ids, to_insert, line_days, move_days = [], [], {}, {}
+        delete_ids, to_insert, line_days, move_days, line_totals, plan_ids = [], [], {}, {}, {}, set()
         for source in sources:
-            day = date_ref or source["day"] or max(source["payment_dates"], default=None)
+            day = date_ref.get(source["company_id"]) if isinstance(date_ref, dict) else date_ref
+            day = day or source["day"] or max(source["payment_dates"], default=None)
             if not day:
                 continue
             if source["kind"] == "move" and source["id"] in covered:
@@ -148,9 +150,8 @@ class CrmInstallmentPenalty(models.Model):
                 day,
                 round_fn,
             )
-            _keep, delete, create, correction = reconcile_penalties(
-                existing.get((source["kind"], source["id"]), []), segments, day, round_fn, compare_fn
-            )
+            stored = existing.get((source["kind"], source["id"]), [])
+            keep, delete, create, correction = reconcile_penalties(stored, segments, day, round_fn, compare_fn)
             delete_ids += delete
             base_row = (
                 source["id"] if source["kind"] == "line" else None,
@@ -176,8 +177,18 @@ class CrmInstallmentPenalty(models.Model):
             ]
             if correction is not None:
                 to_insert.append((*base_row, day, day, 0.0, source["rate"], source["cap"], 0, correction, False))
-            (line_days if source["kind"] == "line" else move_days)[source["id"]] = day
-        self._write_runs(delete_ids, to_insert, line_days, move_days)
+            if source["kind"] == "line":
+                line_days[source["id"]] = day
+                kept = set(keep)
+                line_totals[source["id"]] = round_fn(
+                    sum(record["amount"] for record in stored if record["invoiced"] or record["id"] in kept)
+                    + sum(segment["amount"] for segment in create)
+                    + (correction or 0.0)
+                )
+                plan_ids.add(source["plan_id"])
+            else:
+                move_days[source["id"]] = day
+        self._write_runs(delete_ids, to_insert, line_days, move_days, line_totals, plan_ids)
         self.invalidate_model()
         self.env["crm.installment.line"].browse(line_days).invalidate_recordset(
             ["penalty_ids", "penalty_amount", "penalty_date_ref"]
@@ -271,8 +282,9 @@ class CrmInstallmentPenalty(models.Model):
             existing.setdefault(key, []).append(row)
         return existing
 
-    def _write_runs(self, delete_ids, to_insert, line_days, move_days):
-        """One statement per kind of write, whatever the number of sources."""
+    def _write_runs(self, delete_ids, to_insert, line_days, move_days, line_totals=None, plan_ids=()):
+        """One statement per kind of write, whatever the number of sources; rows whose values
+        do not change are not rewritten."""
         cr = self.env.cr
         if delete_ids:
             cr.execute(SQL("DELETE FROM crm_installment_penalty WHERE id = ANY(%s)", delete_ids))
@@ -299,29 +311,32 @@ class CrmInstallmentPenalty(models.Model):
                 )
             )
         if line_days:
+            totals = line_totals or {}
             cr.execute(
                 SQL(
                     """
                 UPDATE crm_installment_line line
-                   SET penalty_date_ref = v.day,
-                       penalty_amount = COALESCE((SELECT SUM(p.amount) FROM crm_installment_penalty p
-                                                   WHERE p.line_id = line.id), 0)
-                  FROM unnest(%s::int[], %s::date[]) AS v(id, day)
+                   SET penalty_date_ref = v.day, penalty_amount = v.total
+                  FROM unnest(%s::int[], %s::date[], %s::numeric[]) AS v(id, day, total)
                  WHERE line.id = v.id
+                   AND (line.penalty_date_ref IS DISTINCT FROM v.day OR line.penalty_amount IS DISTINCT FROM v.total)
                 """,
                     list(line_days),
                     list(line_days.values()),
+                    [totals.get(line_id, 0.0) for line_id in line_days],
                 )
             )
+        if plan_ids:
             cr.execute(
                 SQL(
                     """
-                UPDATE crm_installment_plan plan
-                   SET penalty_total = COALESCE((SELECT SUM(p.amount) FROM crm_installment_penalty p
-                                                  WHERE p.plan_id = plan.id), 0)
-                 WHERE plan.id IN (SELECT plan_id FROM crm_installment_line WHERE id = ANY(%s))
+                UPDATE crm_installment_plan plan SET penalty_total = COALESCE(s.total, 0)
+                  FROM unnest(%(plans)s::int[]) AS v(id)
+                  LEFT JOIN (SELECT plan_id, SUM(amount) AS total FROM crm_installment_penalty
+                              WHERE plan_id = ANY(%(plans)s) GROUP BY plan_id) s ON s.plan_id = v.id
+                 WHERE plan.id = v.id AND plan.penalty_total IS DISTINCT FROM COALESCE(s.total, 0)
                 """,
-                    list(line_days),
+                    plans=sorted(plan_ids),
                 )
             )
         if move_days:

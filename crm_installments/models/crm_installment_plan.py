@@ -388,13 +388,7 @@ class CrmInstallmentPlan(models.Model):
         self.env["crm.installment.line"]._refresh_overdue(dates)
         lines = self.env["crm.installment.line"]._penalty_candidates(dates, batch_size)
         moves = self.env["account.move"]._crm_penalty_candidates(dates, batch_size)
-        Penalty = self.env["crm.installment.penalty"].sudo()
-        for company_id, day in dates.items():
-            Penalty._sync_sources(
-                lines.filtered(lambda line, c=company_id: line.company_id.id == c),
-                moves.filtered(lambda move, c=company_id: move.company_id.id == c),
-                date_ref=day,
-            )
+        self.env["crm.installment.penalty"].sudo()._sync_sources(lines, moves, date_ref=dates)
         remaining = 0
         if len(lines) >= batch_size or len(moves) >= batch_size:
             remaining = self.env["crm.installment.line"]._penalty_candidates(dates, None, count=True)

@@ -185,7 +185,7 @@ class TestPenalty(InstallmentCommon):
 
         write_runs = CrmInstallmentPenalty._write_runs
 
-        def dying(penalty, delete_ids, to_insert, line_days, move_days):
+        def dying(penalty, delete_ids, to_insert, *_marks):
             # the runs are written, then the worker dies before marking its lines
             write_runs(penalty, delete_ids, to_insert, {}, {})
             raise RuntimeError("worker killed")

@@ -1,6 +1,7 @@
 """Pure computations of installment plans: due dates, amounts, allocation of payments and
 penalties. No database: every function takes dates and amounts and returns dates and amounts."""
 
+import calendar
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -55,7 +56,7 @@ def allocate(amount, residuals, round_fn):
 
 
 def _month_end(day):
-    return day + relativedelta(day=31)
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def penalty_segments(date_due, amount, payments, rate, grace_days, cap_percent, date_ref, round_fn, cap_base=None):
