@@ -72,6 +72,14 @@ class CrmInstallmentLine(models.Model):
         create_index(
             self.env.cr, "crm_installment_line_open_idx", self._table, ["plan_id"], where="amount_residual > 0"
         )
+        # the penalty cron's candidates: open late lines, by due date
+        create_index(
+            self.env.cr,
+            "crm_installment_line_penalty_idx",
+            self._table,
+            ["date_due"],
+            where="amount_residual > 0 AND restructured IS NOT TRUE",
+        )
         return res
 
     @api.depends("amount", "allocation_ids.amount", "allocation_ids.payment_id.date")
@@ -214,11 +222,13 @@ class CrmInstallmentLine(models.Model):
                 ON today.company_id = plan.company_id
              WHERE plan.state = 'active' AND contract.penalty_rate > 0
                AND line.amount_residual > 0 AND line.restructured IS NOT TRUE
+               AND line.date_due < %(last_day)s
                AND line.date_due + contract.penalty_grace_days < today.day
                AND line.penalty_date_ref IS DISTINCT FROM today.day
             """,
             companies=list(dates),
             days=list(dates.values()),
+            last_day=max(dates.values()),
         )
         if count:
             return self.env.execute_query(SQL("SELECT COUNT(*) %s", query))[0][0]
