@@ -100,6 +100,11 @@ class TestSubscription(InstallmentCommon):
         self.assertEqual((first.invoice_date, first.invoice_date_due), (date(2025, 1, 8), date(2025, 1, 15)))
         self.assertEqual(first.amount_residual, 45_000.0)
         self.assertFalse(self.run_on(date(2025, 1, 12)))
+        # the dunning's "three days before the due date" level reaches it on the 12th
+        self.customer.email = "student@example.com"
+        self.env["crm.dunning.policy"]._cron_run_dunning(date_ref=date(2025, 1, 12))
+        events = self.env["crm.dunning.event"].search([("move_id", "=", first.id)])
+        self.assertEqual(events.mapped("offset_days"), [-3])
         self.assertEqual(self.subscription.date_next, date(2025, 2, 15))
         second = self.run_on(date(2025, 2, 8))
         self.assertEqual((second.invoice_date, second.invoice_date_due), (date(2025, 2, 8), date(2025, 2, 15)))
