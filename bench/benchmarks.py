@@ -315,7 +315,7 @@ class Bench:
                 "penalties",
                 "penalty accrual over all installment lines",
                 None,
-                target="<= 30 s; rerun <= 3 s",
+                target="<= 30 s; rerun <= 1 s",
                 note="not measured: crm_installments has no crm.installment.plan._cron_accrue_penalties",
             )
             return
@@ -381,8 +381,8 @@ class Bench:
             rerun,
             None,
             "",
-            "<= 3 s",
-            rerun <= 3,
+            "<= 1 s",
+            rerun <= 1,
         )
 
     # ------------------------------------------------------------------ dunning

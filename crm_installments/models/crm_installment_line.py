@@ -1,9 +1,21 @@
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date
 from odoo.tools.sql import create_index
+
+# written by the code only (allocation, penalty accrual, restructuring), never through RPC
+CODE_FIELDS = {
+    "state",
+    "amount_paid",
+    "amount_residual",
+    "date_paid",
+    "penalty_amount",
+    "penalty_date_ref",
+    "generation",
+    "restructured",
+}
 
 
 class CrmInstallmentLine(models.Model):
@@ -35,6 +47,7 @@ class CrmInstallmentLine(models.Model):
         default="pending",
         required=True,
         readonly=True,
+        copy=False,
         index=True,
         help="Overdue: due date passed and not fully paid (refreshed every day by the penalty cron).",
     )
@@ -59,6 +72,14 @@ class CrmInstallmentLine(models.Model):
         # the aging and the reminders look only at lines with something left to pay
         create_index(
             self.env.cr, "crm_installment_line_open_idx", self._table, ["plan_id"], where="amount_residual > 0"
+        )
+        # the penalty cron's candidates: open late lines, by due date
+        create_index(
+            self.env.cr,
+            "crm_installment_line_penalty_idx",
+            self._table,
+            ["date_due"],
+            where="amount_residual > 0 AND restructured IS NOT TRUE",
         )
         return res
 
@@ -96,19 +117,28 @@ class CrmInstallmentLine(models.Model):
 
     def _refresh_state(self, date_ref=None):
         date_ref = date_ref or fields.Date.context_today(self)
+        changes = {}
         for line in self:
             state = line._state_on(date_ref)
             if line.state != state:
-                line.state = state
+                changes.setdefault(state, self.browse())
+                changes[state] |= line
+        for state, lines in changes.items():
+            lines.sudo().write({"state": state})
 
     @api.model
     def _refresh_overdue(self, date_ref):
-        """Lines whose due date passed today become overdue (set-based: one search, one write)."""
-        lines = self.search(
-            [("state", "in", ("pending", "partial")), ("date_due", "<", date_ref), ("plan_state", "=", "active")]
-        )
+        """Lines whose due date passed become overdue (set-based: one search, one write per
+        company). ``date_ref``: a date, or {company id: that company's date}."""
+        dates = date_ref if isinstance(date_ref, dict) else {None: date_ref}
+        lines = self.sudo().browse()
+        for company_id, day in dates.items():
+            domain = [("state", "in", ("pending", "partial")), ("date_due", "<", day), ("plan_state", "=", "active")]
+            if company_id:
+                domain.append(("company_id", "=", company_id))
+            lines |= lines.search(domain)
         lines.write({"state": "overdue"})
-        return lines
+        return self.browse(lines.ids)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_paid(self):
@@ -120,13 +150,27 @@ class CrmInstallmentLine(models.Model):
                 )
             )
 
+    def _check_code_fields(self, vals, extra=()):
+        """Money and state fields are the code's: a user writes them through the plan's actions."""
+        forbidden = (CODE_FIELDS | set(extra)) & set(vals)
+        if forbidden and not self.env.su:
+            raise AccessError(
+                _(
+                    "Installment fields %(fields)s are computed by CrmAI and cannot be written.",
+                    fields=", ".join(sorted(forbidden)),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_code_fields(vals)
         lines = super().create(vals_list)
         lines._refresh_state()
         return lines
 
     def write(self, vals):
+        self._check_code_fields(vals, extra={"plan_id"})
         res = super().write(vals)
         if {"amount", "date_due"} & set(vals):
             self._refresh_state()
@@ -164,33 +208,40 @@ class CrmInstallmentLine(models.Model):
     def _allocation_key(self):
         return (self.generation, self.date_due, self.sequence, self.id)
 
-    def _payment_history(self):
-        self.ensure_one()
-        return [(a.payment_id.date, a.amount) for a in self.allocation_ids]
+    @api.model
+    def _penalty_candidates(self, dates, limit, count=False):
+        """Late lines under a contract with a penalty rate whose penalties are not computed to
+        their company's date (``dates``: {company id: date}), oldest id first and locked (a
+        second worker skips them); ``count``: how many there are instead."""
+        self.env.flush_all()
+        query = SQL(
+            """
+              FROM crm_installment_line line
+              JOIN crm_installment_plan plan ON plan.id = line.plan_id
+              JOIN crm_contract contract ON contract.id = plan.contract_id
+              JOIN unnest(%(companies)s::int[], %(days)s::date[]) AS today(company_id, day)
+                ON today.company_id = plan.company_id
+             WHERE plan.state = 'active' AND contract.penalty_rate > 0
+               AND line.amount_residual > 0 AND line.restructured IS NOT TRUE
+               AND line.date_due < %(last_day)s
+               AND line.date_due + contract.penalty_grace_days < today.day
+               AND line.penalty_date_ref IS DISTINCT FROM today.day
+            """,
+            companies=list(dates),
+            days=list(dates.values()),
+            last_day=max(dates.values()),
+        )
+        if count:
+            return self.env.execute_query(SQL("SELECT COUNT(*) %s", query))[0][0]
+        rows = self.env.execute_query(
+            SQL("SELECT line.id %s ORDER BY line.id LIMIT %s FOR UPDATE OF line SKIP LOCKED", query, limit)
+        )
+        return self.browse([row[0] for row in rows])
 
     def _sync_penalties(self, date_ref=None):
         """Make the stored penalty records of the lines equal to the computation up to
         ``date_ref`` (default: the date they were last computed to, or the last payment)."""
-        Penalty = self.env["crm.installment.penalty"]
-        for line in self:
-            plan = line.plan_id
-            if line.restructured or not plan.contract_id or not plan.contract_id.penalty_rate:
-                continue
-            day = date_ref or line.penalty_date_ref or max(line.allocation_ids.payment_id.mapped("date"), default=False)
-            if not day:
-                continue
-            segments = plan._penalty_segments(
-                line.date_due, line.amount, line._payment_history(), plan._penalty_terms(), day, plan.currency_id
-            )
-            Penalty._sync(
-                line.penalty_ids,
-                segments,
-                {"line_id": line.id, "plan_id": plan.id},
-                plan._penalty_terms(),
-                plan.currency_id,
-                day,
-            )
-            line.penalty_date_ref = day
+        self.env["crm.installment.penalty"].sudo()._sync_sources(lines=self, date_ref=date_ref)
 
     # ------------------------------------------------------------------ reminders (crm.dunning.document)
     @api.model
