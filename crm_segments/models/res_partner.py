@@ -1,8 +1,10 @@
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
+# negative operators of a search on crm_segment_ids -> the positive one they negate
+NEGATIVE_OPERATORS = {"not in": "in", "!=": "=", "not any": "any", "not ilike": "ilike", "not like": "like"}
 RFM_FIELDS = {"crm_rfm_recency": "last_order_date", "crm_rfm_frequency": "order_count", "crm_rfm_monetary": "ltv"}
 
 
@@ -19,15 +21,12 @@ def _searcher(method, key):
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    # maintained by crm.segment._refresh_members in the same statement as the memberships
+    # the current memberships in the current company that the user may see (membership rules)
     crm_segment_ids = fields.Many2many(
         "crm.segment",
-        "crm_segment_res_partner_rel",
-        "partner_id",
-        "segment_id",
         string="Segments",
-        readonly=True,
-        copy=False,
+        compute="_compute_crm_segment_ids",
+        search="_search_crm_segment_ids",
         help="Segments the customer belongs to now.",
     )
     crm_purchase_drop = fields.Boolean(
@@ -75,6 +74,53 @@ class ResPartner(models.Model):
         search="_search_crm_bought_categ_ids",
         help="Product categories of confirmed orders and posted invoices.",
     )
+
+    # ------------------------------------------------------------------ segments
+    def _crm_segment_memberships(self, domain=()):
+        """Query of the current memberships in the current company visible to the user."""
+        return self.env["crm.segment.membership"]._search(
+            [("date_end", "=", False), ("company_id", "=", self.env.company.id), *domain]
+        )
+
+    @api.depends_context("uid", "company")
+    def _compute_crm_segment_ids(self):
+        memberships = self._crm_segment_memberships([("partner_id", "in", self.ids)])
+        self.env.cr.execute(
+            memberships.select(
+                SQL.identifier(memberships.table, "partner_id"), SQL.identifier(memberships.table, "segment_id")
+            )
+        )
+        segments = {}
+        for partner_id, segment_id in self.env.cr.fetchall():
+            segments.setdefault(partner_id, []).append(segment_id)
+        for partner in self:
+            partner.crm_segment_ids = [Command.set(segments.get(partner.id, []))]
+
+    def _search_crm_segment_ids(self, operator, value):
+        if value is False and operator in ("=", "!="):  # in no segment / in some segment
+            positive, segment_domain = operator == "!=", []
+        else:
+            positive = operator not in NEGATIVE_OPERATORS
+            segment_domain = [("segment_id", NEGATIVE_OPERATORS.get(operator, operator), value)]
+        memberships = self._crm_segment_memberships(segment_domain)
+        partner_ids = memberships.subselect(SQL.identifier(memberships.table, "partner_id"))
+        return [("id", "in" if positive else "not in", partner_ids)]
+
+    def _read_group_groupby(self, groupby_spec, query):
+        """Group by segment through the visible current memberships (the field is not stored)."""
+        if groupby_spec != "crm_segment_ids":
+            return super()._read_group_groupby(groupby_spec, query)
+        memberships = self._crm_segment_memberships()
+        alias = query.make_alias(self._table, "crm_segment_ids")
+        query.add_join(
+            "LEFT JOIN",
+            alias,
+            memberships.subselect(
+                SQL.identifier(memberships.table, "partner_id"), SQL.identifier(memberships.table, "segment_id")
+            ),
+            SQL("%s = %s", SQL.identifier(self._table, "id"), SQL.identifier(alias, "partner_id")),
+        )
+        return SQL.identifier(alias, "segment_id")
 
     # ------------------------------------------------------------------ frequency drop
     @api.model

@@ -1,9 +1,14 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
+from freezegun import freeze_time
+
+from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
+
+from ..models.crm_segment_rule import RULE_FIELDS
 
 
 @tagged("post_install", "-at_install")
@@ -47,10 +52,23 @@ class TestSegments(CrmKpiCommon):
         self.assertIn(segment, above.crm_segment_ids)
         self.assertEqual(self.env["res.partner"].search([("crm_segment_ids", "in", segment.ids)]), above)
 
+    def test_sleeping_large_is_half_a_year(self):
+        c179, c180, c181 = self.customers(3)
+        for customer, days in ((c179, 179), (c180, 180), (c181, 181)):
+            self.invoice(600000.0, days_ago=days, partner=customer)
+        segment = self.shipped("sleeping_large", c179 | c180 | c181)
+        segment.action_refresh()
+        self.assertEqual(self.members(segment), c181)  # "more than half a year"
+        shipped = self.env.ref("crm_segments.segment_sleeping_large").rule_ids
+        self.assertEqual(
+            sorted((rule.field_name, rule.operator, rule.value) for rule in shipped),
+            [("crm_days_since_last_order", ">", "180"), ("crm_ltv", ">", "500000")],
+        )
+
     def test_new_order_moves_a_customer_out_once(self):
         customer = self.customers(1)
         customer.user_id = self.seller
-        self.invoice(700000.0, days_ago=120, partner=customer)
+        self.invoice(700000.0, days_ago=200, partner=customer)
         segment = self.shipped("sleeping_large", customer)
         segment.action_refresh()
         self.assertEqual(self.members(segment), customer)
@@ -155,15 +173,85 @@ class TestSegments(CrmKpiCommon):
 
     def test_two_companies(self):
         customer = self.customers(1)
+        main = self.env.company
         company_2 = self.setup_other_company(name="Segment Company Two")["company"]
         self.env.user.company_ids |= company_2
         self.invoice(600000.0, days_ago=5, partner=customer, company=company_2)
         segment = self.shipped("large", customer)
-        segment.action_refresh()  # evaluated in the current company: nothing bought here
+        segment.with_context(allowed_company_ids=[main.id]).action_refresh()  # nothing bought here
         self.assertFalse(self.members(segment))
-        segment.company_id = company_2
-        segment.action_refresh()
+        # a segment without a company is evaluated in each company of the user, on its own figures
+        segment.with_context(allowed_company_ids=[main.id, company_2.id]).action_refresh()
+        membership = segment.membership_ids
+        self.assertEqual((membership.partner_id, membership.company_id), (customer, company_2))
+        self.assertFalse(customer.with_company(main).crm_segment_ids)
+        self.assertEqual(customer.with_company(company_2).crm_segment_ids, segment)
+        self.assertEqual(segment.with_company(main).partner_count, 0)
+        self.assertEqual(segment.with_company(company_2).partner_count, 1)
+        # evaluated in the main company alone, the membership of the second company stays
+        segment.with_context(allowed_company_ids=[main.id]).action_refresh()
         self.assertEqual(self.members(segment), customer)
+        # a segment of one company is evaluated there only
+        own = self.shipped("large", customer)
+        own.write({"code": "test_large_main", "company_id": main.id})
+        own.with_context(allowed_company_ids=[main.id, company_2.id]).action_refresh()
+        self.assertFalse(own.membership_ids)
+
+    def test_refresh_on_the_company_local_date(self):
+        """A cron running at 01:30 in Almaty (20:30 UTC the day before) works on Almaty's date."""
+        company = self.env.company
+        customer = self.customers(1)
+        self.invoice(600000.0, days_ago=(self.today - date(2025, 9, 2)).days, partner=customer)
+        segment = self.shipped("sleeping_large", customer)
+        with freeze_time("2026-03-01 20:30:00"):
+            company.partner_id.tz = "UTC"  # 1 March: 180 days since the purchase, not more
+            segment.action_refresh()
+            self.assertFalse(self.members(segment))
+            company.partner_id.tz = "Asia/Almaty"  # already 2 March there: 181 days
+            segment.action_refresh()
+            self.assertEqual(self.members(segment), customer)
+            self.assertEqual(segment.membership_ids.date_start, date(2026, 3, 2))
+
+    def test_cron_reports_what_remains_and_reruns_only_what_is_due(self):
+        Segment = self.env["crm.segment"]
+        customer = self.customers(1)
+        extra = Segment.create(
+            [
+                {"name": f"Batch {i}", "code": f"test_batch_{i}", "domain": str([("id", "=", customer.id)])}
+                for i in range(25)
+            ]
+        )
+        cron = self.env.ref("crm_segments.ir_cron_refresh_segments")
+        cron.nextcall = fields.Datetime.now() - timedelta(minutes=1)  # this run was due a minute ago
+        Segment.search([]).last_refresh = cron.nextcall - timedelta(hours=1)
+        due = Segment.search_count([])
+        self.assertGreater(due, 25)
+        Progress = self.env["ir.cron.progress"].sudo()
+        reports = []
+        for _call in range(10):
+            progress = Progress.create({"cron_id": cron.id, "done": 0, "remaining": 0})
+            Segment.with_context(cron_id=cron.id, ir_cron_progress_id=progress.id)._cron_refresh_segments()
+            reports.append((progress.done, progress.remaining))
+            if not progress.remaining:
+                break
+        first = min(20, due)
+        self.assertEqual(reports[0], (first, due - first))
+        self.assertEqual(sum(done for done, _remaining in reports), due)  # each segment once
+        self.assertEqual(reports[-1][1], 0)
+        self.assertTrue(all(segment.last_refresh >= cron.nextcall for segment in extra))
+        self.assertEqual(extra.mapped("partner_count"), [1] * 25)
+        # the next call of the same run finds nothing left to do
+        progress = Progress.create({"cron_id": cron.id, "done": 0, "remaining": 0})
+        Segment.with_context(cron_id=cron.id, ir_cron_progress_id=progress.id)._cron_refresh_segments()
+        self.assertEqual((progress.done, progress.remaining), (0, 0))
+
+    def test_rule_facts_defined_once(self):
+        """The selectable facts are the table that types them, and each is a searchable customer field."""
+        selection = self.env["crm.segment.rule"]._fields["field_name"].get_values(self.env)
+        self.assertEqual(selection, list(RULE_FIELDS))
+        Partner = self.env["res.partner"]
+        for fname in RULE_FIELDS:
+            self.assertTrue(Partner._fields[fname]._description_searchable, fname)
 
     def test_refresh_query_count_does_not_grow_with_customers(self):
         few = self.customers(3, "Few")
