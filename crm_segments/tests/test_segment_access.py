@@ -30,12 +30,16 @@ class TestSegmentAccessRpc(HttpCase):
         )
         Partner = cls.env["res.partner"]
         cls.own = Partner.create({"name": "Seg Own Customer", "is_company": True, "user_id": cls.seller.id})
-        cls.foreign = Partner.create({"name": "Seg Colleague's Customer", "is_company": True, "user_id": cls.colleague.id})
+        cls.foreign = Partner.create(
+            {"name": "Seg Colleague's Customer", "is_company": True, "user_id": cls.colleague.id}
+        )
         cls.b_customer = Partner.create({"name": "Seg B Customer", "is_company": True, "company_id": cls.company_b.id})
         customers = cls.own | cls.foreign | cls.b_customer
         Segment = cls.env["crm.segment"]
         # no condition: every active customer of the domain the evaluating user may see matches
-        cls.shared = Segment.create({"name": "Seg Everyone", "code": "test_rpc", "domain": str([("id", "in", customers.ids)])})
+        cls.shared = Segment.create(
+            {"name": "Seg Everyone", "code": "test_rpc", "domain": str([("id", "in", customers.ids)])}
+        )
         cls.only_a = Segment.create(
             {
                 "name": "Seg Company A",
@@ -84,14 +88,19 @@ class TestSegmentAccessRpc(HttpCase):
         self.assertDenied("crm.segment", "_cron_refresh_segments")
         self.assertEqual(self.call("crm.segment", "action_open_members", self.shared.ids)["res_model"], "res.partner")
         # memberships, the partner's segments, searches and groups: own customers only
-        memberships = self.call("crm.segment.membership", "search_read", [("segment_id", "=", self.shared.id)], ["partner_id"])
+        memberships = self.call(
+            "crm.segment.membership", "search_read", [("segment_id", "=", self.shared.id)], ["partner_id"]
+        )
         self.assertEqual([row["partner_id"][0] for row in memberships], self.own.ids)
         found = self.call("res.partner", "search", [("crm_segment_ids", "in", self.shared.ids)])
         self.assertEqual(found, self.own.ids)
         found = self.call("res.partner", "search", [("crm_segment_ids.code", "=", "test_rpc")])
         self.assertEqual(found, self.own.ids)
         rows = self.call("res.partner", "read", (self.own | self.foreign).ids, ["crm_segment_ids"])
-        self.assertEqual({row["id"]: row["crm_segment_ids"] for row in rows}, {self.own.id: (self.shared | self.only_a).ids, self.foreign.id: []})
+        self.assertEqual(
+            {row["id"]: row["crm_segment_ids"] for row in rows},
+            {self.own.id: (self.shared | self.only_a).ids, self.foreign.id: []},
+        )
         groups = self.call(
             "res.partner",
             "read_group",
@@ -104,7 +113,9 @@ class TestSegmentAccessRpc(HttpCase):
         self.assertEqual(counts, {self.shared.id: 1, self.only_a.id: 1, False: 1})
         # nothing changed behind the refusals
         self.assertEqual(self.open_memberships(self.shared).partner_id, self.own | self.foreign)
-        self.assertFalse(self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "in", self.own.ids)]))
+        self.assertFalse(
+            self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "in", self.own.ids)])
+        )
 
     def test_user_of_another_company(self):
         self.authenticate("seg_outsider", "seg_outsider")
