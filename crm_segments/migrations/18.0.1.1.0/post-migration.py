@@ -1,5 +1,5 @@
 def migrate(cr, version):
-    """ "Sleeping large" ships with half a year (180 days) instead of 90: update the shipped
+    """The shipped "sleeping large" segment now means half a year (180 days), not 90: update its
     condition unless an administrator changed it. Current segments are read from the memberships
     now: the table that mirrored them goes."""
     if not version:
