@@ -50,7 +50,7 @@ class TestAddonReadme(BaseCase):
             "1. Publish the base on a web server, or\n"
             "   `webinst`; then `ping`s.\n"
             "2. See [the docs](https://example.com/a_b).\n"
-            "Then the `{\"call_id\",\n"
+            'Then the `{"call_id",\n'
             '  "phone"}` body, e.g.\n'
             "\n"
             "    [queue_job]\n"

@@ -96,68 +96,95 @@ def markdown_to_rst(source):
     lines = _join_code_spans(source.replace("\t", "    ").splitlines())
     out = []
     i = 0
-
-    def blank():
-        if out and out[-1] != "":
-            out.append("")
-
     while i < len(lines):
         line = lines[i]
-        stripped = line.strip()
-        if not stripped:
-            blank()
+        if not line.strip():
+            _blank(out)
             i += 1
             continue
-        if stripped.startswith("```"):  # fenced code
+        for block in (_fenced_code, _indented_code, _heading, _table):
+            consumed = block(lines, i, out)
+            if consumed:
+                i += consumed
+                break
+        else:
+            _text_line(line, out)
             i += 1
-            block = []
-            while i < len(lines) and not lines[i].strip().startswith("```"):
-                block.append(lines[i])
-                i += 1
-            i += 1
-            _literal(out, block, blank)
-            continue
-        if line.startswith("    ") and (not out or out[-1] == ""):  # indented code after a blank line
-            block = []
-            while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
-                block.append(lines[i][4:])
-                i += 1
-            while block and not block[-1].strip():
-                block.pop()
-            _literal(out, block, blank)
-            continue
-        heading = HEADING.match(line)
-        if heading:
-            level, title = len(heading.group(1)), inline(heading.group(2))
-            blank()
-            out += [title, HEADING_CHARS.get(level, "^") * max(len(title), 3), ""]
-            i += 1
-            continue
-        if "|" in stripped and i + 1 < len(lines) and TABLE_RULE.match(lines[i + 1]):
-            rows = [_cells(line)]
-            i += 2
-            while i < len(lines) and lines[i].strip().startswith("|"):
-                rows.append(_cells(lines[i]))
-                i += 1
-            _table(out, rows, blank)
-            continue
-        item = BULLET.match(line) or NUMBERED.match(line)
-        if item:
-            if out and out[-1] != "" and not _is_item_line(out):
-                blank()  # reST needs a blank line between a paragraph and a list
-            indent = item.group(1)
-            marker = "-" if BULLET.match(line) else f"{item.group(2)}."
-            out.append(f"{indent}{marker} {inline(item.group(3))}")
-            i += 1
-            continue
-        if out and _is_item_line(out) and not line.startswith(" "):
-            blank()  # a paragraph after a list
-        indent = line[: len(line) - len(line.lstrip())]
-        out.append(indent + inline(line.strip()))
-        i += 1
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out) + "\n"
+
+
+def _blank(out):
+    if out and out[-1] != "":
+        out.append("")
+
+
+def _fenced_code(lines, i, out):
+    if not lines[i].strip().startswith("```"):
+        return 0
+    end = i + 1
+    while end < len(lines) and not lines[end].strip().startswith("```"):
+        end += 1
+    _literal(out, lines[i + 1 : end])
+    return end + 1 - i
+
+
+def _indented_code(lines, i, out):
+    """A block indented by 4 spaces after a blank line (not a list item's continuation)."""
+    if not lines[i].startswith("    ") or (out and out[-1] != ""):
+        return 0
+    end = i
+    while end < len(lines) and (lines[end].startswith("    ") or not lines[end].strip()):
+        end += 1
+    block = [line[4:] for line in lines[i:end]]
+    while block and not block[-1].strip():
+        block.pop()
+    _literal(out, block)
+    return end - i
+
+
+def _heading(lines, i, out):
+    heading = HEADING.match(lines[i])
+    if not heading:
+        return 0
+    title = inline(heading.group(2))
+    _blank(out)
+    out += [title, HEADING_CHARS.get(len(heading.group(1)), "~") * max(len(title), 3), ""]
+    return 1
+
+
+def _table(lines, i, out):
+    if "|" not in lines[i] or i + 1 >= len(lines) or not TABLE_RULE.match(lines[i + 1]):
+        return 0
+    rows = [_cells(lines[i])]
+    end = i + 2
+    while end < len(lines) and lines[end].strip().startswith("|"):
+        rows.append(_cells(lines[end]))
+        end += 1
+    _blank(out)
+    out += [".. list-table::", "   :header-rows: 1", ""]
+    for row in rows:
+        for index, cell in enumerate(row):
+            out.append(f"   {'* -' if index == 0 else '  -'} {inline(cell) or '..'}")
+    out.append("")
+    return end - i
+
+
+def _text_line(line, out):
+    """A list item, its continuation, or a paragraph line (reST wants a blank line between a
+    paragraph and a list, which Markdown does not)."""
+    item = BULLET.match(line) or NUMBERED.match(line)
+    if item:
+        if out and out[-1] != "" and not _is_item_line(out):
+            _blank(out)
+        marker = "-" if BULLET.match(line) else f"{item.group(2)}."
+        out.append(f"{item.group(1)}{marker} {inline(item.group(3))}")
+        return
+    if out and _is_item_line(out) and not line.startswith(" "):
+        _blank(out)
+    indent = line[: len(line) - len(line.lstrip())]
+    out.append(indent + inline(line.strip()))
 
 
 def _is_item_line(out):
@@ -172,8 +199,8 @@ def _is_item_line(out):
     return False
 
 
-def _literal(out, block, blank):
-    blank()
+def _literal(out, block):
+    _blank(out)
     out += ["::", ""]
     out += [("    " + text).rstrip() for text in block]
     out.append("")
@@ -181,15 +208,6 @@ def _literal(out, block, blank):
 
 def _cells(line):
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
-
-
-def _table(out, rows, blank):
-    blank()
-    out += [".. list-table::", "   :header-rows: 1", ""]
-    for row in rows:
-        for index, cell in enumerate(row):
-            out.append(f"   {'* -' if index == 0 else '  -'} {inline(cell) or '..'}")
-    out.append("")
 
 
 # ---------------------------------------------------------------------- README
