@@ -76,6 +76,11 @@ class CrmSegment(models.Model):
         """Partners considered: active commercial entities (companies and private customers)."""
         return [("active", "=", True), ("parent_id", "=", False)]
 
+    @api.model
+    def _get_company_customer_domain(self, company):
+        """The company's customers and those shared by all companies, as the stock partner rule has it."""
+        return ["|", ("company_id", "=", False), ("company_id", "parent_of", company.ids)]
+
     def _get_segment_domain(self):
         """The full partner domain of the segment; raises ValidationError naming what is wrong."""
         self.ensure_one()
@@ -143,6 +148,7 @@ class CrmSegment(models.Model):
                 segment.preview_count = 0
                 continue
             company = segment.company_id or self.env.company
+            domain = expression.AND([self._get_company_customer_domain(company), domain])
             segment.preview_count = self.env["res.partner"].with_company(company).search_count(domain)
 
     # ------------------------------------------------------------------ access
@@ -194,46 +200,42 @@ class CrmSegment(models.Model):
         return transitions
 
     def _refresh_company(self, company, date_ref=None):
-        """Close the memberships of the company's customers who no longer match and open those of
-        newcomers, in one statement that writes only these transitions; notify them.
+        """Open the memberships of the company's newcomers and close those of the customers who no
+        longer match, writing only these transitions; notify them.
 
         The matching customers are searched as the current user in this company alone, on its local
-        date: the res.partner record rules and the dossier's visibility apply, no sudo."""
+        date: the res.partner record rules and the dossier's visibility apply, no sudo. Entering and
+        leaving customers are set differences (hashed whatever the planner's estimates: an anti-join
+        planned as a nested loop is quadratic); the memberships to close are updated by a second
+        statement from their literal ids."""
         segment = self.with_context(allowed_company_ids=[company.id], tz=self._company_tz(company))
         today = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(segment)
         Partner = segment.env["res.partner"].with_context(active_test=False)
-        # the company's customers and those shared by all companies, as the stock partner rule has it
-        company_domain = ["|", ("company_id", "=", False), ("company_id", "parent_of", company.ids)]
-        matching = Partner._search(expression.AND([company_domain, segment._get_segment_domain()]))
+        matching = Partner._search(
+            expression.AND([self._get_company_customer_domain(company), segment._get_segment_domain()])
+        )
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
             WITH matching AS MATERIALIZED (%(matching)s),
             current AS MATERIALIZED (
-                SELECT id, partner_id FROM crm_segment_membership
+                SELECT partner_id FROM crm_segment_membership
                  WHERE segment_id = %(segment)s AND company_id = %(company)s AND date_end IS NULL
             ),
-            closed AS (
-                UPDATE crm_segment_membership m
-                   SET date_end = %(today)s, write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
-                  FROM current c
-                 WHERE m.id = c.id AND NOT EXISTS (SELECT 1 FROM matching WHERE matching.id = c.partner_id)
-             RETURNING m.partner_id
-            ),
+            entering AS (SELECT id FROM matching EXCEPT SELECT partner_id FROM current),
             opened AS (
                 INSERT INTO crm_segment_membership
                        (segment_id, partner_id, company_id, date_start, create_uid, create_date, write_uid, write_date)
-                SELECT %(segment)s, matching.id, %(company)s, %(today)s,
+                SELECT %(segment)s, entering.id, %(company)s, %(today)s,
                        %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
-                  FROM matching
-                 WHERE NOT EXISTS (SELECT 1 FROM current WHERE current.partner_id = matching.id)
+                  FROM entering
                 ON CONFLICT (segment_id, partner_id, company_id) WHERE date_end IS NULL DO NOTHING
              RETURNING partner_id
             )
             SELECT 'enter', partner_id FROM opened
             UNION ALL
-            SELECT 'leave', partner_id FROM closed
+            SELECT 'leave', partner_id FROM (SELECT partner_id FROM current EXCEPT SELECT id FROM matching) leaving
             """,
                 matching=matching.select(SQL.identifier(matching.table, "id")),
                 today=today,
@@ -242,7 +244,27 @@ class CrmSegment(models.Model):
                 company=company.id,
             )
         )
-        transitions = self.env.cr.fetchall()
+        rows = self.env.cr.fetchall()
+        transitions = [row for row in rows if row[0] == "enter"]
+        leaving = [partner_id for kind, partner_id in rows if kind == "leave"]
+        if leaving:
+            self.env.cr.execute(
+                SQL(
+                    """
+                UPDATE crm_segment_membership
+                   SET date_end = %(today)s, write_uid = %(uid)s, write_date = NOW() AT TIME ZONE 'UTC'
+                 WHERE segment_id = %(segment)s AND company_id = %(company)s AND date_end IS NULL
+                   AND partner_id = ANY(%(leaving)s)
+             RETURNING 'leave', partner_id
+                """,
+                    today=today,
+                    uid=self.env.uid,
+                    segment=self.id,
+                    company=company.id,
+                    leaving=leaving,
+                )
+            )
+            transitions += self.env.cr.fetchall()
         self.env["crm.segment.membership"].invalidate_model()
         self.invalidate_recordset(["partner_count", "membership_ids"])
         self.env["res.partner"].invalidate_model(["crm_segment_ids"])
@@ -283,22 +305,22 @@ class CrmSegment(models.Model):
         self.env["mail.activity"].sudo().create(vals_list)
 
     @api.model
-    def _refresh_cutoff(self):
-        """Segments refreshed before this moment are due in this run: the scheduled time of the cron
-        while the scheduler runs it (unchanged until the run is complete), else now."""
+    def _get_due_domain(self):
+        """Segments still to refresh in this run. While the scheduler runs the cron, those refreshed
+        before its scheduled time (``nextcall`` stays unchanged until the run is complete); called
+        directly, every segment."""
         cron_id = self.env.context.get("cron_id")
         cron = self.env["ir.cron"].sudo().browse(cron_id).exists() if cron_id else None
-        return cron.nextcall if cron else fields.Datetime.now()
+        if not cron:
+            return []
+        return ["|", ("last_refresh", "=", False), ("last_refresh", "<", cron.nextcall)]
 
     @api.model
     def _cron_refresh_segments(self, date_ref=None, batch_size=REFRESH_BATCH):
         """Refresh the segments not refreshed yet in this run, least recently refreshed first, at
         most ``batch_size`` per call; the scheduler calls again while some remain. Each segment is
         evaluated in its companies on their local dates (``date_ref`` overrides the date)."""
-        cutoff = self._refresh_cutoff()
-        due = self.search(
-            ["|", ("last_refresh", "=", False), ("last_refresh", "<", cutoff)], order="last_refresh ASC NULLS FIRST, id"
-        )
+        due = self.search(self._get_due_domain(), order="last_refresh ASC NULLS FIRST, id")
         batch = due[:batch_size]
         for segment in batch:
             if segment._lock():  # else another worker refreshes it now

@@ -126,34 +126,38 @@ class ResPartner(models.Model):
     @api.model
     def _crm_purchase_drop_sql(self, partner_ids=None):
         """Commercial partners whose purchases in the last 90 days are below half of their own
-        average per 90 days before (from their first purchase, at least 90 days of history)."""
-        Kpi = self.env["crm.partner.kpi"]
+        average per 90 days before (from their first purchase, at least 90 days of history).
+
+        The whole history comes from the KPI rows (purchase count and first purchase), so only the
+        documents dated after the cutoff are read; purchases before it are the rest of the count."""
         today = fields.Date.context_today(self)
         cutoff = today - timedelta(days=90)
         return SQL(
             """
-            SELECT e.pid
-              FROM (SELECT pid, SUM(order_count) AS cnt, MIN(first_day) AS first_day
-                      FROM (%(earlier)s) x WHERE company_id = ANY(%(companies)s) GROUP BY pid) e
+            SELECT k.partner_id
+              FROM (%(kpis)s) k
               LEFT JOIN (SELECT pid, SUM(order_count) AS cnt
                            FROM (%(recent)s) y WHERE company_id = ANY(%(companies)s) GROUP BY pid) r
-                     ON r.pid = e.pid
-             WHERE %(cutoff)s::date - e.first_day >= 90
-               AND COALESCE(r.cnt, 0) * 2.0 < e.cnt * 90.0 / (%(cutoff)s::date - e.first_day)
+                     ON r.pid = k.partner_id
+             WHERE %(cutoff)s::date - k.first_order_date >= 90
+               AND COALESCE(r.cnt, 0) * 2.0
+                   < (k.order_count - COALESCE(r.cnt, 0)) * 90.0 / (%(cutoff)s::date - k.first_order_date)
             """,
-            earlier=Kpi._crm_purchase_sql(partner_ids, None, cutoff),
-            recent=Kpi._crm_purchase_sql(partner_ids, cutoff + timedelta(days=1), today),
+            kpis=self._crm_kpi_sql(partner_ids),
+            recent=self.env["crm.partner.kpi"]._crm_purchase_sql(partner_ids, cutoff + timedelta(days=1), None),
             companies=self._crm_company_ids(),
             cutoff=cutoff,
         )
 
     def _crm_fetch_ids(self, query):
+        """Ids of the commercial partners ``query`` returns, among those whose dossier the user may read."""
         self.env.flush_all()
         self.env.cr.execute(query)
-        return [row[0] for row in self.env.cr.fetchall()]
+        return self.browse([row[0] for row in self.env.cr.fetchall()])._crm_visible().ids
 
+    @api.depends_context("company", "uid")
     def _compute_crm_purchase_drop(self):
-        commercial = self.commercial_partner_id
+        commercial = self._crm_visible().commercial_partner_id
         dropped = set(self._crm_fetch_ids(self._crm_purchase_drop_sql(commercial.ids))) if commercial else set()
         for partner in self:
             partner.crm_purchase_drop = partner.commercial_partner_id.id in dropped
@@ -237,11 +241,15 @@ class ResPartner(models.Model):
             companies=self._crm_company_ids(),
         )
 
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_crm_first_utm(self):
         self.env.flush_all()
         self.env.cr.execute(
-            SQL("SELECT * FROM (%s) f WHERE pid = ANY(%s)", self._crm_first_utm_sql(), self.commercial_partner_id.ids)
+            SQL(
+                "SELECT * FROM (%s) f WHERE pid = ANY(%s)",
+                self._crm_first_utm_sql(),
+                self._crm_visible().commercial_partner_id.ids,
+            )
         )
         firsts = {row["pid"]: row for row in self.env.cr.dictfetchall()}
         for partner in self:
@@ -286,10 +294,10 @@ class ResPartner(models.Model):
             scope=scope,
         )
 
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_crm_bought_categ_ids(self):
         self.env.flush_all()
-        self.env.cr.execute(self._crm_bought_categ_sql(self.commercial_partner_id.ids))
+        self.env.cr.execute(self._crm_bought_categ_sql(self._crm_visible().commercial_partner_id.ids))
         categs = {}
         for pid, categ_id in self.env.cr.fetchall():
             categs.setdefault(pid, []).append(categ_id)

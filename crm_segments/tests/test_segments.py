@@ -112,6 +112,34 @@ class TestSegments(CrmKpiCommon):
         segment.action_refresh()
         self.assertEqual(self.members(segment), overdue | dropped)
 
+    def test_segment_facts_follow_the_dossier_visibility(self):
+        """A salesperson neither reads nor finds the purchase drop, first source or categories of a
+        colleague's customer."""
+        colleague = new_test_user(
+            self.env, login="seg.colleague", groups="base.group_user,crm_single_truth.group_crm_user"
+        )
+        own, foreign = self.customers(2)
+        own.user_id, foreign.user_id = self.seller, colleague
+        source = self.env["utm.source"].create({"name": "Visibility Fair"})
+        for customer in own | foreign:
+            for days in (400, 330, 260, 200, 150):
+                self.invoice(100.0, days_ago=days, partner=customer)
+            self.sale_order(100.0, days_ago=380, partner=customer).source_id = source
+        self.env.invalidate_all()
+        self.assertTrue(foreign.crm_purchase_drop)
+        self.assertEqual(foreign.crm_first_source_id, source)
+        Partner = self.env["res.partner"].with_user(self.seller)
+        mine, theirs = own.with_user(self.seller), foreign.with_user(self.seller)
+        self.assertTrue(mine.crm_purchase_drop)
+        self.assertEqual(mine.crm_first_source_id, source)
+        self.assertFalse(theirs.crm_purchase_drop)
+        self.assertFalse(theirs.crm_first_source_id)
+        self.assertFalse(theirs.crm_bought_categ_ids)
+        both = [("id", "in", (own | foreign).ids)]
+        self.assertEqual(Partner.search([*both, ("crm_purchase_drop", "=", True)]), mine)
+        self.assertEqual(Partner.search([*both, ("crm_first_source_id", "=", source.id)]), mine)
+        self.assertEqual(Partner.search([*both, ("crm_bought_categ_ids", "=", self.product_a.categ_id.id)]), mine)
+
     def test_validation_names_the_wrong_condition(self):
         Segment = self.env["crm.segment"]
         with self.assertRaisesRegex(ValidationError, "“Lifetime value > lots”: lots is not a number"):
