@@ -353,19 +353,17 @@ class CrmSegment(models.Model):
                 segments_by_user[user].append(segment.id)
         mails = []
         for user, segment_ids in segments_by_user.items():
-            memberships = (
-                self.env["crm.segment.membership"]
-                .with_user(user)
-                .search(
-                    [
-                        ("segment_id", "in", segment_ids),
-                        "|",
-                        ("date_start", "=", day),
-                        ("date_end", "=", day),
-                    ]
-                )
-                .sudo()
-            )
+            Membership = self.env["crm.segment.membership"].with_user(user)
+            if not Membership.has_access("read"):
+                continue
+            memberships = Membership.search(
+                [
+                    ("segment_id", "in", segment_ids),
+                    "|",
+                    ("date_start", "=", day),
+                    ("date_end", "=", day),
+                ]
+            ).sudo()
             if not memberships:
                 continue
             rows = Markup("").join(

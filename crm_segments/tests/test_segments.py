@@ -404,6 +404,24 @@ class TestSegments(CrmKpiCommon):
         self.assertIn(customer.name, mail.body_html)
         self.assertEqual(Segment._cron_send_digest(date_ref=tomorrow), 0)  # a rerun sends nothing
 
+    def test_digest_lists_what_each_recipient_may_see(self):
+        own, foreign = self.customers(2, "Digest")
+        own.user_id = self.seller
+        foreign.user_id = self.env.user
+        for customer in own | foreign:
+            self.invoice(600000.0, days_ago=5, partner=customer)
+        segment = self.shipped("large", own | foreign)
+        outsider = new_test_user(self.env, login="seg.plain", email="plain@example.com", groups="base.group_user")
+        segment.digest_user_ids = self.seller | outsider
+        segment.action_refresh()
+        self.env["ir.config_parameter"].sudo().set_param("crm_segments.digest_last_date", "")
+        self.assertEqual(self.env["crm.segment"]._cron_send_digest(date_ref=self.today + timedelta(days=1)), 1)
+        mail = self.env["mail.mail"].search([("recipient_ids", "in", self.seller.partner_id.ids)])
+        self.assertEqual(len(mail), 1)
+        self.assertIn(own.name, mail.body_html)
+        self.assertNotIn(foreign.name, mail.body_html)
+        self.assertFalse(self.env["mail.mail"].search([("recipient_ids", "in", outsider.partner_id.ids)]))
+
     def test_settings_set_the_refresh_interval(self):
         settings = self.env["res.config.settings"].create({"crm_segment_refresh_hours": 6})
         settings.execute()
