@@ -162,12 +162,14 @@ class CrmSegment(models.Model):
     # ------------------------------------------------------------------ evaluation
     def action_refresh(self):
         self._check_manager()
+        snapshots = {}
         for segment in self:
             if not segment._lock():
                 raise UserError(
                     _("Segment %(name)s is being refreshed right now; try again in a moment.", name=segment.name)
                 )
-            segment._refresh_members()
+            segment._refresh_members(snapshots=snapshots)
+        self._drop_kpi_snapshots(snapshots)
         return True
 
     def _lock(self):
@@ -188,18 +190,42 @@ class CrmSegment(models.Model):
         zones = pytz.country_timezones.get(company.country_id.code or "", [])
         return company.partner_id.tz or self.env.user.tz or (zones[0] if zones else "UTC")
 
-    def _refresh_members(self, date_ref=None):
+    def _refresh_members(self, date_ref=None, snapshots=None):
         """Evaluate the segment in each of its companies (see _refresh_company); the transitions
-        as ``[(kind, partner_id, company_id)]``."""
+        as ``[(kind, partner_id, company_id)]``. ``snapshots``: the KPI snapshots shared by the
+        segments refreshed together (see _kpi_snapshot), else the call takes and drops its own."""
         self.ensure_one()
         self._check_manager()
+        owned = snapshots is None
+        snapshots = {} if owned else snapshots
         transitions = []
         for company in self._get_evaluation_companies():
-            transitions += self._refresh_company(company, date_ref)
+            transitions += self._refresh_company(company, date_ref, snapshots)
+        if owned:
+            self._drop_kpi_snapshots(snapshots)
         self.last_refresh = fields.Datetime.now()
         return transitions
 
-    def _refresh_company(self, company, date_ref=None):
+    @api.model
+    def _kpi_snapshot(self, Partner, company, snapshots):
+        """Name of a temporary table holding the KPI rows of the company's customers (as
+        ``res.partner._crm_kpi_sql()`` gives them to ``Partner``'s user, on the company's date),
+        computed once for all the segments refreshed together: each KPI condition of each segment
+        reads it instead of computing every customer's KPIs again."""
+        if company.id not in snapshots:
+            table = SQL.identifier(f"crm_segment_kpi_{company.id}")
+            self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", table))
+            self.env.cr.execute(SQL("CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s", table, Partner._crm_kpi_sql()))
+            snapshots[company.id] = f"crm_segment_kpi_{company.id}"
+        return snapshots[company.id]
+
+    @api.model
+    def _drop_kpi_snapshots(self, snapshots):
+        for table in snapshots.values():
+            self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(table)))
+        snapshots.clear()
+
+    def _refresh_company(self, company, date_ref=None, snapshots=None):
         """Open the memberships of the company's newcomers and close those of the customers who no
         longer match, writing only these transitions; notify them.
 
@@ -210,6 +236,9 @@ class CrmSegment(models.Model):
         statement from their literal ids."""
         segment = self.with_context(allowed_company_ids=[company.id], tz=self._company_tz(company))
         today = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(segment)
+        if snapshots is not None:
+            snapshot = self._kpi_snapshot(segment.env["res.partner"], company, snapshots)
+            segment = segment.with_context(crm_segment_kpi_snapshot=snapshot)
         Partner = segment.env["res.partner"].with_context(active_test=False)
         matching = Partner._search(
             expression.AND([self._get_company_customer_domain(company), segment._get_segment_domain()])
@@ -322,9 +351,11 @@ class CrmSegment(models.Model):
         evaluated in its companies on their local dates (``date_ref`` overrides the date)."""
         due = self.search(self._get_due_domain(), order="last_refresh ASC NULLS FIRST, id")
         batch = due[:batch_size]
+        snapshots = {}
         for segment in batch:
             if segment._lock():  # else another worker refreshes it now
-                segment._refresh_members(date_ref)
+                segment._refresh_members(date_ref, snapshots)
+        self._drop_kpi_snapshots(snapshots)
         remaining = len(due) - len(batch)
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
         return remaining

@@ -76,6 +76,15 @@ class ResPartner(models.Model):
     )
 
     # ------------------------------------------------------------------ segments
+    @api.model
+    def _crm_kpi_sql(self, partner_ids=None, **kwargs):
+        """While segments are refreshed, the KPI rows of all customers come from the snapshot taken
+        once for the segments refreshed together (crm.segment._kpi_snapshot)."""
+        snapshot = self.env.context.get("crm_segment_kpi_snapshot")
+        if snapshot and partner_ids is None and not kwargs:
+            return SQL("SELECT * FROM %s", SQL.identifier(snapshot))
+        return super()._crm_kpi_sql(partner_ids, **kwargs)
+
     def _crm_segment_memberships(self, domain=()):
         """Query of the current memberships in the current company visible to the user."""
         return self.env["crm.segment.membership"]._search(

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -305,6 +306,25 @@ class TestSegments(CrmKpiCommon):
         many_queries = self.cr.sql_log_count - start
         self.assertEqual(len(segment.membership_ids), 15)
         self.assertEqual(many_queries, few_queries)
+
+    def test_customers_kpis_computed_once_for_the_segments_refreshed_together(self):
+        customers = self.customers(3, "Snapshot")
+        for customer, days in zip(customers, (10, 100, 200), strict=True):
+            self.invoice(600000.0, days_ago=days, partner=customer)
+        segments = self.env["crm.segment"].browse(
+            [self.shipped(code, customers).id for code in ("sleeping", "large", "sleeping_large")]
+        )
+        Kpi = self.registry["crm.partner.kpi"]
+        with patch.object(Kpi, "_crm_refresh_pending", autospec=True, side_effect=Kpi._crm_refresh_pending) as kpi_runs:
+            segments.action_refresh()
+        # one computation of every customer's KPIs for the five KPI conditions of the three segments
+        self.assertEqual(kpi_runs.call_count, 1)
+        self.assertEqual(self.members(segments[0]), customers[1:])
+        self.assertEqual(self.members(segments[1]), customers)
+        self.assertEqual(self.members(segments[2]), customers[2])
+        # nothing of the snapshot is left for what follows in the transaction
+        self.env.cr.execute("SELECT to_regclass(%s)", [f"crm_segment_kpi_{self.env.company.id}"])
+        self.assertIsNone(self.env.cr.fetchone()[0])
 
     def test_group_by_segment_and_filters(self):
         customers = self.customers(2)
