@@ -2,7 +2,7 @@
     "name": "CrmAI: Segments",
     "summary": "Rule-based dynamic customer segments configured by administrators, membership history "
     "and transitions signalled to salespeople.",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "author": "CrmAI",
     "website": "https://github.com/crmai/crmai",

@@ -71,7 +71,7 @@ class TestOneC(CrmKpiCommon):
         cls.customer.write(
             {
                 "name": "ТОО «МашСтрой»",
-                "crm_bin": "950124400901",
+                "crm_bin": "950140009013",
                 "is_company": True,
                 "crm_legal_address": "100012, г. Караганда, ул. Ерубаева, 48",
             }
@@ -128,7 +128,7 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual(
             root.findtext(f".//{D}Справочник.Контрагенты/{D}КлючевыеСвойства/{D}Наименование"), "ТОО «МашСтрой»"
         )
-        self.assertEqual(root.findtext(f".//{D}ИНН"), "950124400901")
+        self.assertEqual(root.findtext(f".//{D}ИНН"), "950140009013")
         self.assertEqual(root.findtext(f".//{D}Ссылка"), self.customer.crm_onec_ref)
         self.assertEqual(len(STATE.polls), 1)
         self.assertEqual(list(STATE.polls.values()), [0], "PutDataActionResult polled while Active")
@@ -268,7 +268,7 @@ class TestOneC(CrmKpiCommon):
             "number": "ПП-000123",
             "amount": 300000.0,
             "invoice_number": invoice.name,
-            "partner_inn": "950124400901",
+            "partner_inn": "950140009013",
         }
         self._outgoing(
             7, [payment, {**payment, "ref": "zz-9", "number": "ПП-9", "amount": 10.0, "invoice_number": "НЕТ-ТАКОГО"}]

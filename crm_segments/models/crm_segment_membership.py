@@ -15,17 +15,20 @@ class CrmSegmentMembership(models.Model):
         "res.partner", string="Customer", required=True, index=True, ondelete="cascade", readonly=True
     )
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson")
-    company_id = fields.Many2one("res.company", index=True, readonly=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, readonly=True, help="Company whose figures the customer matched in."
+    )
     date_start = fields.Date(string="Entered", required=True, readonly=True)
     date_end = fields.Date(string="Left", readonly=True)
     is_current = fields.Boolean(string="Current", compute="_compute_is_current", search="_search_is_current")
 
     def init(self):
-        # one open membership per customer and segment: a transition is recorded once
+        # one open membership per customer, segment and company: a transition is recorded once
+        self.env.cr.execute(SQL("DROP INDEX IF EXISTS crm_segment_membership_open_uniq"))
         self.env.cr.execute(
             SQL(
-                "CREATE UNIQUE INDEX IF NOT EXISTS crm_segment_membership_open_uniq"
-                " ON crm_segment_membership (segment_id, partner_id) WHERE date_end IS NULL"
+                "CREATE UNIQUE INDEX IF NOT EXISTS crm_segment_membership_open_company_uniq"
+                " ON crm_segment_membership (segment_id, partner_id, company_id) WHERE date_end IS NULL"
             )
         )
 

@@ -1,26 +1,26 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-# customer facts a rule may test: field of res.partner -> kind of value
+# customer facts a rule may test: field of res.partner -> (kind of value, label of the condition)
 RULE_FIELDS = {
-    "crm_days_since_last_order": "integer",
-    "crm_order_count": "integer",
-    "crm_avg_check": "float",
-    "crm_ltv": "float",
-    "crm_debt": "float",
-    "crm_overdue_debt": "float",
-    "crm_avg_payment_delay": "float",
-    "crm_payment_rating": "selection",
-    "crm_temperature": "selection",
-    "crm_purchase_drop": "boolean",
-    "crm_rfm_recency": "integer",
-    "crm_rfm_frequency": "integer",
-    "crm_rfm_monetary": "integer",
-    "crm_first_source_id": "source",
-    "crm_first_medium_id": "medium",
-    "crm_bought_categ_ids": "category",
-    "country_id": "country",
-    "category_id": "tag",
+    "crm_days_since_last_order": ("integer", "Days since last purchase"),
+    "crm_order_count": ("integer", "Purchase count"),
+    "crm_avg_check": ("float", "Average check"),
+    "crm_ltv": ("float", "Lifetime value"),
+    "crm_debt": ("float", "Debt"),
+    "crm_overdue_debt": ("float", "Overdue debt"),
+    "crm_avg_payment_delay": ("float", "Average payment delay"),
+    "crm_payment_rating": ("selection", "Payment rating"),
+    "crm_temperature": ("selection", "Temperature"),
+    "crm_purchase_drop": ("boolean", "Sharp drop in purchase frequency"),
+    "crm_rfm_recency": ("integer", "RFM recency (1-5)"),
+    "crm_rfm_frequency": ("integer", "RFM frequency (1-5)"),
+    "crm_rfm_monetary": ("integer", "RFM monetary (1-5)"),
+    "crm_first_source_id": ("source", "Source of the first deal or order (name)"),
+    "crm_first_medium_id": ("medium", "Medium of the first deal or order (name)"),
+    "crm_bought_categ_ids": ("category", "Product category bought (name)"),
+    "country_id": ("country", "Country (code)"),
+    "category_id": ("tag", "Tag (name)"),
 }
 NUMERIC_OPERATORS = {"=", "!=", ">", ">=", "<", "<="}
 EQUALITY_OPERATORS = {"=", "!="}
@@ -34,28 +34,7 @@ class CrmSegmentRule(models.Model):
     segment_id = fields.Many2one("crm.segment", required=True, index=True, ondelete="cascade")
     sequence = fields.Integer(default=10)
     field_name = fields.Selection(
-        [
-            ("crm_days_since_last_order", "Days since last purchase"),
-            ("crm_order_count", "Purchase count"),
-            ("crm_avg_check", "Average check"),
-            ("crm_ltv", "Lifetime value"),
-            ("crm_debt", "Debt"),
-            ("crm_overdue_debt", "Overdue debt"),
-            ("crm_avg_payment_delay", "Average payment delay"),
-            ("crm_payment_rating", "Payment rating"),
-            ("crm_temperature", "Temperature"),
-            ("crm_purchase_drop", "Sharp drop in purchase frequency"),
-            ("crm_rfm_recency", "RFM recency (1-5)"),
-            ("crm_rfm_frequency", "RFM frequency (1-5)"),
-            ("crm_rfm_monetary", "RFM monetary (1-5)"),
-            ("crm_first_source_id", "Source of the first deal or order (name)"),
-            ("crm_first_medium_id", "Medium of the first deal or order (name)"),
-            ("crm_bought_categ_ids", "Product category bought (name)"),
-            ("country_id", "Country (code)"),
-            ("category_id", "Tag (name)"),
-        ],
-        string="Customer Fact",
-        required=True,
+        [(fname, label) for fname, (_kind, label) in RULE_FIELDS.items()], string="Customer Fact", required=True
     )
     operator = fields.Selection(
         [("=", "="), ("!=", "≠"), (">", ">"), (">=", "≥"), ("<", "<"), ("<=", "≤")],
@@ -79,7 +58,7 @@ class CrmSegmentRule(models.Model):
     def _to_domain_leaf(self):
         """The partner domain leaf of this condition; a ValidationError names the wrong condition."""
         self.ensure_one()
-        kind = RULE_FIELDS.get(self.field_name)
+        kind = RULE_FIELDS.get(self.field_name, (None, None))[0]
         value = (self.value or "").strip()
         if not kind:
             raise ValidationError(_("Unknown customer fact %(field)s.", field=self.field_name))

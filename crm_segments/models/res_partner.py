@@ -1,8 +1,10 @@
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
+# negative operators of a search on crm_segment_ids -> the positive one they negate
+NEGATIVE_OPERATORS = {"not in": "in", "!=": "=", "not any": "any", "not ilike": "ilike", "not like": "like"}
 RFM_FIELDS = {"crm_rfm_recency": "last_order_date", "crm_rfm_frequency": "order_count", "crm_rfm_monetary": "ltv"}
 
 
@@ -19,15 +21,12 @@ def _searcher(method, key):
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    # maintained by crm.segment._refresh_members in the same statement as the memberships
+    # the current memberships in the current company that the user may see (membership rules)
     crm_segment_ids = fields.Many2many(
         "crm.segment",
-        "crm_segment_res_partner_rel",
-        "partner_id",
-        "segment_id",
         string="Segments",
-        readonly=True,
-        copy=False,
+        compute="_compute_crm_segment_ids",
+        search="_search_crm_segment_ids",
         help="Segments the customer belongs to now.",
     )
     crm_purchase_drop = fields.Boolean(
@@ -76,38 +75,98 @@ class ResPartner(models.Model):
         help="Product categories of confirmed orders and posted invoices.",
     )
 
+    # ------------------------------------------------------------------ segments
+    @api.model
+    def _crm_kpi_sql(self, partner_ids=None, **kwargs):
+        """While segments are refreshed, the KPI rows of all customers come from the snapshot taken
+        once for the segments refreshed together (crm.segment._kpi_snapshot)."""
+        snapshot = self.env.context.get("crm_segment_kpi_snapshot")
+        if snapshot and partner_ids is None and not kwargs:
+            return SQL("SELECT * FROM %s", SQL.identifier(snapshot))
+        return super()._crm_kpi_sql(partner_ids, **kwargs)
+
+    def _crm_segment_memberships(self, domain=()):
+        """Query of the current memberships in the current company visible to the user."""
+        return self.env["crm.segment.membership"]._search(
+            [("date_end", "=", False), ("company_id", "=", self.env.company.id), *domain]
+        )
+
+    @api.depends_context("uid", "company")
+    def _compute_crm_segment_ids(self):
+        memberships = self._crm_segment_memberships([("partner_id", "in", self.ids)])
+        self.env.cr.execute(
+            memberships.select(
+                SQL.identifier(memberships.table, "partner_id"), SQL.identifier(memberships.table, "segment_id")
+            )
+        )
+        segments = {}
+        for partner_id, segment_id in self.env.cr.fetchall():
+            segments.setdefault(partner_id, []).append(segment_id)
+        for partner in self:
+            partner.crm_segment_ids = [Command.set(segments.get(partner.id, []))]
+
+    def _search_crm_segment_ids(self, operator, value):
+        if value is False and operator in ("=", "!="):  # in no segment / in some segment
+            positive, segment_domain = operator == "!=", []
+        else:
+            positive = operator not in NEGATIVE_OPERATORS
+            segment_domain = [("segment_id", NEGATIVE_OPERATORS.get(operator, operator), value)]
+        memberships = self._crm_segment_memberships(segment_domain)
+        partner_ids = memberships.subselect(SQL.identifier(memberships.table, "partner_id"))
+        return [("id", "in" if positive else "not in", partner_ids)]
+
+    def _read_group_groupby(self, groupby_spec, query):
+        """Group by segment through the visible current memberships (the field is not stored)."""
+        if groupby_spec != "crm_segment_ids":
+            return super()._read_group_groupby(groupby_spec, query)
+        memberships = self._crm_segment_memberships()
+        alias = query.make_alias(self._table, "crm_segment_ids")
+        query.add_join(
+            "LEFT JOIN",
+            alias,
+            memberships.subselect(
+                SQL.identifier(memberships.table, "partner_id"), SQL.identifier(memberships.table, "segment_id")
+            ),
+            SQL("%s = %s", SQL.identifier(self._table, "id"), SQL.identifier(alias, "partner_id")),
+        )
+        return SQL.identifier(alias, "segment_id")
+
     # ------------------------------------------------------------------ frequency drop
     @api.model
     def _crm_purchase_drop_sql(self, partner_ids=None):
         """Commercial partners whose purchases in the last 90 days are below half of their own
-        average per 90 days before (from their first purchase, at least 90 days of history)."""
-        Kpi = self.env["crm.partner.kpi"]
+        average per 90 days before (from their first purchase, at least 90 days of history).
+
+        The whole history comes from the KPI rows (purchase count and first purchase), so only the
+        documents dated after the cutoff are read; purchases before it are the rest of the count."""
         today = fields.Date.context_today(self)
         cutoff = today - timedelta(days=90)
         return SQL(
             """
-            SELECT e.pid
-              FROM (SELECT pid, SUM(order_count) AS cnt, MIN(first_day) AS first_day
-                      FROM (%(earlier)s) x WHERE company_id = ANY(%(companies)s) GROUP BY pid) e
+            SELECT k.partner_id
+              FROM (%(kpis)s) k
               LEFT JOIN (SELECT pid, SUM(order_count) AS cnt
                            FROM (%(recent)s) y WHERE company_id = ANY(%(companies)s) GROUP BY pid) r
-                     ON r.pid = e.pid
-             WHERE %(cutoff)s::date - e.first_day >= 90
-               AND COALESCE(r.cnt, 0) * 2.0 < e.cnt * 90.0 / (%(cutoff)s::date - e.first_day)
+                     ON r.pid = k.partner_id
+             WHERE %(cutoff)s::date - k.first_order_date >= 90
+               AND COALESCE(r.cnt, 0) * 2.0
+                   < (k.order_count - COALESCE(r.cnt, 0)) * 90.0 / (%(cutoff)s::date - k.first_order_date)
             """,
-            earlier=Kpi._crm_purchase_sql(partner_ids, None, cutoff),
-            recent=Kpi._crm_purchase_sql(partner_ids, cutoff + timedelta(days=1), today),
+            kpis=self._crm_kpi_sql(partner_ids),
+            recent=self.env["crm.partner.kpi"]._crm_purchase_sql(partner_ids, cutoff + timedelta(days=1), None),
             companies=self._crm_company_ids(),
             cutoff=cutoff,
         )
 
     def _crm_fetch_ids(self, query):
+        """Ids of the commercial partners ``query`` returns, among those whose dossier the user may read."""
         self.env.flush_all()
         self.env.cr.execute(query)
-        return [row[0] for row in self.env.cr.fetchall()]
+        return self.browse([row[0] for row in self.env.cr.fetchall()])._crm_visible().ids
 
+    @api.depends_context("company", "uid")
     def _compute_crm_purchase_drop(self):
-        commercial = self.commercial_partner_id
+        commercial = self._crm_visible().commercial_partner_id
         dropped = set(self._crm_fetch_ids(self._crm_purchase_drop_sql(commercial.ids))) if commercial else set()
         for partner in self:
             partner.crm_purchase_drop = partner.commercial_partner_id.id in dropped
@@ -191,11 +250,15 @@ class ResPartner(models.Model):
             companies=self._crm_company_ids(),
         )
 
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_crm_first_utm(self):
         self.env.flush_all()
         self.env.cr.execute(
-            SQL("SELECT * FROM (%s) f WHERE pid = ANY(%s)", self._crm_first_utm_sql(), self.commercial_partner_id.ids)
+            SQL(
+                "SELECT * FROM (%s) f WHERE pid = ANY(%s)",
+                self._crm_first_utm_sql(),
+                self._crm_visible().commercial_partner_id.ids,
+            )
         )
         firsts = {row["pid"]: row for row in self.env.cr.dictfetchall()}
         for partner in self:
@@ -240,10 +303,10 @@ class ResPartner(models.Model):
             scope=scope,
         )
 
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_crm_bought_categ_ids(self):
         self.env.flush_all()
-        self.env.cr.execute(self._crm_bought_categ_sql(self.commercial_partner_id.ids))
+        self.env.cr.execute(self._crm_bought_categ_sql(self._crm_visible().commercial_partner_id.ids))
         categs = {}
         for pid, categ_id in self.env.cr.fetchall():
             categs.setdefault(pid, []).append(categ_id)

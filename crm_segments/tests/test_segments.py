@@ -1,9 +1,15 @@
-from datetime import timedelta
+from datetime import date, timedelta
+from unittest.mock import patch
 
+from freezegun import freeze_time
+
+from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
+
+from ..models.crm_segment_rule import RULE_FIELDS
 
 
 @tagged("post_install", "-at_install")
@@ -47,10 +53,23 @@ class TestSegments(CrmKpiCommon):
         self.assertIn(segment, above.crm_segment_ids)
         self.assertEqual(self.env["res.partner"].search([("crm_segment_ids", "in", segment.ids)]), above)
 
+    def test_sleeping_large_is_half_a_year(self):
+        c179, c180, c181 = self.customers(3)
+        for customer, days in ((c179, 179), (c180, 180), (c181, 181)):
+            self.invoice(600000.0, days_ago=days, partner=customer)
+        segment = self.shipped("sleeping_large", c179 | c180 | c181)
+        segment.action_refresh()
+        self.assertEqual(self.members(segment), c181)  # "more than half a year"
+        shipped = self.env.ref("crm_segments.segment_sleeping_large").rule_ids
+        self.assertEqual(
+            sorted((rule.field_name, rule.operator, rule.value) for rule in shipped),
+            [("crm_days_since_last_order", ">", "180"), ("crm_ltv", ">", "500000")],
+        )
+
     def test_new_order_moves_a_customer_out_once(self):
         customer = self.customers(1)
         customer.user_id = self.seller
-        self.invoice(700000.0, days_ago=120, partner=customer)
+        self.invoice(700000.0, days_ago=200, partner=customer)
         segment = self.shipped("sleeping_large", customer)
         segment.action_refresh()
         self.assertEqual(self.members(segment), customer)
@@ -93,6 +112,34 @@ class TestSegments(CrmKpiCommon):
         segment = self.shipped("at_risk", overdue | dropped | steady)
         segment.action_refresh()
         self.assertEqual(self.members(segment), overdue | dropped)
+
+    def test_segment_facts_follow_the_dossier_visibility(self):
+        """A salesperson neither reads nor finds the purchase drop, first source or categories of a
+        colleague's customer."""
+        colleague = new_test_user(
+            self.env, login="seg.colleague", groups="base.group_user,crm_single_truth.group_crm_user"
+        )
+        own, foreign = self.customers(2)
+        own.user_id, foreign.user_id = self.seller, colleague
+        source = self.env["utm.source"].create({"name": "Visibility Fair"})
+        for customer in own | foreign:
+            for days in (400, 330, 260, 200, 150):
+                self.invoice(100.0, days_ago=days, partner=customer)
+            self.sale_order(100.0, days_ago=380, partner=customer).source_id = source
+        self.env.invalidate_all()
+        self.assertTrue(foreign.crm_purchase_drop)
+        self.assertEqual(foreign.crm_first_source_id, source)
+        Partner = self.env["res.partner"].with_user(self.seller)
+        mine, theirs = own.with_user(self.seller), foreign.with_user(self.seller)
+        self.assertTrue(mine.crm_purchase_drop)
+        self.assertEqual(mine.crm_first_source_id, source)
+        self.assertFalse(theirs.crm_purchase_drop)
+        self.assertFalse(theirs.crm_first_source_id)
+        self.assertFalse(theirs.crm_bought_categ_ids)
+        both = [("id", "in", (own | foreign).ids)]
+        self.assertEqual(Partner.search([*both, ("crm_purchase_drop", "=", True)]), mine)
+        self.assertEqual(Partner.search([*both, ("crm_first_source_id", "=", source.id)]), mine)
+        self.assertEqual(Partner.search([*both, ("crm_bought_categ_ids", "=", self.product_a.categ_id.id)]), mine)
 
     def test_validation_names_the_wrong_condition(self):
         Segment = self.env["crm.segment"]
@@ -155,15 +202,85 @@ class TestSegments(CrmKpiCommon):
 
     def test_two_companies(self):
         customer = self.customers(1)
+        main = self.env.company
         company_2 = self.setup_other_company(name="Segment Company Two")["company"]
         self.env.user.company_ids |= company_2
         self.invoice(600000.0, days_ago=5, partner=customer, company=company_2)
         segment = self.shipped("large", customer)
-        segment.action_refresh()  # evaluated in the current company: nothing bought here
+        segment.with_context(allowed_company_ids=[main.id]).action_refresh()  # nothing bought here
         self.assertFalse(self.members(segment))
-        segment.company_id = company_2
-        segment.action_refresh()
+        # a segment without a company is evaluated in each company of the user, on its own figures
+        segment.with_context(allowed_company_ids=[main.id, company_2.id]).action_refresh()
+        membership = segment.membership_ids
+        self.assertEqual((membership.partner_id, membership.company_id), (customer, company_2))
+        self.assertFalse(customer.with_company(main).crm_segment_ids)
+        self.assertEqual(customer.with_company(company_2).crm_segment_ids, segment)
+        self.assertEqual(segment.with_company(main).partner_count, 0)
+        self.assertEqual(segment.with_company(company_2).partner_count, 1)
+        # evaluated in the main company alone, the membership of the second company stays
+        segment.with_context(allowed_company_ids=[main.id]).action_refresh()
         self.assertEqual(self.members(segment), customer)
+        # a segment of one company is evaluated there only
+        own = self.shipped("large", customer)
+        own.write({"code": "test_large_main", "company_id": main.id})
+        own.with_context(allowed_company_ids=[main.id, company_2.id]).action_refresh()
+        self.assertFalse(own.membership_ids)
+
+    def test_refresh_on_the_company_local_date(self):
+        """A cron running at 01:30 in Almaty (20:30 UTC the day before) works on Almaty's date."""
+        company = self.env.company
+        customer = self.customers(1)
+        self.invoice(600000.0, days_ago=(self.today - date(2025, 9, 2)).days, partner=customer)
+        segment = self.shipped("sleeping_large", customer)
+        with freeze_time("2026-03-01 20:30:00"):
+            company.partner_id.tz = "UTC"  # 1 March: 180 days since the purchase, not more
+            segment.action_refresh()
+            self.assertFalse(self.members(segment))
+            company.partner_id.tz = "Asia/Almaty"  # already 2 March there: 181 days
+            segment.action_refresh()
+            self.assertEqual(self.members(segment), customer)
+            self.assertEqual(segment.membership_ids.date_start, date(2026, 3, 2))
+
+    def test_cron_reports_what_remains_and_reruns_only_what_is_due(self):
+        Segment = self.env["crm.segment"]
+        customer = self.customers(1)
+        extra = Segment.create(
+            [
+                {"name": f"Batch {i}", "code": f"test_batch_{i}", "domain": str([("id", "=", customer.id)])}
+                for i in range(25)
+            ]
+        )
+        cron = self.env.ref("crm_segments.ir_cron_refresh_segments")
+        cron.nextcall = fields.Datetime.now() - timedelta(minutes=1)  # this run was due a minute ago
+        Segment.search([]).last_refresh = cron.nextcall - timedelta(hours=1)
+        due = Segment.search_count([])
+        self.assertGreater(due, 25)
+        Progress = self.env["ir.cron.progress"].sudo()
+        reports = []
+        for _call in range(10):
+            progress = Progress.create({"cron_id": cron.id, "done": 0, "remaining": 0})
+            Segment.with_context(cron_id=cron.id, ir_cron_progress_id=progress.id)._cron_refresh_segments()
+            reports.append((progress.done, progress.remaining))
+            if not progress.remaining:
+                break
+        first = min(20, due)
+        self.assertEqual(reports[0], (first, due - first))
+        self.assertEqual(sum(done for done, _remaining in reports), due)  # each segment once
+        self.assertEqual(reports[-1][1], 0)
+        self.assertTrue(all(segment.last_refresh >= cron.nextcall for segment in extra))
+        self.assertEqual(extra.mapped("partner_count"), [1] * 25)
+        # the next call of the same run finds nothing left to do
+        progress = Progress.create({"cron_id": cron.id, "done": 0, "remaining": 0})
+        Segment.with_context(cron_id=cron.id, ir_cron_progress_id=progress.id)._cron_refresh_segments()
+        self.assertEqual((progress.done, progress.remaining), (0, 0))
+
+    def test_rule_facts_defined_once(self):
+        """The selectable facts are the table that types them, and each is a searchable customer field."""
+        selection = self.env["crm.segment.rule"]._fields["field_name"].get_values(self.env)
+        self.assertEqual(selection, list(RULE_FIELDS))
+        Partner = self.env["res.partner"]
+        for fname in RULE_FIELDS:
+            self.assertTrue(Partner._fields[fname]._description_searchable, fname)
 
     def test_refresh_query_count_does_not_grow_with_customers(self):
         few = self.customers(3, "Few")
@@ -189,6 +306,25 @@ class TestSegments(CrmKpiCommon):
         many_queries = self.cr.sql_log_count - start
         self.assertEqual(len(segment.membership_ids), 15)
         self.assertEqual(many_queries, few_queries)
+
+    def test_customers_kpis_computed_once_for_the_segments_refreshed_together(self):
+        customers = self.customers(3, "Snapshot")
+        for customer, days in zip(customers, (10, 100, 200), strict=True):
+            self.invoice(600000.0, days_ago=days, partner=customer)
+        segments = self.env["crm.segment"].browse(
+            [self.shipped(code, customers).id for code in ("sleeping", "large", "sleeping_large")]
+        )
+        Kpi = self.registry["crm.partner.kpi"]
+        with patch.object(Kpi, "_crm_refresh_pending", autospec=True, side_effect=Kpi._crm_refresh_pending) as kpi_runs:
+            segments.action_refresh()
+        # one computation of every customer's KPIs for the five KPI conditions of the three segments
+        self.assertEqual(kpi_runs.call_count, 1)
+        self.assertEqual(self.members(segments[0]), customers[1:])
+        self.assertEqual(self.members(segments[1]), customers)
+        self.assertEqual(self.members(segments[2]), customers[2])
+        # nothing of the snapshot is left for what follows in the transaction
+        self.env.cr.execute("SELECT to_regclass(%s)", [f"crm_segment_kpi_{self.env.company.id}"])
+        self.assertIsNone(self.env.cr.fetchone()[0])
 
     def test_group_by_segment_and_filters(self):
         customers = self.customers(2)
@@ -287,6 +423,24 @@ class TestSegments(CrmKpiCommon):
         self.assertEqual(len(mail), 1)
         self.assertIn(customer.name, mail.body_html)
         self.assertEqual(Segment._cron_send_digest(date_ref=tomorrow), 0)  # a rerun sends nothing
+
+    def test_digest_lists_what_each_recipient_may_see(self):
+        own, foreign = self.customers(2, "Digest")
+        own.user_id = self.seller
+        foreign.user_id = self.env.user
+        for customer in own | foreign:
+            self.invoice(600000.0, days_ago=5, partner=customer)
+        segment = self.shipped("large", own | foreign)
+        outsider = new_test_user(self.env, login="seg.plain", email="plain@example.com", groups="base.group_user")
+        segment.digest_user_ids = self.seller | outsider
+        segment.action_refresh()
+        self.env["ir.config_parameter"].sudo().set_param("crm_segments.digest_last_date", "")
+        self.assertEqual(self.env["crm.segment"]._cron_send_digest(date_ref=self.today + timedelta(days=1)), 1)
+        mail = self.env["mail.mail"].search([("recipient_ids", "in", self.seller.partner_id.ids)])
+        self.assertEqual(len(mail), 1)
+        self.assertIn(own.name, mail.body_html)
+        self.assertNotIn(foreign.name, mail.body_html)
+        self.assertFalse(self.env["mail.mail"].search([("recipient_ids", "in", outsider.partner_id.ids)]))
 
     def test_settings_set_the_refresh_interval(self):
         settings = self.env["res.config.settings"].create({"crm_segment_refresh_hours": 6})

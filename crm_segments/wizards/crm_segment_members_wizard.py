@@ -27,6 +27,7 @@ class CrmSegmentMembersWizard(models.TransientModel):
 
     def action_apply(self):
         self.ensure_one()
+        self.segment_id._check_manager()
         members = self._members()
         if not members:
             raise UserError(_("Segment %(name)s has no members.", name=self.segment_id.name))

@@ -213,7 +213,7 @@ class CrmDemoLoader(models.AbstractModel):
                 customer(
                     "ТОО «МашСтрой»",
                     "Караганда",
-                    "950124400901",
+                    "950140009013",
                     street="ул. Ерубаева, 48",
                     zip="100012",
                     email="info@mashstroy.kz",

@@ -10,10 +10,10 @@ from odoo.tools import SQL
 from ..tools.legal_id import (
     clean_legal_id,
     is_inn_format,
-    is_kz_bin_iin_format,
     is_valid_inn,
     is_valid_kpp,
-    is_valid_kz_bin_iin,
+    kz_bin_error,
+    kz_iin_error,
 )
 from ..tools.phone import phone_key, phone_key_sql
 
@@ -503,22 +503,55 @@ class ResPartner(models.Model):
                     partner=partner,
                 )
         elif fname in ("crm_bin", "crm_iin"):
-            label = _("BIN") if fname == "crm_bin" else _("IIN")
-            if not is_kz_bin_iin_format(value):
-                return _(
-                    "%(label)s %(value)s of %(partner)s must have 12 digits.",
-                    label=label,
-                    value=value,
-                    partner=partner,
-                )
-            if not is_valid_kz_bin_iin(value):
-                return _(
-                    "%(label)s %(value)s of %(partner)s has an invalid checksum.",
-                    label=label,
-                    value=value,
-                    partner=partner,
-                )
+            return self._crm_kz_id_error(fname, value)
         return None
+
+    def _crm_kz_id_error(self, fname, value):
+        """Why a BIN (``crm_bin``) or IIN (``crm_iin``) is not valid, or None (rules in tools/legal_id)."""
+        if fname == "crm_bin":
+            code, label = kz_bin_error(value), _("BIN")
+        else:
+            code, label = kz_iin_error(value, fields.Date.context_today(self)), _("IIN")
+        if code is None:
+            return None
+        args = {"label": label, "value": value, "partner": self.display_name}
+        messages = {
+            "format": _("%(label)s %(value)s of %(partner)s must have 12 digits.", **args),
+            "zero": _("%(label)s %(value)s of %(partner)s is not a number the national registers issue.", **args),
+            "checksum": _("%(label)s %(value)s of %(partner)s has an invalid checksum.", **args),
+            "bin": _(
+                "%(value)s of %(partner)s is a BIN (business identification number), not an IIN: enter it in "
+                "the BIN field.",
+                **args,
+            ),
+            "iin": _(
+                "%(value)s of %(partner)s is an IIN (individual identification number), not a BIN: enter it in "
+                "the IIN field.",
+                **args,
+            ),
+            "century": _(
+                "IIN %(value)s of %(partner)s: the 7th digit (century of birth and sex) must be 1 to 6.", **args
+            ),
+            "date": _(
+                "IIN %(value)s of %(partner)s: the first six digits must be a date of birth (YYMMDD) that is "
+                "not in the future.",
+                **args,
+            ),
+            "month": _(
+                "BIN %(value)s of %(partner)s: digits 3-4 must be the month of registration (01 to 12).", **args
+            ),
+            "type": _(
+                "BIN %(value)s of %(partner)s: the 5th digit must be 4 (resident legal entity), 5 (non-resident "
+                "legal entity) or 6 (joint individual entrepreneurship).",
+                **args,
+            ),
+            "attribute": _(
+                "BIN %(value)s of %(partner)s: the 6th digit must be 0 (head office), 1 (branch), 2 "
+                "(representative office) or 3 (peasant farm).",
+                **args,
+            ),
+        }
+        return messages[code]
 
     # ------------------------------------------------------------------ contracts
     @api.depends("commercial_partner_id.crm_contract_ids")

@@ -60,7 +60,7 @@ class TestDemoStory(TransactionCase):
         self.assertLessEqual((self.today - mash.crm_first_order_date).days, 3 * 365)
         self.assertEqual(mash.crm_avg_payment_delay, 0.0)
         self.assertEqual(mash.crm_payment_rating, "excellent")
-        self.assertEqual(mash.crm_bin, "950124400901")
+        self.assertEqual(mash.crm_bin, "950140009013")
         self.assertTrue(is_valid_kz_bin_iin(mash.crm_bin))
         self.assertEqual(mash.city, "Караганда")
         self.assertEqual(mash.country_id, self.env.ref("base.kz"))
