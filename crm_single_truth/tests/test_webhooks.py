@@ -128,7 +128,8 @@ class TestWebhooks(HttpCase):
             [("partner_id", "=", self.company_partner.id), ("kind", "=", "telegram")]
         )
         self.assertEqual(len(events), 1)
-        self.assertEqual(events.res_id, self.buyer.id)
+        self.assertEqual((events.res_model, events.res_id), ("crm.messenger.message", message.id))
+        self.assertEqual((events.contact_id, events.state), (self.buyer, "received"))
 
     def test_telegram_replayed_delivery_is_accepted_once(self):
         headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
@@ -263,7 +264,7 @@ class TestWebhooks(HttpCase):
         event = self.env["crm.timeline.event"].search(
             [("partner_id", "=", self.company_partner.id), ("kind", "=", "call")]
         )
-        self.assertEqual((event.res_model, event.res_id, event.state), ("crm.call", call.id, "inbound"))
+        self.assertEqual((event.res_model, event.res_id, event.state), ("crm.call", call.id, "answered"))
 
     def test_call_webhook_needs_the_api_key(self):
         for headers in ({}, {"X-Api-Key": "wrong"}, {"X-Api-Key": TELEPHONY_KEY.upper()}):
