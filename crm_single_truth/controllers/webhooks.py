@@ -100,6 +100,8 @@ class CrmWebhookController(http.Controller):
                 _logger.info("Refused %s webhook delivery", channel, exc_info=True)
             hook._crm_on_delivery(channel, data if data is not None else {}, error=reason or "malformed")
             return _answer("malformed", error=reason if known else "The delivery could not be read.")
+        if not result:
+            hook._crm_on_delivery(channel, data)  # acknowledged, nothing to record (another update kind)
         for record, external_id in result:
             hook._crm_on_delivery(
                 channel,

@@ -13,3 +13,4 @@ from . import test_webhook_concurrency
 from . import test_conversation_rules
 from . import test_messenger_send
 from . import test_telephony_providers
+from . import test_webhook_fuzz
