@@ -603,10 +603,11 @@ class CrmMessengerMessage(models.Model):
     def action_reply(self):
         """Open the reply form for this conversation (from the message list or the timeline)."""
         self.ensure_one()
+        self.check_access("read")
         partner = self.partner_id
         if not partner:
             raise UserError(_("This message is not linked to a customer: convert its lead first."))
-        return partner.action_crm_reply(self.channel, reply_to=self)
+        return partner._crm_reply_action(self.channel, reply_to=self)
 
 
 def is_concurrency_error(error):

@@ -691,9 +691,7 @@ class ResPartner(models.Model):
 
         The caller must be an internal user allowed to edit this partner and to read the documents."""
         self.ensure_one()
-        if not self.env.su and not self.env.user._is_internal():
-            raise AccessError(_("Only internal users can write to customers."))
-        self.check_access("write")
+        self._crm_check_conversation_access()
         if channel not in ("whatsapp", "telegram"):
             raise UserError(_("Choose WhatsApp or Telegram."))
         if body is not None and not isinstance(body, str):
@@ -704,6 +702,7 @@ class ResPartner(models.Model):
             if len(attachments.exists()) != len(attachments):
                 raise UserError(_("A document to send no longer exists."))
             attachments.check_access("read")
+            attachments.check("read")  # the document each attachment belongs to
         if not body and not attachments:
             raise UserError(_("Write a message or attach a document."))
         chat = self._crm_messenger_chat(channel)
@@ -727,6 +726,27 @@ class ResPartner(models.Model):
         messages._crm_post_in_chatter()
         messages._crm_dispatch()
         return messages[:1].sudo(False)
+
+    def _crm_check_conversation_access(self):
+        """Who may write to this customer on a messenger: an internal user who may edit the
+        partner and sees its conversations (a manager, or the salesperson of the customer, or any
+        salesperson for a customer without one - as the conversations' record rules)."""
+        self.ensure_one()
+        if self.env.su:
+            return
+        user = self.env.user
+        if not user._is_internal() or not user.has_group("crm_single_truth.group_crm_user"):
+            raise AccessError(_("Only salespeople can write to customers on messengers."))
+        self.check_access("write")
+        salesperson = self.commercial_partner_id.user_id
+        if salesperson and salesperson != user and not user.has_group("crm_single_truth.group_crm_manager"):
+            raise AccessError(
+                _(
+                    "%(customer)s is a customer of %(salesperson)s.",
+                    customer=self.display_name,
+                    salesperson=salesperson.name,
+                )
+            )
 
     @api.model
     def _crm_ids(self, ids):
@@ -785,7 +805,7 @@ class ResPartner(models.Model):
     def _crm_reply_action(self, channel, reply_to=None):
         """The form that writes to this customer on ``channel`` (from the card or a timeline row)."""
         self.ensure_one()
-        self.check_access("write")
+        self._crm_check_conversation_access()
         return {
             "type": "ir.actions.act_window",
             "name": _("Reply on %(channel)s", channel=dict(MESSENGER_CHANNELS)[channel]),

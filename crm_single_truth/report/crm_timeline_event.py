@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 KINDS = [
@@ -177,6 +178,7 @@ class CrmTimelineEvent(models.Model):
 
     def action_open_document(self):
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "res_model": self.res_model,
@@ -188,4 +190,7 @@ class CrmTimelineEvent(models.Model):
     def action_reply(self):
         """Reply to a messenger row of the timeline in the same conversation."""
         self.ensure_one()
+        self.check_access("read")
+        if self.res_model != "crm.messenger.message":
+            raise UserError(_("Only messenger messages are answered from the timeline."))
         return self.env["crm.messenger.message"].browse(self.res_id).action_reply()

@@ -157,7 +157,9 @@ class TestWebhookFuzz(HttpCase):
     def deliver(self, url, data, headers, authorized=True):
         before_counts, before_journal = self.counts(), len(self.journal)
         # always a POST, even with an empty body (url_open would GET)
-        response = self.opener.post(f"{self.base_url()}{url}", data=data, headers=headers, timeout=60, allow_redirects=False)
+        response = self.opener.post(
+            f"{self.base_url()}{url}", data=data, headers=headers, timeout=60, allow_redirects=False
+        )
         self.assertIn(response.status_code, ANSWERS)
         if response.status_code in (400, 403, 413):
             self.assertEqual(self.counts(), before_counts, "a refused delivery is not half-written")
