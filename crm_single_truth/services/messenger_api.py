@@ -19,7 +19,8 @@ class MessengerError(Exception):
     description. The message never contains a token."""
 
     def __init__(self, detail, status=0, code=None, retryable=False, retry_after=None):
-        super().__init__(detail)
+        # the journal reads the message: the API's code with its words
+        super().__init__(f"{detail} [{code}]" if code not in (None, "") else detail)
         self.detail = detail
         self.status = status
         self.code = code
