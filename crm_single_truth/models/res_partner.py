@@ -811,6 +811,7 @@ class ResPartner(models.Model):
             "name": _("Reply on %(channel)s", channel=dict(MESSENGER_CHANNELS)[channel]),
             "res_model": "crm.messenger.reply.wizard",
             "view_mode": "form",
+            "views": [(False, "form")],
             "target": "new",
             "context": {
                 "default_partner_id": self.id,

@@ -15,7 +15,7 @@ class MessengerSetup:
     buyer who writes on both messengers."""
 
     @classmethod
-    def setup_messengers(cls, env, webhook_url=None):
+    def setup_messengers(cls, env, webhook_url=None, company=None):
         cls.wa = FakeWhatsAppCloud(WA_TOKEN, WA_PHONE_ID, app_secret=WA_APP_SECRET, webhook_url=webhook_url)
         cls.tg = FakeTelegramBot(TG_TOKEN)
         cls.addClassCleanup(cls.wa.stop)
@@ -36,7 +36,7 @@ class MessengerSetup:
             params.set_param(f"crm_single_truth.{key}", value)
         kz = env.ref("base.kz")
         cls.company_partner = env["res.partner"].create(
-            {"name": "ТОО «Ответ Сталь»", "is_company": True, "country_id": kz.id}
+            {"name": "ТОО «Ответ Сталь»", "is_company": True, "country_id": kz.id, "company_id": company and company.id}
         )
         cls.buyer = env["res.partner"].create(
             {
@@ -46,6 +46,7 @@ class MessengerSetup:
                 "crm_whatsapp": "+7 701 555 12 34",
                 "crm_telegram": "asel_buyer",
                 "country_id": kz.id,
+                "company_id": company and company.id,
             }
         )
         cls.wa.approve_template(TEMPLATE, "ru", body_params=1)
