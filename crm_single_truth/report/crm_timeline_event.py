@@ -148,7 +148,8 @@ class CrmTimelineEvent(models.Model):
     @api.model
     def _mail_name_sql(self):
         return SQL(
-            "COALESCE(NULLIF(m.subject, ''), LEFT(REGEXP_REPLACE(COALESCE(m.body, ''), '<[^>]*>', ' ', 'g'), 200))"
+            "COALESCE(NULLIF(m.subject, ''), "
+            "LEFT(BTRIM(REGEXP_REPLACE(COALESCE(m.body, ''), '(<[^>]*>|\\s)+', ' ', 'g')), 200))"
         )
 
     @api.model
