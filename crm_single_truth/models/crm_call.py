@@ -87,7 +87,7 @@ class CrmCall(models.Model):
     duration = fields.Integer(string="Duration (s)", help="Length of the conversation in seconds.")
     duration_minutes = fields.Float(string="Duration", compute="_compute_duration_minutes", help="Minutes:seconds.")
     phone = fields.Char(index=True)
-    extension = fields.Char(string="Extension", help="Internal number of the employee at the PBX.")
+    extension = fields.Char(help="Internal number of the employee at the PBX.")
     summary = fields.Text(help="What was discussed and agreed.")
     recording = fields.Binary(attachment=True, help="Audio recording of the call (MP3, OGG or WAV).")
     recording_filename = fields.Char()
@@ -100,7 +100,7 @@ class CrmCall(models.Model):
     recording_error = fields.Text(readonly=True, copy=False)
     provider = fields.Selection(PROVIDERS, readonly=True, copy=False)
     external_id = fields.Char(string="Telephony Call ID", readonly=True, copy=False)
-    missed_activity_done = fields.Boolean(readonly=True, copy=False)
+    missed_activity_done = fields.Boolean(string="Call-back Planned", readonly=True, copy=False)
 
     _sql_constraints = [
         ("external_id_uniq", "unique(external_id)", "A call of the telephony provider is recorded once."),

@@ -12,7 +12,8 @@ class MailMessage(models.Model):
     crm_channel = fields.Selection(CHANNELS, string="Messenger", readonly=True)
 
     def _to_store(self, store, /, *, fields=None, **kwargs):
-        super()._to_store(store, fields=fields, **kwargs)
+        result = super()._to_store(store, fields=fields, **kwargs)
         if fields is None:
             for message in self.filtered("crm_channel"):
                 store.add(message, {"crm_channel": message.crm_channel})
+        return result

@@ -561,9 +561,15 @@ class ResPartner(models.Model):
     crm_whatsapp_url = fields.Char(string="WhatsApp Chat", compute="_compute_crm_messenger_urls")
     crm_telegram_url = fields.Char(string="Telegram Chat", compute="_compute_crm_messenger_urls")
     # numbers in E.164, read in the partner's country (else its company's): matching is exact
-    crm_phone_e164 = fields.Char(compute="_compute_crm_e164", store=True, index="btree_not_null")
-    crm_mobile_e164 = fields.Char(compute="_compute_crm_e164", store=True, index="btree_not_null")
-    crm_whatsapp_e164 = fields.Char(compute="_compute_crm_e164", store=True, index="btree_not_null")
+    crm_phone_e164 = fields.Char(
+        string="Phone (E.164)", compute="_compute_crm_e164", store=True, index="btree_not_null"
+    )
+    crm_mobile_e164 = fields.Char(
+        string="Mobile (E.164)", compute="_compute_crm_e164", store=True, index="btree_not_null"
+    )
+    crm_whatsapp_e164 = fields.Char(
+        string="WhatsApp (E.164)", compute="_compute_crm_e164", store=True, index="btree_not_null"
+    )
     crm_call_ids = fields.One2many("crm.call", "partner_id", string="Call History")
     crm_call_count = fields.Integer(string="Calls", compute="_compute_crm_call_count")
 
