@@ -100,6 +100,11 @@ class CrmMessengerMessage(models.Model):
     user_id = fields.Many2one("res.users", string="Sent By", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True, default=lambda self: self.env.company, index=True)
     reply_to_id = fields.Many2one("crm.messenger.message", string="In Reply To", readonly=True, ondelete="set null")
+    template_name = fields.Char(
+        string="WhatsApp Template",
+        readonly=True,
+        help="Approved template this message is sent with whatever the window (its body parameter is the text).",
+    )
     sent_as_template = fields.Boolean(
         readonly=True, help="Sent as an approved WhatsApp template: the customer had not written for 24 hours."
     )
@@ -408,6 +413,8 @@ class CrmMessengerMessage(models.Model):
             "sender_name": self.env.user.name,
             "company_id": chat.company_id.id or partner.company_id.id or self.env.company.id,
             "reply_to_id": reply_to.id if reply_to else False,
+            # a reminder may ask for its own approved wording
+            "template_name": (chat.channel == "whatsapp" and self.env.context.get("crm_whatsapp_template")) or False,
         }
 
     def _crm_post_in_chatter(self):
@@ -483,13 +490,15 @@ class CrmMessengerMessage(models.Model):
         media = None
         if document:
             media = {"id": client.upload_media(*document), "filename": document[0]}
-        if self.chat_id._crm_window_open():
+        if self.chat_id._crm_window_open() and not self.template_name:
             if media:
                 payload = whatsapp_cloud.document_payload(to, media["id"], media["filename"], self.body or None)
             else:
                 payload = whatsapp_cloud.text_payload(to, self.body or "")
         else:
-            name = settings["whatsapp_document_template"] if media else settings["whatsapp_template"]
+            name = self.template_name or (
+                settings["whatsapp_document_template"] if media else settings["whatsapp_template"]
+            )
             if not name:
                 raise MessengerError("no template", code="no_template_document" if media else "no_template")
             payload = whatsapp_cloud.template_payload(

@@ -693,7 +693,9 @@ class ResPartner(models.Model):
         """Send ``body`` (and the documents ``attachment_ids``) to this customer on ``channel``
         (``whatsapp`` or ``telegram``): to this contact, or - on a company - to the contact whose
         conversation is the most recent. Returns the ``crm.messenger.message`` recorded (the first
-        one when the documents go as separate messages); it is queued, then sent as a job.
+        one when the documents go as separate messages); it is queued, then sent as a job. With
+        ``crm_whatsapp_template`` in the context, WhatsApp messages go as that approved template
+        (one body parameter: the text) even inside the 24-hour window.
 
         The caller must be an internal user allowed to edit this partner and to read the documents."""
         self.ensure_one()

@@ -331,3 +331,21 @@ class TestMessengerSend(MessengerSetup, TransactionCase):
         wizard.action_send()
         message = self.env["crm.messenger.message"].search([("direction", "=", "out")], order="id desc", limit=1)
         self.assertEqual((message.body, message.partner_id, message.state), ("Добрый день", self.buyer, "sent"))
+
+    def test_a_named_template_is_used_even_inside_the_window(self):
+        self.whatsapp_in(self.env, hours_ago=1)
+        self.wa.approve_template("payment_reminder", "ru", body_params=1)
+        message = self.buyer.with_context(crm_whatsapp_template="payment_reminder").crm_send_message(
+            "whatsapp", "Счёт №12 на 150 000 ₸ ждёт оплаты до 5 декабря."
+        )
+        self.assertEqual(
+            (message.state, message.template_name, message.sent_as_template), ("sent", "payment_reminder", True)
+        )
+        self.assertEqual(self.sent_payloads()[0]["template"]["name"], "payment_reminder")
+        self.assertEqual(
+            self.sent_payloads()[0]["template"]["components"][0]["parameters"][0]["text"],
+            "Счёт №12 на 150 000 ₸ ждёт оплаты до 5 декабря.",
+        )
+        self.assertEqual(self.telegram_in(self.env).channel, "telegram")
+        message = self.buyer.with_context(crm_whatsapp_template="payment_reminder").crm_send_message("telegram", "Тест")
+        self.assertFalse(message.template_name)

@@ -138,3 +138,15 @@ class TestTimeline(CrmKpiCommon):
             len({e.id for e in events.filtered(lambda e: e.source_id == order.id)}),
             len(events.filtered(lambda e: e.source_id == order.id)),
         )
+
+    def test_rows_read_by_id_are_looked_up_by_their_key(self):
+        order = self.sale_order(1500.0, days_ago=3)
+        event = self.events([("res_model", "=", "sale.order"), ("res_id", "=", order.id)])
+        Event = self.env["crm.timeline.event"]
+        query = Event.browse(event.ids)._as_query(ordered=False)
+        sql = query.select().code
+        self.assertIn('"crm_timeline_event"."source"', sql)
+        Event.invalidate_model()
+        self.assertEqual((Event.browse(event.id).res_model, Event.browse(event.id).res_id), ("sale.order", order.id))
+        self.assertEqual(Event.browse(event.id).exists(), event)
+        self.assertFalse(Event.browse(10**12).exists())
