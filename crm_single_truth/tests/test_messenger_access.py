@@ -122,6 +122,8 @@ class TestMessengerAccess(HttpCase):
         for login in ("conv.colleague", "conv.stranger"):
             answer = self.rpc(login, "crm.messenger.reply.wizard", "create", [values])
             if "result" in answer:
+                read = self.rpc(login, "crm.messenger.reply.wizard", "read", [[answer["result"]], ["recipient"]])
+                self.assertFalse(read["result"][0]["recipient"], "nothing about another's customer's conversations")
                 self.assertDenied(self.rpc(login, "crm.messenger.reply.wizard", "action_send", [[answer["result"]]]))
         wizard_id = self.rpc("conv.owner", "crm.messenger.reply.wizard", "create", [values])["result"]
         self.assertEqual(

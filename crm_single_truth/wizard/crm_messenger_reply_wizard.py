@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 from ..models.crm_messenger_message import CHANNELS
 
@@ -25,6 +26,10 @@ class CrmMessengerReplyWizard(models.TransientModel):
             wizard.template_notice = False
             if not wizard.partner_id or not wizard.channel:
                 continue
+            try:
+                wizard.partner_id._crm_check_conversation_access()
+            except AccessError:
+                continue  # nothing about the conversations of a customer one may not write to
             Chat = self.env["crm.messenger.chat"].sudo()
             partner = wizard.partner_id
             partners = partner if partner.parent_id or not partner.is_company else partner | partner.child_ids
