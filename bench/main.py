@@ -269,12 +269,16 @@ def run_scale(args, conf, scale, logdir, stock_from=None):
         bench = Bench(uenv, gen, scale)
         log("benchmarks (%s)", scale)
         for name in (
-            [n for n in args.only if n != "posting"]
+            [n for n in args.only if n not in ("posting", "burst")]
             if args.only
             else ["card", "search", "dashboard", "segments", "penalties", "dunning", "exchange_log"]
         ):
             getattr(bench, name)()
             cr.commit()
+        if not args.only or "burst" in args.only:
+            from .burst import burst_benchmark
+
+            burst_benchmark(bench, conf, logdir)
         want_posting = not args.only or "posting" in args.only
         out["info"] = bench.info
         if want_posting:
@@ -410,7 +414,7 @@ def main(argv=None):
     parser.add_argument(
         "--only",
         nargs="*",
-        help="run only these benchmarks (card search dashboard segments penalties dunning exchange_log posting)",
+        help="run only these benchmarks (card search dashboard segments penalties dunning exchange_log burst posting)",
     )
     parser.add_argument("--json", help="write the results as JSON to this file")
     parser.add_argument("--markdown", help="write the results as a markdown report to this file")

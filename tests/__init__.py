@@ -1,1 +1,3 @@
+from . import test_reliability_burst
+from . import test_reliability_crash
 from . import test_translations

@@ -1,4 +1,8 @@
 from . import (
+    crm_exchange_consumer_mixin,
+    crm_exchange_document_access_mixin,
+    crm_exchange_payload_mixin,
+    crm_exchange_job_mixin,
     crm_exchange_system,
     crm_exchange_log,
     crm_exchange_attempt,
@@ -14,4 +18,5 @@ from . import (
     crm_exchange_demo,
     crm_inbound_delivery,
     crm_messenger_message,
+    queue_job,
 )

@@ -2,18 +2,13 @@ from odoo import fields, models
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "crm.exchange.consumer.mixin"]
 
-    crm_exchange_count = fields.Integer(string="Exchanges", compute="_compute_crm_exchange_count")
     crm_onec_ref = fields.Char(string="1C Reference", copy=False, readonly=True)
 
-    def _compute_crm_exchange_count(self):
-        counts = self.env["crm.exchange.log"]._count_for_documents(self)
-        for move in self:
-            move.crm_exchange_count = counts.get(move.id, 0)
-
-    def action_crm_open_exchanges(self):
-        return self.env["crm.exchange.log"]._action_for_documents(self)
+    def _crm_exchange_handlers(self):
+        return super()._crm_exchange_handlers() | {"_crm_onec_push"}
 
     def action_onec_push(self):
         """Send the customer invoices to 1C; the exchange is journaled whatever happens."""

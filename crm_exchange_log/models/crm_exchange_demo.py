@@ -61,7 +61,6 @@ class CrmExchangeDemo(models.AbstractModel):
                     "res_model": "account.move",
                     "res_id": invoice.id,
                     "attempt_count": 5 if failed else 1,
-                    "attempt_limit": 5,
                     "request_payload": {
                         "invoice": invoice.name,
                         "amount": invoice.amount_total,

@@ -6,12 +6,10 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.osv import expression
 from odoo.tools import SQL
 
-from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
-
-from ..services.masking import to_text
+from ..services.masking import storable
+from .crm_exchange_payload_mixin import PAYLOAD_FIELDS
 
 _logger = logging.getLogger(__name__)
 
@@ -23,9 +21,9 @@ STATES = [
     ("retrying", "Retrying"),
     ("cancelled", "Cancelled"),
 ]
-PAYLOAD_GROUPS = "crm_exchange_log.group_exchange_integrator,base.group_system"
-DEFAULT_ATTACHMENT_THRESHOLD = 64 * 1024  # characters
-PREVIEW_SIZE = 2000
+INTEGRATOR_GROUP = "crm_exchange_log.group_exchange_integrator"
+# what outside systems write into the journal's own columns
+TEXT_FIELDS = ("operation", "error_message", "idempotency_key", "correlation_id")
 
 
 class Exchange:
@@ -45,12 +43,14 @@ class Exchange:
 
 
 class CrmExchangeLog(models.Model):
-    """One exchange with an outside system: what was sent and received (secrets masked, large
-    payloads as attachments), the result, its duration, the document concerned and the business
-    flow (correlation id) it belongs to. Failures are written on a cursor of their own so that
-    they stay when the business transaction rolls back."""
+    """One exchange with an outside system: the result, its duration, the document concerned and
+    the business flow (correlation id) it belongs to. Failures are written on a cursor of their
+    own so that they stay when the business transaction rolls back. Its payloads are kept by
+    ``crm.exchange.payload.mixin``, outgoing exchanges run as jobs by ``crm.exchange.job.mixin``;
+    access follows the document."""
 
     _name = "crm.exchange.log"
+    _inherit = ["crm.exchange.payload.mixin", "crm.exchange.job.mixin", "crm.exchange.document.access.mixin"]
     _description = "Exchange Log"
     _order = "create_date desc, id desc"
     _rec_name = "operation"
@@ -68,19 +68,11 @@ class CrmExchangeLog(models.Model):
     correlation_id = fields.Char(index=True, default=lambda self: str(uuid.uuid4()))
     parent_id = fields.Many2one("crm.exchange.log", string="Parent Exchange", index=True, ondelete="set null")
     child_ids = fields.One2many("crm.exchange.log", "parent_id", string="Sub-exchanges")
-    request_payload = fields.Text(groups=PAYLOAD_GROUPS)
-    response_payload = fields.Text(groups=PAYLOAD_GROUPS)
-    request_attachment_id = fields.Many2one("ir.attachment", groups=PAYLOAD_GROUPS, ondelete="set null")
-    response_attachment_id = fields.Many2one("ir.attachment", groups=PAYLOAD_GROUPS, ondelete="set null")
     error_message = fields.Text()
-    attempt_count = fields.Integer(default=0)
-    attempt_limit = fields.Integer(help="Attempts allowed before the exchange stays failed.")
-    next_retry_at = fields.Datetime(index="btree_not_null")
+    attempt_count = fields.Integer(default=0, help="Attempts made so far (each one is listed under Attempts).")
+    next_retry_at = fields.Datetime(index="btree_not_null", help="When the job tries again.")
     duration_ms = fields.Integer(string="Duration (ms)", aggregator="avg")
     idempotency_key = fields.Char(index="btree_not_null", copy=False)
-    handler = fields.Char(help="Method of the document model that performs an outgoing exchange (retries).")
-    job_id = fields.Many2one("queue.job", string="Job", ondelete="set null", copy=False)
-    job_uuid = fields.Char(string="Job UUID", index="btree_not_null", copy=False)
     attempt_ids = fields.One2many("crm.exchange.attempt", "log_id", string="Attempts")
     date_done = fields.Datetime(string="Finished On")
     failed = fields.Integer(compute="_compute_failed", store=True, aggregator="sum")
@@ -125,7 +117,10 @@ class CrmExchangeLog(models.Model):
             "system_id": system.id,
             "direction": direction,
             "operation": operation,
-            "correlation_id": correlation_id or parent.correlation_id or str(uuid.uuid4()),
+            "correlation_id": correlation_id
+            or parent.correlation_id
+            or self._correlation_of(record)
+            or str(uuid.uuid4()),
             "parent_id": parent.id or False,
             "idempotency_key": idempotency_key,
             "company_id": (record and "company_id" in record._fields and record.company_id.id)
@@ -142,73 +137,42 @@ class CrmExchangeLog(models.Model):
         return vals
 
     @api.model
+    def _correlation_of(self, record):
+        """The flow a document was created in (lead > quotation > invoice carry it on)."""
+        if record and len(record) == 1 and "crm_correlation_id" in record._fields:
+            return record.sudo().crm_correlation_id
+        return False
+
+    @api.model
     def _partner_of(self, res_model, res_id):
+        """The customer whose timeline shows the exchanges of this document."""
         if not res_model or not res_id or res_model not in self.env:
             return False
         record = self.env[res_model].sudo().browse(res_id).exists()
         if not record:
             return False
-        if res_model == "res.partner":
-            return record.commercial_partner_id.id
-        if "commercial_partner_id" in record._fields:
-            return record.commercial_partner_id.id
-        if "partner_id" in record._fields and record.partner_id:
-            return record.partner_id.commercial_partner_id.id
-        return False
+        if hasattr(record, "_crm_exchange_partner"):
+            return record._crm_exchange_partner().id
+        return self.env["crm.exchange.consumer.mixin"]._crm_exchange_partner_of(record).id
 
-    def _attachment_threshold(self):
-        value = self.env["ir.config_parameter"].sudo().get_param("crm_exchange_log.attachment_threshold")
-        return int(value) if value else DEFAULT_ATTACHMENT_THRESHOLD
+    @api.model
+    def _clean_vals(self, vals):
+        """Text from outside systems as PostgreSQL can store it (no NUL, no lone surrogate)."""
+        for key in TEXT_FIELDS:
+            if isinstance(vals.get(key), str):
+                vals[key] = storable(vals[key])
+        return vals
 
     @api.model_create_multi
     def create(self, vals_list):
-        large = []
-        threshold = self._attachment_threshold()
-        for index, vals in enumerate(vals_list):
+        for vals in vals_list:
+            self._clean_vals(vals)
             if "partner_id" not in vals:
                 vals["partner_id"] = self._partner_of(vals.get("res_model"), vals.get("res_id"))
-            for key in ("request_payload", "response_payload"):
-                if key in vals:
-                    vals[key] = to_text(vals[key])
-                    if vals[key] and len(vals[key]) > threshold:
-                        large.append((index, key, vals[key]))
-                        vals[key] = vals[key][:PREVIEW_SIZE] + "\n" + _("[... truncated: full payload attached]")
-        logs = super().create(vals_list)
-        logs._attach_payloads([(logs[index], key, text) for index, key, text in large])
-        return logs
+        return super().create(vals_list)
 
     def write(self, vals):
-        for key in ("request_payload", "response_payload"):
-            if key in vals:
-                vals[key] = to_text(vals[key])
-                if vals[key] and len(vals[key]) > self._attachment_threshold():
-                    text = vals[key]
-                    vals[key] = text[:PREVIEW_SIZE] + "\n" + _("[... truncated: full payload attached]")
-                    self._attach_payloads([(log, key, text) for log in self])
-        return super().write(vals)
-
-    def _attach_payloads(self, items):
-        if not items:
-            return
-        attachments = (
-            self.env["ir.attachment"]
-            .sudo()
-            .create(
-                [
-                    {
-                        "name": f"{log.operation}-{key.split('_')[0]}-{log.id}.txt",
-                        "raw": text.encode("utf-8"),
-                        "mimetype": "text/plain",
-                        "res_model": self._name,
-                        "res_id": log.id,
-                    }
-                    for log, key, text in items
-                ]
-            )
-        )
-        for (log, key, _text), attachment in zip(items, attachments, strict=False):
-            field = "request_attachment_id" if key == "request_payload" else "response_attachment_id"
-            super(CrmExchangeLog, log.sudo()).write({field: attachment.id})
+        return super().write(self._clean_vals(dict(vals)))
 
     @api.model
     def _journal(self, system, direction, operation, state="done", error=None, duration_ms=0, **kwargs):
@@ -421,7 +385,7 @@ class CrmExchangeLog(models.Model):
                 {
                     key: value
                     for key, value in vals.items()
-                    if key in log._fields and key not in ("request_payload", "response_payload")
+                    if key in log._fields and key not in PAYLOAD_FIELDS and key not in PAYLOAD_FIELDS.values()
                 },
                 validate=False,
             )
@@ -429,176 +393,39 @@ class CrmExchangeLog(models.Model):
             log.sudo().write(vals)
         return log
 
-    # ------------------------------------------------------------------ outgoing exchanges as jobs
-    @api.model
-    def _enqueue(
-        self, system, operation, record, handler, request=None, correlation_id=None, parent=None, idempotency_key=None
-    ):
-        """Journal an outgoing exchange and run it as a job on the system's channel: ``handler``
-        is a method of ``record`` called as ``record.handler(log)``; it returns the response and
-        raises on failure."""
-        log = self.sudo().create(
-            self._prepare_log_vals(
-                system,
-                "out",
-                operation,
-                record=record,
-                request=request,
-                correlation_id=correlation_id,
-                parent=parent,
-                idempotency_key=idempotency_key or str(uuid.uuid4()),
-                handler=handler,
-                state="pending",
-                attempt_limit=system.max_attempts,
-            )
-        )
-        log._schedule_job()
-        return log.sudo(False)
-
-    def _schedule_job(self, eta=None):
-        for log in self.sudo():
-            system = log.system_id
-            if log.state != "retrying":
-                log.state = "pending"
-            try:
-                job = log.with_delay(
-                    channel=system._get_channel_name(),
-                    max_retries=max(log.attempt_limit - log.attempt_count, 1),
-                    eta=eta,
-                    description=_("%(system)s: %(operation)s", system=system.name, operation=log.operation),
-                    identity_key=f"crm_exchange_log:{log.id}:{log.attempt_count}",
-                )._job_run()
-            except (RetryableJobError, FailedJobError):
-                # run at once (queue_job__no_delay): the failed attempt is journaled already
-                continue
-            # trapped or run at once in tests: the job may not be stored
-            values = {"job_uuid": job.uuid}
-            job_record = self.env["queue.job"].sudo().search([("uuid", "=", job.uuid)], limit=1) if job.uuid else None
-            if job_record:
-                values["job_id"] = job_record.id
-            log.write(values)
-
-    def _job_run(self):
-        """Job: one attempt of the outgoing exchange. Each attempt is recorded; a failure is
-        retried by queue_job with the system's backoff until the attempt limit, then stays failed."""
-        self.ensure_one()
-        log = self.sudo()
-        job_uuid = self.env.context.get("job_uuid")
-        job_record = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1) if job_uuid else None
-        attempt = log.attempt_count + 1
-        record = self.env[log.res_model].browse(log.res_id).exists() if log.res_model else None
-        started = time.monotonic()
-        try:
-            if not record or not log.handler:
-                raise UserError(_("The document of this exchange no longer exists."))
-            response = getattr(record, log.handler)(log)
-        except Exception as error:  # noqa: BLE001
-            message = self._format_error(error)
-            final = attempt >= (log.attempt_limit or log.system_id.max_attempts)
-            duration = int((time.monotonic() - started) * 1000)
-            vals = {
-                "state": "failed" if final else "retrying",
-                "attempt_count": attempt,
-                "error_message": message,
-                "duration_ms": duration,
-                "date_done": fields.Datetime.now(),
-                "next_retry_at": False if final else log.system_id._next_retry_at(attempt),
-                "job_uuid": job_uuid or log.job_uuid,
-            }
-            self._update_detached(log, vals)
-            self.env["crm.exchange.attempt"]._create_detached(
-                {
-                    "log_id": log.id,
-                    "number": attempt,
-                    "state": "failed",
-                    "error_message": message,
-                    "duration_ms": duration,
-                    "job_uuid": job_uuid,
-                    "job_id": job_record.id if job_record else False,
-                }
-            )
-            if final:
-                raise FailedJobError(message) from error
-            raise RetryableJobError(message, seconds=log.system_id._retry_backoff(attempt)) from error
-        duration = int((time.monotonic() - started) * 1000)
-        log.write(
-            {
-                "state": "done",
-                "attempt_count": attempt,
-                "error_message": False,
-                "duration_ms": duration,
-                "date_done": fields.Datetime.now(),
-                "next_retry_at": False,
-                "response_payload": response,
-                "job_uuid": job_uuid or log.job_uuid,
-                **({"job_id": job_record.id} if job_record else {}),
-            }
-        )
-        self.env["crm.exchange.attempt"].sudo().create(
-            {
-                "log_id": log.id,
-                "number": attempt,
-                "state": "done",
-                "duration_ms": duration,
-                "job_uuid": job_uuid,
-                "job_id": job_record.id if job_record else False,
-            }
-        )
-        return _("Exchange %(id)s done", id=log.id)
+    # ------------------------------------------------------------------ integrators' actions
+    def _check_integrator(self):
+        if not self._is_integrator():
+            raise AccessError(_("Only integrators can retry or cancel exchanges."))
 
     def action_retry(self):
-        """Send failed outgoing exchanges again (same idempotency key); integrators only."""
-        if not self.env.user.has_group("crm_exchange_log.group_exchange_integrator") and not self.env.su:
-            raise AccessError(_("Only integrators can retry exchanges."))
-        logs = self.sudo().filtered(lambda log: log.state in ("failed", "cancelled", "retrying"))
+        """Send failed outgoing exchanges again (same idempotency key) in a new job with the
+        system's number of attempts; integrators only, on exchanges they may write."""
+        self._check_integrator()
+        self.check_access("write")
+        logs = self.filtered(lambda log: log.state in ("failed", "cancelled", "retrying"))
         not_retryable = logs.filtered(lambda log: log.direction != "out" or not log.handler)
         if not_retryable and len(logs) == 1:
             raise UserError(_("This exchange cannot be sent again: it is not an outgoing exchange of a document."))
         logs -= not_retryable
+        # the new job replaces one still waiting (which would send the same exchange again)
+        logs.sudo().job_id.filtered(
+            lambda job: job.state in ("wait_dependencies", "pending", "enqueued")
+        ).button_cancelled()
+        logs.write({"state": "pending", "next_retry_at": False})
         for log in logs:
-            log.attempt_limit = log.attempt_count + log.system_id.max_attempts
-            log.state = "pending"
-        logs._schedule_job()
+            log._schedule_job(max_retries=log.system_id.max_attempts)
         return True
 
     def action_cancel(self):
-        self.sudo().filtered(lambda log: log.state in ("pending", "failed", "retrying")).write(
-            {"state": "cancelled", "next_retry_at": False}
-        )
-
-    @api.model
-    def _cron_retry_failed(self, date_ref=None, batch_size=200):
-        """Exchanges waiting for a retry whose job is gone (failed, cancelled, lost) and failed
-        exchanges that still have attempts left are scheduled again; bounded batch, rows locked."""
-        now = fields.Datetime.to_datetime(date_ref) if date_ref else fields.Datetime.now()
-        self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-            SELECT l.id FROM crm_exchange_log l
-              JOIN crm_exchange_system s ON s.id = l.system_id
-              LEFT JOIN queue_job j ON j.uuid = l.job_uuid
-             WHERE l.direction = 'out' AND l.handler IS NOT NULL
-               AND l.state IN ('failed', 'retrying')
-               AND l.attempt_count < GREATEST(COALESCE(l.attempt_limit, 0), s.max_attempts)
-               AND COALESCE(l.next_retry_at, l.write_date) <= %(now)s
-               AND (j.id IS NULL OR j.state IN ('failed', 'cancelled', 'done'))
-             ORDER BY l.id
-             LIMIT %(limit)s
-               FOR UPDATE OF l SKIP LOCKED
-            """,
-                now=now,
-                limit=batch_size + 1,
-            )
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        logs = self.browse(ids[:batch_size])
-        for log in logs:
-            log.state = "retrying"
-        logs._schedule_job()
-        if len(ids) > batch_size:
-            self.env["ir.cron"]._notify_progress(done=len(logs), remaining=len(ids) - batch_size)
-        return logs
+        """Cancel pending, retrying or failed exchanges and their jobs (a cancelled exchange is
+        never sent); integrators only, on exchanges they may write."""
+        self._check_integrator()
+        self.check_access("write")
+        logs = self.filtered(lambda log: log.state in ("pending", "failed", "retrying"))
+        logs.write({"state": "cancelled", "next_retry_at": False})
+        logs.sudo().job_id.button_cancelled()
+        return True
 
     @api.model
     def _cron_purge(self, date_ref=None, batch_size=5000):
@@ -621,17 +448,14 @@ class CrmExchangeLog(models.Model):
         ids = [row[0] for row in self.env.cr.fetchall()]
         logs = self.sudo().browse(ids[:batch_size])
         count = len(logs)
-        attachments = (
-            self.env["ir.attachment"].sudo().search([("res_model", "=", self._name), ("res_id", "in", logs.ids)])
-        )
-        attachments.unlink()
-        logs.unlink()
+        logs.unlink()  # with the payload files (attachments of the records)
         if len(ids) > batch_size:
             self.env["ir.cron"]._notify_progress(done=count, remaining=len(ids) - batch_size)
         return count
 
     # ------------------------------------------------------------------ views
     def action_open_document(self):
+        """The document of the exchange (opened with the user's own rights)."""
         self.ensure_one()
         if not self.res_model or not self.res_id:
             raise UserError(_("This exchange is not linked to a document."))
@@ -644,6 +468,7 @@ class CrmExchangeLog(models.Model):
         }
 
     def action_open_trace(self):
+        """Every exchange of the same business flow (those the user may read)."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_exchange_log.crm_exchange_log_action")
         action.update(
@@ -660,83 +485,11 @@ class CrmExchangeLog(models.Model):
         )
         return action
 
+    # ------------------------------------------------------------------ access
     @api.model
-    def _action_for_documents(self, records):
-        action = self.env["ir.actions.act_window"]._for_xml_id("crm_exchange_log.crm_exchange_log_action")
-        action["domain"] = [("res_model", "=", records._name), ("res_id", "in", records.ids)]
-        action["context"] = {}
-        return action
-
-    @api.model
-    def _count_for_documents(self, records):
-        groups = self._read_group(
-            [("res_model", "=", records._name), ("res_id", "in", records.ids)], ["res_id"], ["__count"]
-        )
-        return dict(groups)
-
-    # ------------------------------------------------------------------ access follows the document
     def _is_integrator(self):
-        return self.env.su or self.env.user.has_group("crm_exchange_log.group_exchange_integrator")
+        return self.env.su or self.env.user.has_group(INTEGRATOR_GROUP)
 
     @api.model
-    def _get_document_access_domain(self):
-        """Exchanges of the documents the user can read, one subquery per document model."""
-        self.flush_model(["res_model"])
-        # the few document models of the journal, by a skip scan of the res_model index
-        self.env.cr.execute(
-            SQL("""
-            WITH RECURSIVE models AS (
-                (SELECT res_model FROM crm_exchange_log WHERE res_model IS NOT NULL ORDER BY res_model LIMIT 1)
-                UNION ALL
-                SELECT (SELECT l.res_model FROM crm_exchange_log l WHERE l.res_model > models.res_model
-                         ORDER BY l.res_model LIMIT 1)
-                  FROM models WHERE models.res_model IS NOT NULL
-            )
-            SELECT res_model FROM models WHERE res_model IS NOT NULL
-        """)
-        )
-        domains = []
-        for (model,) in self.env.cr.fetchall():
-            if model not in self.env or model == self._name:
-                continue
-            Model = self.env[model]
-            if not Model.has_access("read"):
-                continue
-            domains.append([("res_model", "=", model), ("res_id", "in", Model._search([]))])
-        return expression.OR(domains) if domains else expression.FALSE_DOMAIN
-
-    @api.model
-    def _search(self, domain, offset=0, limit=None, order=None):
-        if not self._is_integrator():
-            domain = expression.AND([domain, self._get_document_access_domain()])
-        return super()._search(domain, offset=offset, limit=limit, order=order)
-
-    def _check_access(self, operation):
-        result = super()._check_access(operation)
-        if not self or self._is_integrator():
-            return result
-        logs = self - result[0] if result else self
-        if not logs:
-            return result
-        if operation != "read":
-            forbidden = logs
-        else:
-            allowed_ids = set()
-            by_model = {}
-            for log in logs.sudo():
-                by_model.setdefault(log.res_model, []).append(log)
-            for model, model_logs in by_model.items():
-                if not model or model not in self.env or model == self._name:
-                    continue
-                documents = self.env[model].browse({log.res_id for log in model_logs if log.res_id}).exists()
-                readable_ids = set(documents._filtered_access("read").ids)
-                allowed_ids.update(log.id for log in model_logs if log.res_id in readable_ids)
-            forbidden = logs.filtered(lambda log: log.id not in allowed_ids)
-        if not forbidden:
-            return result
-        records = (result[0] | forbidden) if result else forbidden
-
-        def make_error():
-            return AccessError(_("You cannot see exchanges of documents you cannot read."))
-
-        return records, make_error
+    def _document_access_bypass(self):
+        return self._is_integrator()

@@ -4,7 +4,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 
@@ -26,7 +26,10 @@ class CrmExchangeSystem(models.Model):
         "res.users", string="Responsible Users", help="Get an activity when the system starts failing."
     )
     channel_id = fields.Many2one(
-        "queue.job.channel", string="Job Channel", help="Outgoing exchanges run as jobs of this channel."
+        "queue.job.channel",
+        string="Job Channel",
+        groups="queue_job.group_queue_job_manager",
+        help="Outgoing exchanges run as jobs of this channel.",
     )
     max_attempts = fields.Integer(default=5, help="Attempts of an outgoing exchange before it stays failed.")
     retry_delay = fields.Integer(
@@ -58,7 +61,7 @@ class CrmExchangeSystem(models.Model):
     log_count = fields.Integer(string="Exchanges (window)", compute="_compute_stats")
     failed_count = fields.Integer(string="Failures (window)", compute="_compute_stats")
     failure_rate = fields.Float(string="Failure Rate (%)", compute="_compute_stats", digits=(16, 1))
-    last_error = fields.Text(compute="_compute_stats")
+    last_error = fields.Text(compute="_compute_stats", help="Last failure among the exchanges you may see.")
     last_error_date = fields.Datetime(compute="_compute_stats")
 
     _sql_constraints = [
@@ -117,26 +120,20 @@ class CrmExchangeSystem(models.Model):
     @api.depends("log_ids.state")
     def _compute_stats(self):
         stats = self._get_stats()
-        last = {}
-        if self.ids:
-            self.env.cr.execute(
-                SQL(
-                    """
-                SELECT DISTINCT ON (system_id) system_id, error_message, create_date
-                  FROM crm_exchange_log
-                 WHERE system_id = ANY(%s) AND state IN ('failed', 'retrying')
-                 ORDER BY system_id, create_date DESC, id DESC
-                """,
-                    self.ids,
-                )
-            )
-            last = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        Log = self.env["crm.exchange.log"]
         for system in self:
             total, failed = stats.get(system.id, (0, 0))
             system.log_count = total
             system.failed_count = failed
             system.failure_rate = 100.0 * failed / total if total else 0.0
-            system.last_error, system.last_error_date = last.get(system.id, (False, False))
+            # as the user: the company rules and the documents they may read apply
+            last = Log.search(
+                [("system_id", "=", system._origin.id), ("state", "in", ("failed", "retrying"))],
+                order="create_date desc, id desc",
+                limit=1,
+            )
+            system.last_error = last.error_message
+            system.last_error_date = last.create_date
 
     # ------------------------------------------------------------------ alerts
     def _is_failing(self, total, failed):
@@ -205,10 +202,16 @@ class CrmExchangeSystem(models.Model):
         return self.sudo().channel_id.complete_name or "root"
 
     def action_generate_api_key(self):
+        """A new key for inbound requests; administrators only."""
         self.ensure_one()
+        if not self.env.is_system():
+            raise AccessError(_("Only administrators can generate API keys."))
+        self.check_access("read")  # a system of the administrator's companies
         self.sudo().api_key = secrets.token_urlsafe(32)
+        return True
 
     def action_open_logs(self):
+        """The exchanges of the system (those the user may read)."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_exchange_log.crm_exchange_log_action")
         action["domain"] = [("system_id", "=", self.id)]

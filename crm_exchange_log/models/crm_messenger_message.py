@@ -10,10 +10,15 @@ _logger = logging.getLogger(__name__)
 
 class CrmMessengerMessage(models.Model):
     """Messages to customers go out as journaled exchanges run by queue_job on the messenger's
-    channel: each attempt is in the journal, a rate limit or a server error is retried with the
-    system's backoff, a refusal (4xx) is final at once and explained on the message."""
+    channel. A rate limit, a server error or a configuration problem (a refused token or template)
+    is retried with the system's backoff - an administrator may fix the settings meanwhile; a
+    refusal about the customer (WhatsApp's 24-hour window, a bot blocked by the user) is final for
+    the message at once: the messenger did answer, so the exchange itself is done."""
 
     _inherit = "crm.messenger.message"
+
+    def _crm_exchange_handlers(self):
+        return frozenset({"_crm_exchange_send"})
 
     def _crm_dispatch(self):
         Log = self.env["crm.exchange.log"].sudo()
@@ -40,24 +45,32 @@ class CrmMessengerMessage(models.Model):
         return super(CrmMessengerMessage, inline)._crm_dispatch()
 
     def _crm_exchange_send(self, log):
-        """Handler of the sending exchange (one attempt). The message's own record of a failure
-        is written on a cursor of its own: the job's transaction is rolled back when it fails."""
+        """Handler of the sending exchange (one attempt). What the message records of a failure
+        that queue_job will retry is written on a cursor of its own: the job's transaction is
+        rolled back when it fails."""
         self.ensure_one()
         try:
             return self._crm_deliver()
         except MessengerError as error:
+            if self._crm_refused_for_customer(error):
+                self._crm_record_failure(error)
+                return {"refused": error.code, "detail": error.detail}
+            job = log._current_job()
             attempt = log.attempt_count + 1
-            final = not error.retryable or attempt >= (log.attempt_limit or log.system_id.max_attempts)
-            if not error.retryable:
-                # a refusal is not retried: this exchange cannot succeed by sending it again
-                log.attempt_limit = attempt
+            if job:
+                final = bool(job.max_retries) and job.retry + 1 >= job.max_retries
+            else:
+                final = attempt >= log.system_id.max_attempts
             vals = self._crm_failure_vals(error) if final else {"error_message": self._crm_explain_retry(error)}
             self._crm_write_detached(vals, notify=final)
             error.crm_exchange_clear = True
             raise
 
     def _crm_explain_retry(self, error):
-        return _("Not sent yet (%(detail)s): it is tried again automatically.", detail=error.detail)
+        return _(
+            "Not sent yet (%(problem)s): it is tried again automatically.",
+            problem=error.detail if error.retryable else self._crm_explain(error),
+        )
 
     def _crm_write_detached(self, vals, notify=False):
         """Write (and tell the author of a failure) on a cursor of its own, committed at once, when

@@ -2,9 +2,9 @@ from odoo import fields, models
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "crm.exchange.consumer.mixin"]
 
-    crm_exchange_count = fields.Integer(string="Exchanges", compute="_compute_crm_exchange_count")
     crm_onec_ref = fields.Char(
         string="1C Reference",
         copy=False,
@@ -12,13 +12,8 @@ class ResPartner(models.Model):
         help="UUID of the counterparty in 1C (EnterpriseData reference).",
     )
 
-    def _compute_crm_exchange_count(self):
-        counts = self.env["crm.exchange.log"]._count_for_documents(self)
-        for partner in self:
-            partner.crm_exchange_count = counts.get(partner.id, 0)
-
-    def action_crm_open_exchanges(self):
-        return self.env["crm.exchange.log"]._action_for_documents(self)
+    def _crm_exchange_handlers(self):
+        return super()._crm_exchange_handlers() | {"_crm_onec_push"}
 
     def action_onec_push(self):
         """Send the counterparties to 1C; the exchange is journaled whatever happens."""

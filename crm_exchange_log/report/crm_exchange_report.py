@@ -19,7 +19,7 @@ class CrmExchangeReport(models.Model):
     done_count = fields.Integer(string="Successes", readonly=True)
     failure_rate = fields.Float(string="Failure Rate (%)", readonly=True, aggregator="avg", digits=(16, 1))
     duration_ms = fields.Float(string="Average Duration (ms)", readonly=True, aggregator="avg", digits=(16, 0))
-    last_error = fields.Text(readonly=True)
+    last_error = fields.Text(readonly=True, groups="crm_exchange_log.group_exchange_integrator")
 
     @property
     def _table_query(self):

@@ -1,1 +1,1 @@
-from . import enterprise_data, masking, onec_client, safe_xml, website_order
+from . import enterprise_data, masking, onec_client, safe_xml, throttle, website_order

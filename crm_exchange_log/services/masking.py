@@ -1,10 +1,14 @@
 """Secrets never reach the journal: passwords, tokens, API keys and Authorization headers are
-masked in dicts and lists (recursively), in JSON text, in XML text and in HTTP header lines."""
+masked in dicts and lists (recursively), in JSON text, in XML text and in HTTP header lines.
+Whatever arrives is made storable: no NUL character, no lone surrogate, no unbounded nesting."""
 
 import json
 import re
 
 MASK = "***"
+# deeper structures are cut (an outside system's payload, not a data format, decides the depth)
+MAX_DEPTH = 64
+TOO_DEEP = "[...]"
 
 SECRET_KEY = re.compile(
     r"(pass(word|wd)?|pwd|secret|token|api[-_ ]?key|apikey|authorization|auth|signature|credential|cookie|"
@@ -40,15 +44,18 @@ def is_secret_key(key):
     return isinstance(key, str) and bool(SECRET_KEY.search(key))
 
 
-def mask_secrets(value):
-    """A copy of ``value`` (dict, list, str, bytes or scalar) with every secret replaced by ***."""
+def mask_secrets(value, depth=0):
+    """A copy of ``value`` (dict, list, str, bytes or scalar) with every secret replaced by ***;
+    containers nested deeper than ``MAX_DEPTH`` are replaced by ``[...]``."""
+    if isinstance(value, (dict, list, tuple)) and depth >= MAX_DEPTH:
+        return TOO_DEEP
     if isinstance(value, dict):
         return {
-            key: (MASK if is_secret_key(key) and item not in (None, "", False) else mask_secrets(item))
+            key: (MASK if is_secret_key(key) and item not in (None, "", False) else mask_secrets(item, depth + 1))
             for key, item in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return [mask_secrets(item) for item in value]
+        return [mask_secrets(item, depth + 1) for item in value]
     if isinstance(value, bytes):
         value = value.decode("utf-8-sig", errors="replace")
     if isinstance(value, str):
@@ -61,8 +68,8 @@ def mask_text(text):
     if stripped[:1] in ("{", "["):
         try:
             data = json.loads(stripped)
-        except ValueError:
-            data = None  # not JSON after all: masked as text below
+        except (ValueError, RecursionError):
+            data = None  # not JSON after all (or nested beyond reason): masked as text below
         else:
             return json.dumps(mask_secrets(data), ensure_ascii=False, indent=1)
     text = _XML_ELEMENT.sub(lambda match: f"{match.group(1)}{MASK}{match.group(4)}", text)
@@ -72,11 +79,24 @@ def mask_text(text):
     return _QUERY.sub(lambda match: f"{match.group('key')}{MASK}", text)
 
 
+def storable(text):
+    """``text`` as PostgreSQL stores it: NUL characters and lone surrogates (which JSON allows
+    and a UTF-8 column refuses) written as escapes."""
+    if not isinstance(text, str):
+        return text
+    text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def to_text(value):
     """Payload as text for the journal, secrets masked."""
     if value is None or value is False:
         return False
     masked = mask_secrets(value)
     if isinstance(masked, (dict, list)):
-        return json.dumps(masked, ensure_ascii=False, indent=1, default=str)
-    return str(masked)
+        masked = json.dumps(masked, ensure_ascii=False, indent=1, default=str)
+    return storable(str(masked))

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.tests import TransactionCase
 
 
@@ -22,3 +24,16 @@ class ExchangeCommon(TransactionCase):
         )
         cls.customer = cls.env["res.partner"].create({"name": "ТОО «Тест Обмен»", "is_company": True})
         cls.contact = cls.env["res.partner"].create({"name": "Контакт", "parent_id": cls.customer.id})
+
+
+def declare_handler(test, model, name, function):
+    """For the duration of ``test``: ``function`` is the exchange handler ``name`` of ``model``,
+    declared as the document models declare theirs (``_crm_exchange_handlers``)."""
+    cls = type(test.env[model])
+    declared = cls._crm_exchange_handlers
+    for patcher in (
+        patch.object(cls, name, function, create=True),
+        patch.object(cls, "_crm_exchange_handlers", lambda self: declared(self) | {name}),
+    ):
+        patcher.start()
+        test.addCleanup(patcher.stop)

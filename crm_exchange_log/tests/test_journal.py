@@ -1,6 +1,5 @@
 import json
 import uuid
-from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
@@ -8,7 +7,7 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..services.masking import mask_secrets, mask_text
-from .common import ExchangeCommon
+from .common import ExchangeCommon, declare_handler
 
 
 @tagged("post_install", "-at_install")
@@ -97,11 +96,46 @@ class TestJournal(ExchangeCommon):
         self.env["ir.config_parameter"].sudo().set_param("crm_exchange_log.attachment_threshold", "1000")
         big = {"lines": [f"строка {i}" for i in range(500)], "password": "hidden"}
         log = self.Log._journal(self.system, "out", "push_big", request=big)
-        self.assertTrue(log.request_attachment_id)
+        self.assertTrue(log.request_payload_file)
+        self.assertFalse(log.response_payload_file)
         self.assertLess(len(log.request_payload), 2100)
-        raw = log.request_attachment_id.raw.decode()
+        raw = log._payload_text("request_payload")
         self.assertIn("строка 499", raw)
         self.assertNotIn("hidden", raw)
+        attachment = self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", "crm.exchange.log"),
+                ("res_id", "=", log.id),
+                ("res_field", "=", "request_payload_file"),
+            ]
+        )
+        self.assertEqual(attachment.raw.decode(), raw)
+        # a small payload afterwards replaces the file
+        log.write({"request_payload": {"lines": []}})
+        self.assertFalse(log.request_payload_file)
+        self.assertFalse(attachment.exists())
+
+    def test_storable_whatever_arrives(self):
+        """NUL characters, lone surrogates and nesting beyond reason: journaled, never lost."""
+        nested = current = {}
+        for _level in range(5000):
+            current["x"] = current = {}
+        log = self.Log._journal(
+            self.system,
+            "in",
+            "webhook\x00",
+            error="bad \ud800 text",
+            idempotency_key="key\x00\udfff",
+            request={"text": "a\x00b\ud83d", "nested": nested},
+            response='{"a": ' * 3000 + "1" + "}" * 3000,
+        )
+        log.flush_recordset()
+        self.assertEqual(log.operation, "webhook\\x00")
+        self.assertEqual(log.error_message, "bad \\ud800 text")
+        self.assertEqual(log.idempotency_key, "key\\x00\\udfff")
+        self.assertIn('"a\\u0000b\\ud83d"', log.request_payload)
+        self.assertIn('"[...]"', log.request_payload)
+        self.assertTrue(log.response_payload.startswith('{"a": {"a": '))
 
     def test_trace_and_timeline(self):
         parent = self.Log._journal(self.system, "in", "website_order", record=self.customer)
@@ -194,10 +228,9 @@ class TestJournalSurvivesRollback(ExchangeCommon):
                         "direction": "out",
                         "operation": "send_statement",
                         "state": "pending",
-                        "res_model": "res.users",
-                        "res_id": SUPERUSER_ID,
+                        "res_model": "res.partner",
+                        "res_id": env.ref("base.partner_root").id,
                         "handler": "_crm_exchange_test_fail",
-                        "attempt_limit": 3,
                         "idempotency_key": "statement:1",
                     }
                 )
@@ -208,14 +241,14 @@ class TestJournalSurvivesRollback(ExchangeCommon):
         def fail(record, log):
             raise ConnectionError("bank offline")
 
-        with patch.object(type(self.env["res.users"]), "_crm_exchange_test_fail", fail, create=True):
-            with self.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                log = env["crm.exchange.log"].browse(log_id)
-                with self.assertRaises(RetryableJobError):
-                    log.with_context(job_uuid="job-1")._job_run()
-                self.assertEqual((log.state, log.attempt_count), ("retrying", 1), "the values are in cache")
-                cr.rollback()
+        declare_handler(self, "res.partner", "_crm_exchange_test_fail", fail)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            log = env["crm.exchange.log"].browse(log_id)
+            with self.assertRaises(RetryableJobError):
+                log.with_context(job_uuid="job-1")._job_run()
+            self.assertEqual((log.state, log.attempt_count), ("retrying", 1), "the values are in cache")
+            cr.rollback()
 
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})

@@ -78,23 +78,46 @@ class TestMessengerExchanges(MessengerSetup, TransactionCase):
         message, log, job = self.send()
         self.wa.fail(3)
         errors = [self.perform(job) for _attempt in range(3)]
+        # queue_job decides after each failure: postponed while the job has retries left, failed after
         self.assertEqual([type(error) for error in errors], [RetryableJobError, RetryableJobError, FailedJobError])
         self.assertEqual((message.state, log.state, log.attempt_count), ("failed", "failed", 3))
         self.assertIn("not sent after several attempts", message.error_message)
+        self.assertEqual(len(self.buyer.message_ids.filtered(lambda m: "not delivered" in (m.body or ""))), 1)
 
-    def test_a_refusal_is_not_retried(self):
+    def test_a_refusal_about_the_customer_is_final_at_once(self):
         self.whatsapp_in(self.env, hours_ago=1)
         self.wa.last_inbound.clear()  # WhatsApp sees no open window: 131047
         message, log, job = self.send()
-        error = self.perform(job)
-        self.assertIsInstance(error, FailedJobError)
-        self.assertEqual(
-            (message.state, message.error_code, log.state, log.attempt_count), ("failed", "131047", "failed", 1)
-        )
+        self.assertIsNone(self.perform(job), "WhatsApp answered: the exchange is done")
+        self.assertEqual((message.state, message.error_code), ("failed", "131047"))
         self.assertIn("More than 24 hours", message.error_message)
-        self.assertIn("Message failed to send because more than 24 hours", log.error_message)
+        self.assertEqual((log.state, log.attempt_count), ("done", 1))
+        self.assertIn("131047", log.response_payload)
         sends = [r for r in self.wa.requests if r["path"].endswith("/messages")]
         self.assertEqual(len(sends), 1, "a refusal is not sent again")
+
+    def test_settings_refused_are_retried_until_fixed(self):
+        self.whatsapp_in(self.env, hours_ago=1)
+        self.env["ir.config_parameter"].sudo().set_param("crm_single_truth.whatsapp_token", "revoked")
+        message, log, job = self.send()
+        error = self.perform(job)
+        self.assertIsInstance(error, RetryableJobError)
+        self.assertEqual((message.state, log.state), ("queued", "retrying"))
+        self.assertIn("access token", message.error_message)
+        self.assertIn("tried again automatically", message.error_message)
+        # the administrator renews the token: the next attempt goes through
+        self.env["ir.config_parameter"].sudo().set_param("crm_single_truth.whatsapp_token", WA_TOKEN)
+        self.assertIsNone(self.perform(job))
+        self.assertEqual((message.state, log.state, log.attempt_count), ("sent", "done", 2))
+
+    def test_only_the_declared_handler_runs(self):
+        self.whatsapp_in(self.env, hours_ago=1)
+        message, log, job = self.send()
+        log.sudo().handler = "unlink"
+        error = self.perform(job)
+        self.assertIsInstance(error, FailedJobError)
+        self.assertTrue(message.exists())
+        self.assertEqual(message.state, "queued")
 
     def test_telegram_is_journaled_without_its_token(self):
         self.telegram_in(self.env)

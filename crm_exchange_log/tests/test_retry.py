@@ -1,14 +1,14 @@
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
+from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .common import ExchangeCommon
+from .common import ExchangeCommon, declare_handler
 
 
 @tagged("post_install", "-at_install")
@@ -30,9 +30,7 @@ class TestRetry(ExchangeCommon):
                 raise ConnectionError(outcome)
             return {"received": record.name}
 
-        patcher = patch.object(type(self.env["res.partner"]), "_crm_exchange_test_send", handler, create=True)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        declare_handler(self, "res.partner", "_crm_exchange_test_send", handler)
 
     def _enqueue(self):
         return self.Log._enqueue(
@@ -144,7 +142,6 @@ class TestRetry(ExchangeCommon):
             error="down",
             handler="_crm_exchange_test_send",
             idempotency_key="stock:7",
-            attempt_limit=3,
         )
         log.next_retry_at = fields.Datetime.now() - timedelta(minutes=1)
         exhausted = self.Log._journal(
@@ -155,7 +152,6 @@ class TestRetry(ExchangeCommon):
             record=self.customer,
             error="down",
             handler="_crm_exchange_test_send",
-            attempt_limit=3,
         )
         exhausted.attempt_count = 3
         incoming = self.Log._journal(self.system, "in", "webhook", state="failed", error="bad")
@@ -194,3 +190,106 @@ class TestRetry(ExchangeCommon):
         with trap_jobs() as trap:
             self.Log._cron_retry_failed()
             trap.assert_jobs_count(0)
+
+    # ------------------------------------------------------------------ queue_job owns the retries
+    def _run_as_runner(self, log):
+        """One run of the stored job as queue_job's runner does it (``RunJobController._runjob``),
+        without its commits: started, performed, then done, postponed or failed."""
+        job = Job.load(self.env, log.job_uuid)
+        job.set_started()
+        job.store()
+        try:
+            job.perform()
+        except RetryableJobError as error:
+            job.postpone(result=str(error), seconds=error.seconds)
+            job.set_pending(reset_retry=False)
+            job.store()
+            return error
+        except FailedJobError as error:
+            job.set_failed(exc_name=type(error).__name__, exc_message=str(error))
+            job.store()
+            return error
+        job.set_done()
+        job.store()
+        return None
+
+    def test_the_job_counts_the_attempts(self):
+        """The job's max_retries, not a count of the journal, decides when to give up: raising the
+        system's attempts afterwards does not change a job already made."""
+        self.outcomes = ["down"] * 5
+        log = self._enqueue()
+        job = log.job_id
+        self.assertEqual((job.state, job.max_retries, job.channel), ("pending", 3, "root.crm_onec"))
+        self.system.max_attempts = 10
+        now = fields.Datetime.now()
+        error = self._run_as_runner(log)
+        self.assertIsInstance(error, RetryableJobError)
+        self.assertEqual((job.state, job.retry, log.state, log.attempt_count), ("pending", 1, "retrying", 1))
+        self.assertAlmostEqual(job.eta, now + timedelta(seconds=30), delta=timedelta(seconds=5))
+        self.assertEqual(self._run_as_runner(log).seconds, 60)
+        error = self._run_as_runner(log)
+        self.assertIsInstance(error, FailedJobError)
+        self.assertEqual((job.state, job.retry), ("failed", 3))
+        self.assertEqual((log.state, log.attempt_count, log.next_retry_at), ("failed", 3, False))
+        self.assertEqual(log.attempt_ids.mapped("job_id"), job)
+        with trap_jobs() as trap:
+            self.Log._cron_retry_failed()
+            trap.assert_jobs_count(0)  # queue_job gave up: retried by hand only
+        self.assertEqual(len(self.calls), 3)
+
+    def test_cancelled_exchange_is_not_sent(self):
+        with trap_jobs() as trap:
+            log = self._enqueue()
+            log.action_cancel()
+            self.assertIsNone(self._perform(trap.enqueued_jobs[0]))
+        self.assertEqual(self.calls, [])
+        self.assertEqual(
+            (log.state, log.attempt_count, log.attempt_ids), ("cancelled", 0, self.env["crm.exchange.attempt"])
+        )
+
+    def test_cancel_and_the_job_queue_agree(self):
+        log = self._enqueue()
+        log.action_cancel()
+        self.assertEqual(log.job_id.state, "cancelled", "the job is cancelled with the exchange")
+        other = self._enqueue()
+        other.job_id.button_cancelled()  # from Settings > Technical > Job Queue
+        self.assertEqual(other.state, "cancelled")
+        other.job_id.requeue()
+        self.assertEqual(other.state, "pending")
+        self.assertIsNone(self._run_as_runner(other))
+        self.assertEqual((other.state, other.job_id.state), ("done", "done"))
+
+    def test_only_declared_handlers_run(self):
+        with self.assertRaises(UserError):
+            self.Log._enqueue(self.system, "push_stock", self.customer, "unlink")
+        log = self.Log.create(
+            {
+                "system_id": self.system.id,
+                "direction": "out",
+                "operation": "push_stock",
+                "state": "failed",
+                "res_model": "res.partner",
+                "res_id": self.customer.id,
+                "handler": "unlink",
+            }
+        )
+        with trap_jobs() as trap:
+            log.action_retry()
+            error = self._perform(trap.enqueued_jobs[0])
+        self.assertIsInstance(error, FailedJobError)
+        self.assertTrue(self.customer.exists(), "a handler nobody declared never runs")
+        self.assertEqual((log.state, log.attempt_count), ("failed", 1))
+        self.assertEqual(log.error_message, "unlink is not an exchange handler of res.partner.")
+
+    def test_retry_replaces_the_waiting_job(self):
+        self.outcomes = ["down"]
+        log = self._enqueue()
+        first = log.job_id
+        self.assertIsInstance(self._run_as_runner(log), RetryableJobError)
+        self.assertEqual((log.state, first.state), ("retrying", "pending"))
+        log.action_retry()
+        second = log.job_id
+        self.assertNotEqual(second, first)
+        self.assertEqual((first.state, second.state, log.state), ("cancelled", "pending", "pending"))
+        self.assertIsNone(self._run_as_runner(log))
+        self.assertEqual((log.state, log.attempt_count, len(self.calls)), ("done", 2, 2))

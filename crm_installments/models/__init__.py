@@ -1,3 +1,4 @@
+from . import crm_installment_source_mixin
 from . import crm_installment_plan
 from . import crm_installment_line
 from . import crm_installment_payment
@@ -10,6 +11,7 @@ from . import sale_order
 from . import account_move
 from . import account_partial_reconcile
 from . import res_partner
+from . import res_company
 from . import res_config_settings
 from . import crm_subscription
 from . import crm_subscription_period

@@ -24,38 +24,7 @@ class AccountPartialReconcile(models.Model):
         moves = self.debit_move_id.move_id.filtered("crm_penalty_date_ref")
         if moves:
             # the penalties as if this reconciliation had never been
-            self._crm_resync_without(moves)
-
-    def _crm_resync_without(self, moves):
-        moves = moves.sudo()
-        partial_ids = set(self.ids)
-
-        def history(move):
-            receivables = move.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
-            return [
-                (p.credit_move_id.date, p.debit_amount_currency)
-                for p in receivables.matched_credit_ids
-                if p.id not in partial_ids
-            ]
-
-        Plan = self.env["crm.installment.plan"]
-        Penalty = self.env["crm.installment.penalty"]
-        for move in moves:
-            contract = move.crm_contract_id
-            if not contract.penalty_rate or move._crm_has_plan():
-                continue
-            terms = (contract.penalty_rate, contract.penalty_grace_days, contract.penalty_cap_percent)
-            segments = Plan._penalty_segments(
-                move.invoice_date_due,
-                move.amount_total,
-                history(move),
-                terms,
-                move.crm_penalty_date_ref,
-                move.currency_id,
-            )
-            Penalty._sync(
-                move.crm_penalty_ids, segments, {"move_id": move.id}, terms, move.currency_id, move.crm_penalty_date_ref
-            )
+            self.env["crm.installment.penalty"].sudo()._sync_sources(moves=moves, exclude_partial_ids=self.ids)
 
     def _crm_installment_allocate(self):
         """Payments reconciled with the invoice of an active plan (or with an invoice of the sale
@@ -90,4 +59,4 @@ class AccountPartialReconcile(models.Model):
     def _crm_resync_invoice_penalties(self):
         moves = self.debit_move_id.move_id.filtered("crm_penalty_date_ref")
         if moves:
-            moves.sudo()._crm_sync_penalties()
+            moves._crm_sync_penalties()

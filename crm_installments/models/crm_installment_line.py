@@ -1,18 +1,31 @@
-from datetime import timedelta
-
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date
 from odoo.tools.sql import create_index
+
+# written by the code only (allocation, penalty accrual, restructuring), never through RPC
+CODE_FIELDS = {
+    "state",
+    "amount_paid",
+    "amount_residual",
+    "date_paid",
+    "penalty_amount",
+    "penalty_date_ref",
+    "generation",
+    "restructured",
+}
 
 
 class CrmInstallmentLine(models.Model):
     _name = "crm.installment.line"
+    _inherit = ["crm.dunning.document"]
     _description = "Installment"
     _order = "date_due, sequence, id"
     _rec_name = "date_due"
+    _crm_dunning_lock_key = 0x43524D49  # 'CRMI'
+    _crm_dunning_event_field = "installment_line_id"
 
     plan_id = fields.Many2one("crm.installment.plan", required=True, index=True, ondelete="cascade")
     sequence = fields.Integer(default=10)
@@ -34,6 +47,7 @@ class CrmInstallmentLine(models.Model):
         default="pending",
         required=True,
         readonly=True,
+        copy=False,
         index=True,
         help="Overdue: due date passed and not fully paid (refreshed every day by the penalty cron).",
     )
@@ -58,6 +72,14 @@ class CrmInstallmentLine(models.Model):
         # the aging and the reminders look only at lines with something left to pay
         create_index(
             self.env.cr, "crm_installment_line_open_idx", self._table, ["plan_id"], where="amount_residual > 0"
+        )
+        # the penalty cron's candidates: open late lines, by due date
+        create_index(
+            self.env.cr,
+            "crm_installment_line_penalty_idx",
+            self._table,
+            ["date_due"],
+            where="amount_residual > 0 AND restructured IS NOT TRUE",
         )
         return res
 
@@ -95,19 +117,28 @@ class CrmInstallmentLine(models.Model):
 
     def _refresh_state(self, date_ref=None):
         date_ref = date_ref or fields.Date.context_today(self)
+        changes = {}
         for line in self:
             state = line._state_on(date_ref)
             if line.state != state:
-                line.state = state
+                changes.setdefault(state, self.browse())
+                changes[state] |= line
+        for state, lines in changes.items():
+            lines.sudo().write({"state": state})
 
     @api.model
     def _refresh_overdue(self, date_ref):
-        """Lines whose due date passed today become overdue (set-based: one search, one write)."""
-        lines = self.search(
-            [("state", "in", ("pending", "partial")), ("date_due", "<", date_ref), ("plan_state", "=", "active")]
-        )
+        """Lines whose due date passed become overdue (set-based: one search, one write per
+        company). ``date_ref``: a date, or {company id: that company's date}."""
+        dates = date_ref if isinstance(date_ref, dict) else {None: date_ref}
+        lines = self.sudo().browse()
+        for company_id, day in dates.items():
+            domain = [("state", "in", ("pending", "partial")), ("date_due", "<", day), ("plan_state", "=", "active")]
+            if company_id:
+                domain.append(("company_id", "=", company_id))
+            lines |= lines.search(domain)
         lines.write({"state": "overdue"})
-        return lines
+        return self.browse(lines.ids)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_paid(self):
@@ -119,13 +150,27 @@ class CrmInstallmentLine(models.Model):
                 )
             )
 
+    def _check_code_fields(self, vals, extra=()):
+        """Money and state fields are the code's: a user writes them through the plan's actions."""
+        forbidden = (CODE_FIELDS | set(extra)) & set(vals)
+        if forbidden and not self.env.su:
+            raise AccessError(
+                _(
+                    "Installment fields %(fields)s are computed by CrmAI and cannot be written.",
+                    fields=", ".join(sorted(forbidden)),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_code_fields(vals)
         lines = super().create(vals_list)
         lines._refresh_state()
         return lines
 
     def write(self, vals):
+        self._check_code_fields(vals, extra={"plan_id"})
         res = super().write(vals)
         if {"amount", "date_due"} & set(vals):
             self._refresh_state()
@@ -163,158 +208,110 @@ class CrmInstallmentLine(models.Model):
     def _allocation_key(self):
         return (self.generation, self.date_due, self.sequence, self.id)
 
-    def _payment_history(self):
-        self.ensure_one()
-        return [(a.payment_id.date, a.amount) for a in self.allocation_ids]
+    @api.model
+    def _penalty_candidates(self, dates, limit, count=False):
+        """Late lines under a contract with a penalty rate whose penalties are not computed to
+        their company's date (``dates``: {company id: date}), oldest id first and locked (a
+        second worker skips them); ``count``: how many there are instead."""
+        self.env.flush_all()
+        query = SQL(
+            """
+              FROM crm_installment_line line
+              JOIN crm_installment_plan plan ON plan.id = line.plan_id
+              JOIN crm_contract contract ON contract.id = plan.contract_id
+              JOIN unnest(%(companies)s::int[], %(days)s::date[]) AS today(company_id, day)
+                ON today.company_id = plan.company_id
+             WHERE plan.state = 'active' AND contract.penalty_rate > 0
+               AND line.amount_residual > 0 AND line.restructured IS NOT TRUE
+               AND line.date_due < %(last_day)s
+               AND line.date_due + contract.penalty_grace_days < today.day
+               AND line.penalty_date_ref IS DISTINCT FROM today.day
+            """,
+            companies=list(dates),
+            days=list(dates.values()),
+            last_day=max(dates.values()),
+        )
+        if count:
+            return self.env.execute_query(SQL("SELECT COUNT(*) %s", query))[0][0]
+        rows = self.env.execute_query(
+            SQL("SELECT line.id %s ORDER BY line.id LIMIT %s FOR UPDATE OF line SKIP LOCKED", query, limit)
+        )
+        return self.browse([row[0] for row in rows])
 
     def _sync_penalties(self, date_ref=None):
         """Make the stored penalty records of the lines equal to the computation up to
         ``date_ref`` (default: the date they were last computed to, or the last payment)."""
-        Penalty = self.env["crm.installment.penalty"]
-        for line in self:
-            plan = line.plan_id
-            if line.restructured or not plan.contract_id or not plan.contract_id.penalty_rate:
-                continue
-            day = date_ref or line.penalty_date_ref or max(line.allocation_ids.payment_id.mapped("date"), default=False)
-            if not day:
-                continue
-            segments = plan._penalty_segments(
-                line.date_due, line.amount, line._payment_history(), plan._penalty_terms(), day, plan.currency_id
-            )
-            Penalty._sync(
-                line.penalty_ids,
-                segments,
-                {"line_id": line.id, "plan_id": plan.id},
-                plan._penalty_terms(),
-                plan.currency_id,
-                day,
-            )
-            line.penalty_date_ref = day
+        self.env["crm.installment.penalty"].sudo()._sync_sources(lines=self, date_ref=date_ref)
 
-    # ------------------------------------------------------------------ reminders
+    # ------------------------------------------------------------------ reminders (crm.dunning.document)
     @api.model
-    def _get_reminder_domain(self, date_ref):
-        return [("plan_state", "=", "active"), ("state", "!=", "paid"), ("restructured", "=", False)]
-
-    @api.model
-    def _send_reminders(self, date_ref, batch_size):
+    def _crm_dunning_source_sql(self, days, partner_ids=None):
+        """Unpaid installments of active plans, chased by the installments policy from their due date."""
         policy = self.env.ref("crm_installments.dunning_policy_installments", raise_if_not_found=False)
-        if not policy or not policy.level_ids:
-            return self.env["crm.dunning.event"]
-        levels = policy.level_ids.sorted("offset_days")
-        first_offset = levels[0].offset_days
-        # lines whose last level is sent are done with: the search stays the size of the work
-        lines = self.search(
-            self._get_reminder_domain(date_ref)
-            + [
-                ("date_due", "<=", date_ref - timedelta(days=first_offset)),
-                ("reminder_event_ids", "not any", [("offset_days", ">=", levels[-1].offset_days)]),
-            ],
-            order="date_due, id",
+        return SQL(
+            """
+            SELECT l.id, l.partner_id, l.company_id, l.date_due AS due_date, %(policy)s::int AS policy_id
+              FROM crm_installment_line l
+              JOIN res_partner cp ON cp.id = l.partner_id
+              JOIN %(days)s ON d.company_id = l.company_id
+             WHERE l.plan_state = 'active' AND l.state != 'paid' AND l.restructured IS NOT TRUE
+               AND l.amount_residual > 0 AND %(partner_ok)s AND %(partners)s
+            """,
+            policy=policy.id if policy else None,
+            days=days,
+            partner_ok=self._crm_dunning_partner_sql(SQL.identifier("cp"), SQL("d.today")),
+            partners=SQL("l.partner_id = ANY(%s)", partner_ids) if partner_ids is not None else SQL("TRUE"),
         )
-        done = self.env["crm.dunning.event"].search_fetch(
-            [("installment_line_id", "in", lines.ids)], ["installment_line_id", "offset_days"]
-        )
-        highest = {}
-        for event in done:
-            key = event.installment_line_id.id
-            highest[key] = max(highest.get(key, -(10**6)), event.offset_days)
-        pairs = []
-        for line in lines:
-            days = (date_ref - line.date_due).days
-            top = levels.filtered(lambda level, days=days: level.offset_days <= days)[-1:]
-            if top and highest.get(line.id, -(10**6)) < top.offset_days:
-                pairs.append((line, top))
-            if len(pairs) >= batch_size:
-                break
-        return self._claim_and_remind(pairs, date_ref)
 
-    def _claim_and_remind(self, pairs, date_ref):
-        """Claim the event row first (INSERT ... ON CONFLICT DO NOTHING on the unique line and
-        level), then act: two workers never send the same reminder, a rerun sends nothing."""
-        claimed = []
-        for line, level in pairs:
-            self.env.cr.execute(
-                SQL(
-                    """
-                INSERT INTO crm_dunning_event (installment_line_id, partner_id, level_id, policy_id, company_id,
-                                               offset_days, action, date, create_uid, create_date, write_uid,
-                                               write_date)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NOW() AT TIME ZONE 'UTC', %s, NOW() AT TIME ZONE 'UTC')
-                ON CONFLICT (installment_line_id, level_id) DO NOTHING
-                RETURNING id
-                """,
-                    line.id,
-                    line.partner_id.id,
-                    level.id,
-                    level.policy_id.id,
-                    line.company_id.id,
-                    level.offset_days,
-                    level.action,
-                    date_ref,
-                    self.env.uid,
-                    self.env.uid,
-                )
-            )
-            row = self.env.cr.fetchone()
-            if row:
-                claimed.append((line, level, row[0]))
-        self.env["crm.dunning.event"].invalidate_model()
-        emails = {}
-        for line, level, _event_id in claimed:
-            if level.action == "email_customer":
-                emails.setdefault((line.partner_id, level), self.browse())
-                emails[(line.partner_id, level)] |= line
-            else:
-                line._schedule_reminder_activity(level)
-        for (partner, level), lines in emails.items():
-            lines._send_reminder_email(partner, level)
-        return self.env["crm.dunning.event"].browse([event_id for _l, _v, event_id in claimed])
+    def _crm_dunning_responsible(self):
+        self.ensure_one()
+        return self.plan_id.user_id or self.partner_id.user_id
 
-    def _send_reminder_email(self, partner, level):
-        template = level.mail_template_id
-        if not template:
-            return
-        values = {"lines": self.sorted("date_due"), "level": level}
-        body = template._render_field("body_html", partner.ids, compute_lang=True, add_context=values)[partner.id]
-        subject = template._render_field("subject", partner.ids, compute_lang=True)[partner.id]
-        partner.with_context(mail_notify_force_send=False).message_post(
-            body=body,
-            subject=subject,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            partner_ids=partner.ids,
+    def _crm_dunning_team(self):
+        self.ensure_one()
+        return self.plan_id.sale_order_id.team_id or self.plan_id.invoice_id.team_id
+
+    def _crm_dunning_values(self):
+        return [
+            {
+                "name": line.plan_id.name,
+                "date_due": format_date(self.env, line.date_due),
+                "amount": format_amount(self.env, line.amount_residual, line.currency_id),
+                "url": False,
+                "record": line,
+            }
+            for line in self.sorted(lambda item: (item.date_due, item.id))
+        ]
+
+    def _crm_dunning_attachments(self):
+        """The PDF of the invoice the installments pay, when there is one."""
+        return self.plan_id.invoice_id._crm_dunning_attachments()
+
+    def _crm_dunning_activity_target(self):
+        self.ensure_one()
+        return self.plan_id
+
+    def _crm_dunning_activity_note(self):
+        self.ensure_one()
+        return _(
+            "Installment of %(amount)s due %(date)s is unpaid.",
+            amount=format_amount(self.env, self.amount_residual, self.currency_id),
+            date=format_date(self.env, self.date_due),
         )
-        for plan in self.plan_id:
+
+    def _crm_dunning_log(self, level, recipient):
+        for plan, lines in self.grouped("plan_id").items():
             plan.message_post(
                 body=Markup("%s<br/>%s")
                 % (
-                    _("Reminder sent to the customer: %(level)s", level=level.name),
+                    _("Reminder sent to %(recipient)s: %(level)s", recipient=recipient.display_name, level=level.name),
                     ", ".join(
                         _(
                             "%(amount)s due %(date)s",
                             amount=format_amount(self.env, line.amount_residual, line.currency_id),
                             date=format_date(self.env, line.date_due),
                         )
-                        for line in self.filtered(lambda item, plan=plan: item.plan_id == plan)
+                        for line in lines
                     ),
                 )
             )
-
-    def _schedule_reminder_activity(self, level):
-        self.ensure_one()
-        plan = self.plan_id
-        if level.action == "activity_supervisor":
-            user = level.policy_id.supervisor_id or plan.user_id
-        else:
-            user = plan.user_id or plan.partner_id.user_id
-        plan.activity_schedule(
-            "mail.mail_activity_data_call" if level.action == "activity_manager" else "mail.mail_activity_data_todo",
-            summary=level.activity_summary or level.name,
-            note=_(
-                "Installment of %(amount)s due %(date)s is unpaid.",
-                amount=format_amount(self.env, self.amount_residual, self.currency_id),
-                date=format_date(self.env, self.date_due),
-            ),
-            user_id=(user or self.env.user).id,
-        )

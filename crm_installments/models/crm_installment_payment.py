@@ -1,11 +1,17 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount, format_date
+
+from .access import MONEY_GROUPS, PLAN_GROUPS, check_groups
 
 
 class CrmInstallmentPayment(models.Model):
     """Money received for a plan, and which lines it paid (its allocations). Cancelling it (or
-    unreconciling the bank payment it came from) reopens the lines it paid."""
+    unreconciling the bank payment it came from) reopens the lines it paid.
+
+    Money record: a user registers a manual payment (create) on a plan he may edit and never
+    rewrites one; payments imported from accounting (``partial_id``) follow the reconciliation
+    only. Everything else is written by the code."""
 
     _name = "crm.installment.payment"
     _description = "Installment Payment"
@@ -44,6 +50,18 @@ class CrmInstallmentPayment(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            check_groups(self.env, PLAN_GROUPS)
+            for vals in vals_list:
+                imported = {"partial_id", "move_id", "state"} & {key for key, value in vals.items() if value}
+                if imported:
+                    raise AccessError(
+                        _(
+                            "Payments from accounting are imported by CrmAI: %(fields)s cannot be set.",
+                            fields=", ".join(sorted(imported)),
+                        )
+                    )
+            self.env["crm.installment.plan"].browse([vals.get("plan_id") for vals in vals_list]).check_access("write")
         payments = super().create(vals_list)
         for payment in payments:
             if payment.currency_id.compare_amounts(payment.amount, 0.0) <= 0:
@@ -68,15 +86,25 @@ class CrmInstallmentPayment(models.Model):
         return format_date(self.env, self.date)
 
     def write(self, vals):
+        if not self.env.su:
+            raise AccessError(_("A payment is never rewritten: cancel it and register the right one."))
         res = super().write(vals)
         if {"amount", "date", "state"} & set(vals):
             self.plan_id._reallocate()
         return res
 
     def action_cancel(self):
-        """The payment did not happen (returned, reversed): the lines it paid are open again."""
+        """The payment did not happen (returned, reversed): the lines it paid are open again.
+        Managers and invoicing users cancel manual payments; an imported one is cancelled by
+        removing its reconciliation in accounting."""
+        check_groups(self.env, MONEY_GROUPS)
+        self.check_access("read")
+        if not self.env.su and self.filtered("partial_id"):
+            raise UserError(
+                _("This payment comes from accounting: remove its reconciliation with the invoice to cancel it.")
+            )
         posted = self.filtered(lambda p: p.state == "posted")
-        posted.write({"state": "cancelled"})
+        posted.sudo().write({"state": "cancelled"})
         for payment in posted:
             payment.plan_id.message_post(
                 body=_(
@@ -89,6 +117,7 @@ class CrmInstallmentPayment(models.Model):
 
     def action_register(self):
         """Button of the register dialog: the record is created by the dialog's save."""
+        check_groups(self.env, PLAN_GROUPS)
         return {"type": "ir.actions.act_window_close"}
 
     @api.ondelete(at_uninstall=False)

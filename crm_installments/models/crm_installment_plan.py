@@ -1,15 +1,25 @@
-from datetime import timedelta
-
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount, format_date
 
-from ..tools import allocate, due_dates, penalty_segments, split_amount
+from ..tools import MAX_INSTALLMENTS, allocate, due_dates, split_amount
+from .access import MONEY_GROUPS, PLAN_GROUPS, check_groups
 
 BATCH = 500
+PENALTY_BATCH = 2000
 INTERVALS = [("week", "Weekly"), ("month", "Monthly"), ("quarter", "Quarterly")]
+# written by the code only (actions, allocation, penalty accrual), never through RPC
+CODE_FIELDS = {
+    "state",
+    "amount_paid",
+    "amount_residual",
+    "amount_overdue",
+    "amount_unallocated",
+    "penalty_total",
+    "date_next_due",
+}
 
 
 class CrmInstallmentPlan(models.Model):
@@ -75,6 +85,7 @@ class CrmInstallmentPlan(models.Model):
         tracking=True,
         copy=False,
         index=True,
+        readonly=True,
     )
     amount_paid = fields.Monetary(compute="_compute_amounts", store=True)
     amount_residual = fields.Monetary(string="Amount Due", compute="_compute_amounts", store=True)
@@ -144,6 +155,19 @@ class CrmInstallmentPlan(models.Model):
                     )
                 )
 
+    @api.constrains("installment_count")
+    def _check_installment_count(self):
+        for plan in self:
+            if plan.installment_count > MAX_INSTALLMENTS:
+                raise ValidationError(
+                    _(
+                        "Plan %(name)s has %(count)s installments: at most %(max)s are allowed.",
+                        name=plan.name,
+                        count=plan.installment_count,
+                        max=MAX_INSTALLMENTS,
+                    )
+                )
+
     @api.constrains("amount_total", "down_payment")
     def _check_amounts(self):
         for plan in self:
@@ -155,16 +179,29 @@ class CrmInstallmentPlan(models.Model):
                 )
 
     # ------------------------------------------------------------------ CRUD
+    def _check_code_fields(self, vals):
+        """State and amounts are the code's: a user changes them through the actions."""
+        forbidden = CODE_FIELDS & set(vals)
+        if forbidden and not self.env.su:
+            raise AccessError(
+                _(
+                    "Installment plan fields %(fields)s are set by CrmAI and cannot be written.",
+                    fields=", ".join(sorted(forbidden)),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_code_fields(vals)
             if not vals.get("name") or vals["name"] == _("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("crm.installment.plan") or _("New")
+                vals["name"] = self.env["ir.sequence"].sudo().next_by_code("crm.installment.plan") or _("New")
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_code_fields(vals)
         res = super().write(vals)
-        if "line_ids" in vals and not self.env.context.get("crm_no_reallocate"):
+        if "line_ids" in vals:
             # lines edited on an active plan: the payments are allocated to the new schedule
             self.filtered(lambda p: p.state in ("active", "done"))._reallocate()
         return res
@@ -194,12 +231,39 @@ class CrmInstallmentPlan(models.Model):
             rest = currency.round(self.amount_total - self.down_payment)
         dates = due_dates(self.date_first, self.interval, self.installment_count)
         for index, (date_due, amount) in enumerate(
-            zip(dates, split_amount(rest, self.installment_count, currency.round), strict=False), start=1
+            zip(dates, self._split(rest, self.installment_count), strict=False), start=1
         ):
             vals.append({"sequence": index, "date_due": date_due, "amount": amount})
         return vals
 
+    def _split(self, amount, count):
+        """``amount`` in ``count`` installments of the plan's currency (:func:`split_amount`), or a
+        clear error when the count is out of bounds or the amount too small to be split."""
+        self.ensure_one()
+        if not 0 < count <= MAX_INSTALLMENTS:
+            raise ValidationError(
+                _("A plan has between 1 and %(max)s installments, not %(count)s.", max=MAX_INSTALLMENTS, count=count)
+            )
+        currency = self.currency_id
+        try:
+            return split_amount(amount, count, currency.round, currency.rounding)
+        except ValueError:
+            raise ValidationError(
+                _(
+                    "%(amount)s cannot be split into %(count)s installments: each would be less than %(unit)s.",
+                    amount=format_amount(self.env, amount, currency),
+                    count=count,
+                    unit=format_amount(self.env, currency.rounding, currency),
+                )
+            ) from None
+
+    def _check_plan_access(self):
+        """Salespeople and invoicing users, on plans they may edit."""
+        check_groups(self.env, PLAN_GROUPS)
+        self.check_access("write")
+
     def action_compute_schedule(self):
+        self._check_plan_access()
         for plan in self:
             if plan.state != "draft":
                 raise UserError(_("Only the schedule of a draft plan can be computed; restructure an active one."))
@@ -207,32 +271,37 @@ class CrmInstallmentPlan(models.Model):
         return True
 
     def action_confirm(self):
+        self._check_plan_access()
         for plan in self:
             if plan.state != "draft":
                 raise UserError(_("Only draft plans can be confirmed."))
             if not plan.line_ids:
                 plan.action_compute_schedule()
-        self.write({"state": "active"})
+        self.sudo().write({"state": "active"})
         for plan in self:
             plan._import_invoice_payments()
         self._reallocate()
         return True
 
     def action_cancel(self):
-        self.write({"state": "cancelled"})
+        self._check_plan_access()
+        self.sudo().write({"state": "cancelled"})
         return True
 
     def action_draft(self):
+        self._check_plan_access()
         if self.filtered(lambda p: p.state != "cancelled" or p.payment_ids.filtered(lambda pay: pay.state == "posted")):
             raise UserError(_("Only cancelled plans without payments can be reset to draft."))
-        self.write({"state": "draft"})
+        self.sudo().write({"state": "draft"})
         return True
 
     # ------------------------------------------------------------------ payments
-    def register_payment(self, amount, date=None, **values):
+    @api.returns("crm.installment.payment", lambda payment: payment.id)
+    def register_payment(self, amount, date=None, memo=None):
         """Record a payment of ``amount`` on ``date`` and allocate it to the oldest unpaid lines
         first (partially if it does not cover a line; an overpayment flows to the next lines)."""
         self.ensure_one()
+        self._check_plan_access()
         if self.state not in ("active", "done"):
             raise UserError(_("Payments can only be registered on an active plan."))
         if self.currency_id.compare_amounts(amount, 0.0) <= 0:
@@ -242,7 +311,7 @@ class CrmInstallmentPlan(models.Model):
                 "plan_id": self.id,
                 "amount": amount,
                 "date": fields.Date.to_date(date) or fields.Date.context_today(self),
-                **values,
+                "memo": memo,
             }
         )
 
@@ -250,7 +319,7 @@ class CrmInstallmentPlan(models.Model):
         """Allocate every posted payment of the plans again, in date order, to the oldest lines
         first. The allocation is a function of the payments and the lines: a back-dated or a
         cancelled payment gives the allocation it would have had."""
-        Allocation = self.env["crm.installment.allocation"]
+        Allocation = self.env["crm.installment.allocation"].sudo()
         if self.ids:
             # one allocation at a time per plan: concurrent payments wait for each other
             self.env.cr.execute(SQL("SELECT id FROM crm_installment_plan WHERE id IN %s FOR UPDATE", tuple(self.ids)))
@@ -271,7 +340,7 @@ class CrmInstallmentPlan(models.Model):
                         residuals[line.id] = plan.currency_id.round(residuals[line.id] - part)
             if new == old:
                 continue
-            plan.payment_ids.allocation_ids.unlink()
+            plan.sudo().payment_ids.allocation_ids.unlink()
             Allocation.create(
                 [
                     {"payment_id": payment_id, "line_id": line_id, "amount": amount}
@@ -290,10 +359,10 @@ class CrmInstallmentPlan(models.Model):
         for plan in self:
             all_paid = plan.line_ids and all(line.state == "paid" for line in plan.line_ids)
             if plan.state == "active" and all_paid:
-                plan.state = "done"
+                plan.sudo().state = "done"
                 plan.message_post(body=_("The plan is paid in full."))
             elif plan.state == "done" and not all_paid:
-                plan.state = "active"
+                plan.sudo().state = "active"
                 plan.message_post(body=_("The plan is open again: a payment was cancelled."))
 
     def _import_invoice_payments(self):
@@ -308,66 +377,38 @@ class CrmInstallmentPlan(models.Model):
         self.env["account.partial.reconcile"].browse(partials.ids)._crm_installment_allocate()
 
     # ------------------------------------------------------------------ penalties
-    def _penalty_terms(self):
-        """(rate, grace days, cap percent) of the plan's contract."""
-        self.ensure_one()
-        contract = self.contract_id
-        return contract.penalty_rate, contract.penalty_grace_days, contract.penalty_cap_percent
-
     @api.model
-    def _cron_accrue_penalties(self, date_ref=None, batch_size=BATCH):
+    def _cron_accrue_penalties(self, date_ref=None, batch_size=PENALTY_BATCH):
         """Bring the penalties of the late lines (and of the late invoices of contracts without a
-        plan) up to ``date_ref``. The penalties are a function of the payment history and of
-        ``date_ref``: a rerun changes nothing, a cron late by days catches up exactly."""
-        date_ref = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
-        self.env["crm.installment.line"]._refresh_overdue(date_ref)
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-            SELECT line.id
-              FROM crm_installment_line line
-              JOIN crm_installment_plan plan ON plan.id = line.plan_id
-              JOIN crm_contract contract ON contract.id = plan.contract_id
-             WHERE plan.state = 'active' AND contract.penalty_rate > 0
-               AND line.amount_residual > 0 AND line.restructured IS NOT TRUE
-               AND line.date_due + contract.penalty_grace_days < %(date_ref)s
-               AND (line.penalty_date_ref IS NULL OR line.penalty_date_ref != %(date_ref)s)
-             ORDER BY line.id
-             LIMIT %(limit)s
-               FOR UPDATE OF line SKIP LOCKED
-            """,
-                date_ref=date_ref,
-                limit=batch_size,
-            )
-        )
-        lines = self.env["crm.installment.line"].browse([row[0] for row in self.env.cr.fetchall()])
-        lines._sync_penalties(date_ref)
-        moves = self.env["account.move"]._crm_penalty_candidates(date_ref, batch_size)
-        moves._crm_sync_penalties(date_ref)
-        # a full batch may leave work: the scheduler calls again (what is done is skipped)
-        remaining = int(len(lines) == batch_size or len(moves) == batch_size)
+        plan) up to ``date_ref`` (default: each company's own date). The penalties are a function
+        of the payment history and of ``date_ref``: a rerun changes nothing, a cron late by days
+        catches up exactly, a run killed mid-way is rolled back whole and redone by the next call
+        (what a committed batch did is marked by ``penalty_date_ref`` and skipped)."""
+        dates = self.env["res.company"]._crm_installments_dates(date_ref)
+        self.env["crm.installment.line"]._refresh_overdue(dates)
+        lines = self.env["crm.installment.line"]._penalty_candidates(dates, batch_size)
+        moves = self.env["account.move"]._crm_penalty_candidates(dates, batch_size)
+        self.env["crm.installment.penalty"].sudo()._sync_sources(lines, moves, date_ref=dates)
+        remaining = 0
+        if len(lines) >= batch_size or len(moves) >= batch_size:
+            remaining = self.env["crm.installment.line"]._penalty_candidates(dates, None, count=True)
+            remaining += self.env["account.move"]._crm_penalty_candidates(dates, None, count=True)
         self.env["ir.cron"]._notify_progress(done=len(lines) + len(moves), remaining=remaining)
         return lines, moves
 
-    @api.model
-    def _penalty_segments(self, date_due, amount, payments, terms, date_ref, currency):
-        rate, grace, cap = terms
-        return penalty_segments(date_due, amount, payments, rate, grace, cap, date_ref, currency.round)
-
     # ------------------------------------------------------------------ reminders
     @api.model
-    def _cron_send_reminders(self, date_ref=None, batch_size=BATCH):
-        """Remind the customers of their installments: the levels of the installment dunning
-        policy (before the due date, on it, overdue), each at most once per line."""
-        date_ref = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
-        events = self.env["crm.installment.line"]._send_reminders(date_ref, batch_size)
-        self.env["ir.cron"]._notify_progress(done=len(events), remaining=int(len(events) >= batch_size))
-        return events
+    def _cron_send_reminders(self, date_ref=None, batch_size=BATCH, **kwargs):
+        """Remind the customers of their installments: the dunning engine of crm_receivables
+        restricted to installments (it chases them with the invoices too)."""
+        return self.env["crm.dunning.policy"]._cron_run_dunning(
+            date_ref=date_ref, batch_size=batch_size, document_models=["crm.installment.line"]
+        )
 
     # ------------------------------------------------------------------ actions
     def action_restructure(self):
         self.ensure_one()
+        self._check_plan_access()
         if self.state != "active":
             raise UserError(_("Only an active plan can be restructured."))
         return {
@@ -381,6 +422,7 @@ class CrmInstallmentPlan(models.Model):
 
     def action_register_payment(self):
         self.ensure_one()
+        self._check_plan_access()
         return {
             "type": "ir.actions.act_window",
             "name": _("Register a Payment"),
@@ -392,6 +434,8 @@ class CrmInstallmentPlan(models.Model):
         }
 
     def action_invoice_penalties(self):
+        check_groups(self.env, MONEY_GROUPS)
+        self.check_access("read")
         return self._action_invoice_penalties(self[:1].commercial_partner_id)
 
     def _schedule_summary(self):
@@ -407,50 +451,6 @@ class CrmInstallmentPlan(models.Model):
         )
 
     @api.model
-    def _prepare_plan_vals(self, source):
-        """Default values of a plan for a sale order, an invoice or a contract."""
-        today = fields.Date.context_today(self)
-        first = today + timedelta(days=30)
-        if source._name == "sale.order":
-            return {
-                "partner_id": source.partner_invoice_id.id or source.partner_id.id,
-                "sale_order_id": source.id,
-                "company_id": source.company_id.id,
-                "currency_id": source.currency_id.id,
-                "amount_total": source.amount_total,
-                "user_id": (source.user_id or self.env.user).id,
-                "date_first": first,
-            }
-        if source._name == "account.move":
-            return {
-                "partner_id": source.partner_id.id,
-                "invoice_id": source.id,
-                "company_id": source.company_id.id,
-                "currency_id": source.currency_id.id,
-                "amount_total": source.amount_total,
-                "user_id": (source.invoice_user_id or self.env.user).id,
-                "date_first": source.invoice_date_due or first,
-                "contract_id": source.crm_contract_id.id,
-            }
-        return {
-            "partner_id": source.partner_id.id,
-            "contract_id": source.id,
-            "company_id": source.company_id.id,
-            "currency_id": source.currency_id.id,
-            "amount_total": source.amount or 0.0,
-            "user_id": (source.user_id or self.env.user).id,
-            "date_first": first,
-        }
-
-    @api.model
-    def _action_open_plans(self, domain, context):
-        """The plans list of a document (order, invoice, contract, customer)."""
-        action = self.env["ir.actions.act_window"]._for_xml_id("crm_installments.crm_installment_plan_action")
-        action["domain"] = domain
-        action["context"] = context
-        return action
-
-    @api.model
     def _action_invoice_penalties(self, partner):
         """The wizard that bills the penalties of ``partner``."""
         return {
@@ -460,16 +460,4 @@ class CrmInstallmentPlan(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_partner_id": partner.id},
-        }
-
-    @api.model
-    def _action_open_new_plan(self, source):
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("New Installment Plan"),
-            "res_model": "crm.installment.plan",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {f"default_{key}": value for key, value in self._prepare_plan_vals(source).items()},
         }

@@ -1,15 +1,28 @@
+import logging
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from ..tools import due_dates
 from ..tools.schedule import STEPS
+from .access import PLAN_GROUPS, check_groups
+
+_logger = logging.getLogger(__name__)
 
 BATCH = 200
+# written by the code only (actions, crons), never through RPC
+CODE_FIELDS = {
+    "state",
+    "date_billing_from",
+    "churn_signal_date",
+    "end_reminder_date",
+    "billing_error",
+    "billing_error_date",
+}
 CHURN_SUMMARY_KEY = "crm_installments_churn"
 
 
@@ -84,8 +97,38 @@ class CrmSubscription(models.Model):
     invoice_count = fields.Integer(compute="_compute_invoice_count")
     date_next = fields.Date(string="Next Payment Date", compute="_compute_date_next", store=True, index=True)
     churn_signal_date = fields.Date(readonly=True, copy=False, help="Date of the last churn signal activity.")
+    end_reminder_date = fields.Date(
+        string="End Reminder Sent For",
+        readonly=True,
+        copy=False,
+        help="The end date the renewal reminder was sent for: once per end date.",
+    )
+    billing_error = fields.Text(readonly=True, copy=False, help="Why the last invoicing of this subscription failed.")
+    billing_error_date = fields.Date(
+        readonly=True, copy=False, help="Day of the failed invoicing: retried by the next day's run."
+    )
 
     _sql_constraints = [("amount_positive", "CHECK(amount > 0)", "A subscription costs something.")]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_code_fields(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_code_fields(vals)
+        return super().write(vals)
+
+    def _check_code_fields(self, vals):
+        forbidden = CODE_FIELDS & set(vals)
+        if forbidden and not self.env.su:
+            raise AccessError(
+                _(
+                    "Subscription fields %(fields)s are set by CrmAI and cannot be written.",
+                    fields=", ".join(sorted(forbidden)),
+                )
+            )
 
     @api.constrains("date_start", "date_end")
     def _check_dates(self):
@@ -127,33 +170,42 @@ class CrmSubscription(models.Model):
             subscription.date_next = False if subscription.date_end and day > subscription.date_end else day
 
     # ------------------------------------------------------------------ actions
+    def _check_subscription_access(self):
+        check_groups(self.env, PLAN_GROUPS)
+        self.check_access("write")
+
     def action_start(self):
+        self._check_subscription_access()
         if self.filtered(lambda s: s.state != "draft"):
             raise UserError(_("Only draft subscriptions can be started."))
-        self.write({"state": "running"})
+        self.sudo().write({"state": "running"})
 
     def action_pause(self):
+        self._check_subscription_access()
         if self.filtered(lambda s: s.state != "running"):
             raise UserError(_("Only running subscriptions can be paused."))
-        self.write({"state": "paused"})
+        self.sudo().write({"state": "paused"})
 
     def action_resume(self, date_ref=None):
         """Billing resumes from today: the periods that fell into the pause are not billed."""
+        self._check_subscription_access()
         if self.filtered(lambda s: s.state != "paused"):
             raise UserError(_("Only paused subscriptions can be resumed."))
         day = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
-        self.write({"state": "running", "date_billing_from": day})
+        self.sudo().write({"state": "running", "date_billing_from": day})
 
     def action_end(self, date_ref=None):
+        self._check_subscription_access()
         day = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
         for subscription in self:
             if subscription.state == "ended":
                 continue
             end = min(subscription.date_end or day, day)
-            subscription.write({"state": "ended", "date_end": max(end, subscription.date_start)})
+            subscription.sudo().write({"state": "ended", "date_end": max(end, subscription.date_start)})
 
     def action_renew(self):
         """Extend the subscription by its renewal term; an ended one runs again."""
+        self._check_subscription_access()
         for subscription in self:
             if not subscription.date_end:
                 raise UserError(_("Subscription %(name)s is open-ended: nothing to renew.", name=subscription.name))
@@ -161,25 +213,32 @@ class CrmSubscription(models.Model):
             vals = {"date_end": new_end}
             if subscription.state == "ended":
                 vals.update(state="running", date_billing_from=subscription.date_end + timedelta(days=1))
-            subscription.write(vals)
+            subscription.sudo().write(vals)
             subscription.message_post(body=_("Renewed until %(date)s.", date=format_date(self.env, new_end)))
 
     def action_open_invoices(self):
         self.ensure_one()
+        check_groups(self.env, PLAN_GROUPS)
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
         action["domain"] = [("id", "in", self.period_ids.move_id.ids)]
         action["context"] = {"create": False}
         return action
 
     # ------------------------------------------------------------------ cron: invoices
-    def _prepare_invoice_vals(self, period_start):
+    def _prepare_invoice_vals(self, period_start, date_ref):
+        """The invoice of the period starting on ``period_start``, issued on ``date_ref`` (at most
+        the period start: a late run dates a missed period's invoice on its start) and due on the
+        period start, its payment day."""
         self.ensure_one()
         period_end = period_start + STEPS[self.interval] - timedelta(days=1)
         return {
             "move_type": "out_invoice",
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
-            "invoice_date": period_start,
+            "invoice_date": min(date_ref, period_start),
+            "invoice_date_due": period_start,
+            "invoice_payment_term_id": False,
             "invoice_user_id": self.user_id.id,
             "crm_contract_id": self.contract_id.id,
             "invoice_line_ids": [
@@ -199,56 +258,173 @@ class CrmSubscription(models.Model):
         }
 
     @api.model
+    def _get_billing_domain(self, company, date_ref, horizon):
+        """Running subscriptions of ``company`` with a period starting by ``horizon`` not billed
+        yet, except those whose invoicing failed today (retried tomorrow)."""
+        return [
+            ("company_id", "=", company.id),
+            ("state", "=", "running"),
+            ("date_next", "<=", horizon),
+            "|",
+            ("billing_error_date", "=", False),
+            ("billing_error_date", "!=", date_ref),
+        ]
+
+    @api.model
     def _cron_generate_invoices(self, date_ref=None, batch_size=BATCH):
-        """Invoice every period started by ``date_ref`` and not billed yet: a cron that missed
-        days catches up with one invoice per missed period, a rerun bills nothing (the period row
-        is claimed first, unique per subscription and period)."""
-        date_ref = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
-        subscriptions = self.search(
-            [("state", "=", "running"), ("date_next", "<=", date_ref)], order="date_next, id", limit=batch_size
-        )
+        """Invoice every period starting within the company's advance days
+        (``crm_subscription_invoice_days``) of ``date_ref`` (default: each company's own date) and
+        not billed yet: a cron that missed days catches up with one invoice per missed period, a
+        rerun bills nothing (the period row is claimed first, unique per subscription and
+        period). Each subscription is billed in a savepoint: one that fails is journaled on the
+        subscription and retried the next day, the others of the batch are billed."""
+        dates = self.env["res.company"]._crm_installments_dates(date_ref)
         moves = self.env["account.move"]
-        for subscription in subscriptions:
-            billed = set(subscription.period_ids.mapped("date"))
-            for period_start in subscription._period_dates(date_ref):
-                if period_start in billed:
-                    continue
-                self.env.cr.execute(
-                    SQL(
-                        """
-                    INSERT INTO crm_subscription_period (subscription_id, date, amount, company_id,
-                                                         create_uid, create_date, write_uid, write_date)
-                    VALUES (%s, %s, %s, %s, %s, NOW() AT TIME ZONE 'UTC', %s, NOW() AT TIME ZONE 'UTC')
-                    ON CONFLICT (subscription_id, date) DO NOTHING
-                    RETURNING id
-                    """,
-                        subscription.id,
-                        period_start,
-                        subscription.amount,
-                        subscription.company_id.id,
-                        self.env.uid,
-                        self.env.uid,
-                    )
-                )
-                row = self.env.cr.fetchone()
-                if not row:
-                    continue
-                move = (
-                    self.env["account.move"]
-                    .with_company(subscription.company_id)
-                    .create(subscription._prepare_invoice_vals(period_start))
-                )
-                move.action_post()
-                self.env["crm.subscription.period"].browse(row[0]).move_id = move
-                moves |= move
-        self.env["crm.subscription.period"].invalidate_model()
-        subscriptions.invalidate_recordset(["period_ids"])
-        # the periods were claimed in SQL: the next payment date is recomputed from them
-        self.env.add_to_compute(self._fields["date_next"], subscriptions)
-        subscriptions.flush_recordset(["date_next"])
-        remaining = self.search_count([("state", "=", "running"), ("date_next", "<=", date_ref)])
-        self.env["ir.cron"]._notify_progress(done=len(subscriptions), remaining=remaining)
+        done = remaining = 0
+        for company in self.env["res.company"].sudo().browse(list(dates)):
+            today = dates[company.id]
+            horizon = today + timedelta(days=max(company.crm_subscription_invoice_days, 0))
+            domain = self._get_billing_domain(company, today, horizon)
+            subscriptions = self.search(domain, order="date_next, id", limit=max(batch_size - done, 0))
+            for subscription in subscriptions:
+                moves |= subscription._bill_periods(today, horizon)
+            done += len(subscriptions)
+            remaining += self.search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return moves
+
+    def _bill_periods(self, date_ref, horizon):
+        """Bill the unbilled periods of the subscription starting by ``horizon``, all or none."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                moves = self._bill_periods_unsafe(date_ref, horizon)
+        except Exception as error:  # noqa: BLE001 - any failure is journaled, the batch goes on
+            _logger.warning("Subscription %s (id %s) could not be invoiced: %s", self.name, self.id, error)
+            message = str(error) or error.__class__.__name__
+            self.sudo().write({"billing_error": message, "billing_error_date": date_ref})
+            self.message_post(body=_("Invoicing failed, retried tomorrow: %(error)s", error=message))
+            return self.env["account.move"]
+        if self.billing_error:
+            self.sudo().write({"billing_error": False, "billing_error_date": False})
+        return moves
+
+    def _bill_periods_unsafe(self, date_ref, horizon):
+        billed = set(self.period_ids.mapped("date"))
+        moves = self.env["account.move"]
+        for period_start in self._period_dates(horizon):
+            if period_start in billed:
+                continue
+            self.env.cr.execute(
+                SQL(
+                    """
+                INSERT INTO crm_subscription_period (subscription_id, date, amount, company_id,
+                                                     create_uid, create_date, write_uid, write_date)
+                VALUES (%s, %s, %s, %s, %s, NOW() AT TIME ZONE 'UTC', %s, NOW() AT TIME ZONE 'UTC')
+                ON CONFLICT (subscription_id, date) DO NOTHING
+                RETURNING id
+                """,
+                    self.id,
+                    period_start,
+                    self.amount,
+                    self.company_id.id,
+                    self.env.uid,
+                    self.env.uid,
+                )
+            )
+            row = self.env.cr.fetchone()
+            if not row:
+                continue
+            move = (
+                self.env["account.move"]
+                .with_company(self.company_id)
+                .create(self._prepare_invoice_vals(period_start, date_ref))
+            )
+            move.action_post()
+            # the period is the code's record of what was billed
+            self.env["crm.subscription.period"].sudo().browse(row[0]).move_id = move
+            moves |= move
+        self.env["crm.subscription.period"].invalidate_model()
+        self.invalidate_recordset(["period_ids"])
+        # the periods were claimed in SQL: the next payment date is recomputed from them
+        self.env.add_to_compute(self._fields["date_next"], self)
+        self.flush_recordset(["date_next"])
+        return moves
+
+    # ------------------------------------------------------------------ cron: end of subscriptions
+    @api.model
+    def _cron_end_reminders(self, date_ref=None, batch_size=BATCH):
+        """Subscriptions past their end date end; those ending within the company's reminder
+        days (``crm_subscription_end_reminder_days``) get, once per end date, a renewal activity
+        for the salesperson and an e-mail to the subscriber (the end date is claimed in SQL before
+        acting: a rerun or a second worker sends nothing)."""
+        dates = self.env["res.company"]._crm_installments_dates(date_ref)
+        reminded = self.browse()
+        remaining = 0
+        for company in self.env["res.company"].sudo().browse(list(dates)):
+            today = dates[company.id]
+            over = self.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "in", ("running", "paused")),
+                    ("date_end", "<", today),
+                ]
+            )
+            for subscription in over:
+                subscription.sudo().write({"state": "ended"})
+                subscription.message_post(
+                    body=_("Ended on %(date)s.", date=format_date(self.env, subscription.date_end))
+                )
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                UPDATE crm_subscription SET end_reminder_date = date_end
+                 WHERE id IN (SELECT id FROM crm_subscription
+                               WHERE company_id = %(company)s AND state = 'running' AND date_end IS NOT NULL
+                                 AND date_end >= %(today)s AND date_end - %(days)s <= %(today)s
+                                 AND end_reminder_date IS DISTINCT FROM date_end
+                               ORDER BY date_end, id
+                               LIMIT %(limit)s
+                                 FOR UPDATE SKIP LOCKED)
+                RETURNING id
+                """,
+                    company=company.id,
+                    today=today,
+                    days=max(company.crm_subscription_end_reminder_days, 0),
+                    limit=batch_size,
+                )
+            )
+            claimed = self.browse([row[0] for row in rows])
+            claimed.invalidate_recordset(["end_reminder_date"])
+            for subscription in claimed:
+                subscription._send_end_reminder()
+            reminded |= claimed
+            if len(claimed) >= batch_size:
+                remaining += 1
+        self.env["ir.cron"]._notify_progress(done=len(reminded), remaining=remaining)
+        return reminded
+
+    def _send_end_reminder(self):
+        self.ensure_one()
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=self.date_end,
+            summary=_("Renew the subscription before %(date)s", date=format_date(self.env, self.date_end)),
+            note=_(
+                "Subscription %(name)s of %(partner)s ends on %(date)s.",
+                name=self.name,
+                partner=self.partner_id.display_name,
+                date=format_date(self.env, self.date_end),
+            ),
+            user_id=(self.user_id or self.env.user).id,
+        )
+        template = self.env.ref("crm_installments.mail_template_subscription_end", raise_if_not_found=False)
+        if template and self.partner_id.email:
+            self.message_post_with_source(
+                template,
+                subtype_xmlid="mail.mt_comment",
+                partner_ids=self.partner_id.ids,
+            )
 
     # ------------------------------------------------------------------ cron: churn
     @api.model
@@ -288,7 +464,7 @@ class CrmSubscription(models.Model):
     def _cron_churn_signal(self, date_ref=None):
         """An activity for the salesperson when a paying subscriber has not written nor ordered for
         the configured number of days; once until something happens again."""
-        date_ref = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
+        dates = self.env["res.company"]._crm_installments_dates(date_ref)
         days = int(self.env["ir.config_parameter"].sudo().get_param("crm_installments.churn_days", 45))
         running = self.search([("state", "=", "running")])
         paying = running.filtered(
@@ -297,6 +473,7 @@ class CrmSubscription(models.Model):
         last = self._last_interactions(paying.commercial_partner_id)
         signalled = self.browse()
         for subscription in paying:
+            date_ref = dates[subscription.company_id.id]
             seen = last.get(subscription.commercial_partner_id.id) or subscription.date_start
             if (date_ref - seen).days < days:
                 continue
@@ -313,6 +490,6 @@ class CrmSubscription(models.Model):
                 ),
                 user_id=(subscription.user_id or self.env.user).id,
             )
-            subscription.churn_signal_date = date_ref
+            subscription.sudo().churn_signal_date = date_ref
             signalled |= subscription
         return signalled

@@ -10,3 +10,7 @@ class ResConfigSettings(models.TransientModel):
         default=45,
         help="A paying subscriber with no message nor order for this many days gets an activity for the salesperson.",
     )
+    crm_subscription_invoice_days = fields.Integer(related="company_id.crm_subscription_invoice_days", readonly=False)
+    crm_subscription_end_reminder_days = fields.Integer(
+        related="company_id.crm_subscription_end_reminder_days", readonly=False
+    )

@@ -1,8 +1,9 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "crm.installment.source.mixin"]
 
     crm_installment_plan_ids = fields.One2many(
         "crm.installment.plan", "commercial_partner_id", string="Installment Plans"
@@ -13,25 +14,14 @@ class ResPartner(models.Model):
         string="Installments",
         domain=[("plan_state", "in", ("active", "done"))],
     )
-    crm_installment_plan_count = fields.Integer(compute="_compute_crm_installment_plan_count")
     crm_installment_timeline = fields.Json(string="Installments Timeline", compute="_compute_crm_installment_timeline")
     crm_subscription_ids = fields.One2many("crm.subscription", "commercial_partner_id", string="Subscriptions")
 
-    @api.depends("crm_installment_plan_ids")
-    def _compute_crm_installment_plan_count(self):
-        counts = (
-            dict(
-                self.env["crm.installment.plan"]._read_group(
-                    [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
-                    ["commercial_partner_id"],
-                    ["__count"],
-                )
-            )
-            if self.ids
-            else {}
-        )
-        for partner in self:
-            partner.crm_installment_plan_count = counts.get(partner.commercial_partner_id, 0)
+    def _crm_installment_plan_field(self):
+        return "commercial_partner_id"
+
+    def _crm_installment_plan_key(self):
+        return self.commercial_partner_id
 
     def _compute_crm_installment_timeline(self):
         lines = self.env["crm.installment.line"].search(
@@ -46,10 +36,3 @@ class ResPartner(models.Model):
                     lambda item, partner=partner: item.partner_id == partner.commercial_partner_id
                 )._timeline_data(),
             }
-
-    def action_crm_open_installment_plans(self):
-        self.ensure_one()
-        return self.env["crm.installment.plan"]._action_open_plans(
-            [("commercial_partner_id", "=", self.commercial_partner_id.id)],
-            {"default_partner_id": self.commercial_partner_id.id},
-        )

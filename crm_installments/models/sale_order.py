@@ -1,23 +1,22 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
+    _name = "sale.order"
+    _inherit = ["sale.order", "crm.installment.source.mixin"]
 
     crm_installment_plan_ids = fields.One2many("crm.installment.plan", "sale_order_id", string="Installment Plans")
-    crm_installment_plan_count = fields.Integer(compute="_compute_crm_installment_plan_count")
 
-    @api.depends("crm_installment_plan_ids")
-    def _compute_crm_installment_plan_count(self):
-        for order in self:
-            order.crm_installment_plan_count = len(order.crm_installment_plan_ids)
+    def _crm_installment_plan_field(self):
+        return "sale_order_id"
 
-    def action_crm_create_installment_plan(self):
-        self.ensure_one()
-        return self.env["crm.installment.plan"]._action_open_new_plan(self)
-
-    def action_crm_open_installment_plans(self):
-        self.ensure_one()
-        return self.env["crm.installment.plan"]._action_open_plans(
-            [("sale_order_id", "=", self.id)], {"default_sale_order_id": self.id}
-        )
+    def _prepare_crm_installment_plan_vals(self):
+        return {
+            "partner_id": self.partner_invoice_id.id or self.partner_id.id,
+            "sale_order_id": self.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "amount_total": self.amount_total,
+            "user_id": (self.user_id or self.env.user).id,
+            "date_first": self._crm_installment_first_date(),
+        }

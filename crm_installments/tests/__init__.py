@@ -3,7 +3,9 @@ from . import test_demo
 from . import test_penalty
 from . import test_reminders
 from . import test_restructure
+from . import test_rpc_access
 from . import test_schedule
 from . import test_security
 from . import test_subscription
+from . import test_tools
 from . import test_ui

@@ -1,7 +1,11 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
 
 from odoo.tests import tagged
 
+from odoo.addons.crm_installments.models.crm_installment_penalty import CrmInstallmentPenalty
 from odoo.addons.crm_installments.tools import penalty_segments
 
 from .common import InstallmentCommon
@@ -162,3 +166,116 @@ class TestPenalty(InstallmentCommon):
         # all done for the day: a rerun picks nothing of them
         third, _moves = self.Plan._cron_accrue_penalties(date_ref=day, batch_size=2)
         self.assertFalse(third & plans.line_ids)
+
+    def accrue_all(self, day, batch_size=2):
+        """Call the cron as the scheduler does, until it reports nothing done."""
+        for _call in range(100):
+            lines, moves = self.Plan._cron_accrue_penalties(date_ref=day, batch_size=batch_size)
+            if not lines and not moves:
+                return
+        self.fail("the penalty cron never finished")
+
+    def test_failure_mid_batch_resumes_without_double_charging(self):
+        plans = self.plan_1m() | self.plan_1m() | self.plan_1m()
+        day = DUE + timedelta(days=30)
+        first, _moves = self.Plan._cron_accrue_penalties(date_ref=day, batch_size=2)
+        done = first & plans.line_ids
+        kept = done.penalty_ids
+        self.assertEqual(len(kept), 2 * len(done))
+
+        write_runs = CrmInstallmentPenalty._write_runs
+
+        def dying(penalty, delete_ids, to_insert, *_marks):
+            # the runs are written, then the worker dies before marking its lines
+            write_runs(penalty, delete_ids, to_insert, {}, {})
+            raise RuntimeError("worker killed")
+
+        with patch.object(CrmInstallmentPenalty, "_write_runs", dying):
+            with self.assertRaisesRegex(RuntimeError, "worker killed"), self.env.cr.savepoint():
+                self.Plan._cron_accrue_penalties(date_ref=day, batch_size=2)
+        self.env.invalidate_all()
+        self.assertFalse((plans.line_ids - done).penalty_ids)
+        self.accrue_all(day)
+        self.assertEqual(plans.mapped("penalty_total"), [25_000.0] * 3)
+        # February (23 days) and 1-2 March: two runs per line, the first batch's untouched
+        self.assertEqual(len(plans.penalty_ids), 6)
+        self.assertEqual(done.penalty_ids, kept)
+        self.assertEqual(
+            sorted(plans.penalty_ids.mapped(lambda p: (p.date_from, p.days, p.amount))),
+            sorted([(date(2025, 2, 6), 23, 23_000.0), (date(2025, 3, 1), 2, 2_000.0)] * 3),
+        )
+
+    def test_runs_left_unmarked_are_not_charged_again(self):
+        plan = self.plan_1m()
+        day = DUE + timedelta(days=30)
+        self.accrue_all(day)
+        records = plan.penalty_ids
+        # as if a run had been written without its line being marked as computed
+        self.env.cr.execute("UPDATE crm_installment_line SET penalty_date_ref = NULL WHERE plan_id = %s", [plan.id])
+        self.env.invalidate_all()
+        self.accrue_all(day)
+        self.assertEqual(plan.penalty_ids, records)
+        self.assertEqual(plan.penalty_total, 25_000.0)
+        self.assertEqual(plan.line_ids.penalty_date_ref, day)
+
+    def test_company_local_date(self):
+        """At 01:30 in Almaty (20:30 UTC the day before) the cron works on Almaty's date."""
+        self.env.company.partner_id.tz = "Asia/Almaty"
+        plan = self.plan_1m()
+        # day 30 in Almaty, still day 29 in UTC
+        with freeze_time(datetime(2025, 3, 1, 20, 30)):
+            self.Plan._cron_accrue_penalties()
+        self.assertEqual(plan.line_ids.penalty_date_ref, date(2025, 3, 2))
+        self.assertEqual(plan.penalty_total, 25_000.0)
+        self.env.company.partner_id.tz = "UTC"
+        other = self.plan_1m()
+        with freeze_time(datetime(2025, 3, 1, 20, 30)):
+            self.Plan._cron_accrue_penalties()
+        self.assertEqual(other.penalty_total, 24_000.0)
+
+    def test_penalty_invoice_in_the_plan_currency(self):
+        eur = self.setup_other_currency("EUR")
+        plan = self.make_plan(1_000_000.0, count=1, date_first=DUE, contract_id=self.contract.id, currency_id=eur.id)
+        local = self.plan_1m()
+        self.accrue_all(DUE + timedelta(days=30))
+        self.assertEqual(plan.penalty_ids.currency_id, eur)
+        wizard = self.env["crm.installment.penalty.invoice"].create(
+            {"partner_id": self.customer.id, "date_from": DUE, "date_to": DUE + timedelta(days=30)}
+        )
+        # the oldest uninvoiced penalty decides, then each currency on an invoice of its own
+        wizard.currency_id = eur
+        self.assertEqual(wizard.amount_total, 25_000.0)
+        self.assertEqual(wizard.penalty_ids, plan.penalty_ids)
+        move = self.env["account.move"].browse(wizard.action_create_invoice()["res_id"])
+        self.assertEqual((move.currency_id, move.amount_total), (eur, 25_000.0))
+        self.assertTrue(all(plan.penalty_ids.mapped("is_invoiced")))
+        self.assertFalse(any(local.penalty_ids.mapped("is_invoiced")))
+        wizard = self.env["crm.installment.penalty.invoice"].create(
+            {"partner_id": self.customer.id, "date_from": DUE, "date_to": DUE + timedelta(days=30)}
+        )
+        self.assertEqual(wizard.currency_id, self.currency)
+        move = self.env["account.move"].browse(wizard.action_create_invoice()["res_id"])
+        self.assertEqual((move.currency_id, move.amount_total), (self.currency, 25_000.0))
+
+    def test_invoice_of_a_planned_sale_order_is_covered_once(self):
+        """ "Covered by a plan" has one definition: an invoice of a sale order with a plan accrues
+        no penalty of its own, is not a penalty candidate and is chased through the plan."""
+        order = self.sale_order(900.0)
+        self.make_plan(900.0, count=3, sale_order_id=order.id, date_first=self.today - timedelta(days=40))
+        invoice = order._create_invoices()
+        invoice.write(
+            {
+                "crm_contract_id": self.contract.id,
+                "invoice_payment_term_id": False,
+                "invoice_date": self.today - timedelta(days=40),
+            }
+        )
+        invoice.invoice_date_due = self.today - timedelta(days=40)
+        invoice.action_post()
+        Move = self.env["account.move"]
+        dates = self.env["res.company"]._crm_installments_dates(self.today)
+        self.assertNotIn(invoice, Move._crm_penalty_candidates(dates, 10_000))
+        self.assertIn(invoice.id, Move._crm_planned_invoice_ids())
+        self.assertTrue(invoice._crm_has_plan())
+        self.accrue_all(self.today, batch_size=10_000)
+        self.assertFalse(invoice.crm_penalty_ids)

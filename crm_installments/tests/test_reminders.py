@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import InstallmentCommon
@@ -58,6 +59,58 @@ class TestReminders(InstallmentCommon):
         self.make_plan(600.0, count=2, date_first=self.today + timedelta(days=20), invoice_id=invoice.id)
         events = self.env["crm.dunning.policy"]._cron_run_dunning(date_ref=self.today)
         self.assertNotIn(invoice, events.move_id)
+
+    def test_one_engine_for_invoices_and_installments(self):
+        """The dunning cron chases installments too, with the same claim: the installment cron
+        finds nothing left, and the event names its document generically."""
+        invoice = self.invoice(500.0, days_ago=12, due_days=10)  # 2 days late
+        events = self.env["crm.dunning.policy"]._cron_run_dunning(date_ref=self.due + timedelta(days=1))
+        line_events = events.filtered(lambda e: e.installment_line_id == self.line)
+        self.assertEqual(
+            (line_events.res_model, line_events.res_id, line_events.offset_days),
+            ("crm.installment.line", self.line.id, 1),
+        )
+        self.assertIn(invoice, events.move_id)
+        self.assertFalse(self.run_on(self.due + timedelta(days=1)))
+
+    def test_accountant_reminded_supervisor_as_for_invoices(self):
+        """The installment reminder goes to the accountant; the supervisor's activity goes to the
+        same user as an invoice's would (team leader, else the policy's supervisor)."""
+        self.env["res.lang"]._activate_lang("ru_RU")
+        accountant = self.env["res.partner"].create(
+            {
+                "name": "Иванова Мария Петровна",
+                "lang": "ru_RU",
+                "parent_id": self.customer.id,
+                "type": "contact",
+                "crm_contact_role": "accountant",
+                "email": "buh@example.com",
+            }
+        )
+        supervisor = self.env["res.users"].create({"name": "Installments Supervisor", "login": "inst.supervisor"})
+        policy = self.env.ref("crm_installments.dunning_policy_installments")
+        policy.supervisor_id = supervisor
+        policy.level_ids = [
+            Command.create({"name": "Escalate installment", "offset_days": 20, "action": "activity_supervisor"})
+        ]
+        email = self.run_on(self.due)
+        self.assertEqual((email.offset_days, email.recipient_id), (0, accountant))
+        self.assertEqual(self.emails().partner_ids, accountant)
+        self.assertIn("Уважаемая Мария Петровна!", self.emails().body)
+        escalation = self.run_on(self.due + timedelta(days=20))
+        self.assertEqual((escalation.action, escalation.user_id), ("activity_supervisor", supervisor))
+        invoice = self.invoice(700.0, days_ago=40, due_days=10)
+        self.customer.crm_dunning_policy_id = policy
+        invoice_event = (
+            self.env["crm.dunning.policy"]
+            ._cron_run_dunning(date_ref=self.today)
+            .filtered(lambda e: e.move_id == invoice)
+        )
+        self.assertEqual((invoice_event.action, invoice_event.user_id), ("activity_supervisor", supervisor))
+        todo = self.plan.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
+        )
+        self.assertEqual(todo.user_id, supervisor)
 
 
 @tagged("post_install", "-at_install")

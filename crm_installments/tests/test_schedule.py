@@ -4,7 +4,7 @@ from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from odoo.addons.crm_installments.tools import due_dates, split_amount
+from odoo.addons.crm_installments.tools import MAX_INSTALLMENTS, due_dates, split_amount
 
 from .common import InstallmentCommon
 
@@ -35,6 +35,20 @@ class TestSchedule(InstallmentCommon):
         self.assertEqual(split_amount(100.0, 3, self.currency.round), [33.33, 33.33, 33.34])
         self.assertEqual(split_amount(1000.0, 6, self.currency.round), [166.67] * 5 + [166.65])
         self.assertEqual(split_amount(10.0, 1, self.currency.round), [10.0])
+
+    def test_tiny_total_never_makes_a_negative_line(self):
+        plan = self.make_plan(0.09, count=6, date_first=date(2025, 1, 31), confirm=False)
+        self.assertEqual([amount for _day, amount in self.schedule(plan)], [0.01] * 5 + [0.04])
+        with self.assertRaisesRegex(ValidationError, "cannot be split into 6 installments"):
+            self.make_plan(0.05, count=6, confirm=False)
+
+    def test_installment_count_has_an_upper_bound(self):
+        plan = self.make_plan(12_000.0, count=MAX_INSTALLMENTS, confirm=False)
+        self.assertEqual(len(plan.line_ids), 120)
+        with self.assertRaisesRegex(ValidationError, "at most 120 are allowed"):
+            self.make_plan(12_000.0, count=121, confirm=False)
+        with self.assertRaisesRegex(ValidationError, "at most 120 are allowed"):
+            plan.installment_count = 10_000
 
     def test_plan_schedule_with_down_payment(self):
         plan = self.make_plan(
@@ -79,7 +93,7 @@ class TestSchedule(InstallmentCommon):
         action = invoice.action_crm_create_installment_plan()
         self.assertEqual(action["context"]["default_invoice_id"], invoice.id)
         self.assertEqual(action["context"]["default_amount_total"], 800.0)
-        action = self.contract.action_create_installment_plan()
+        action = self.contract.action_crm_create_installment_plan()
         self.assertEqual(action["context"]["default_contract_id"], self.contract.id)
         plan = self.Plan.with_context(**action["context"]).create({"amount_total": 300.0, "installment_count": 2})
         self.assertEqual(plan.partner_id, self.customer)

@@ -1,9 +1,13 @@
 """Pure computations of installment plans: due dates, amounts, allocation of payments and
 penalties. No database: every function takes dates and amounts and returns dates and amounts."""
 
+import calendar
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
+
+# the longest schedule a plan or a restructuring may have (ten years of monthly lines)
+MAX_INSTALLMENTS = 120
 
 STEPS = {
     "week": relativedelta(weeks=1),
@@ -20,12 +24,22 @@ def due_dates(date_first, interval, count):
     return [date_first + step * i for i in range(count)]
 
 
-def split_amount(total, count, round_fn):
-    """``count`` equal parts of ``total`` rounded with ``round_fn``; the last part takes the
-    remainder so that the parts add up to the total exactly."""
+def split_amount(total, count, round_fn, rounding=0.01):
+    """``count`` parts of ``total`` rounded with ``round_fn`` (currency precision ``rounding``)
+    that add up to the total exactly, none negative; the last part takes the remainder.
+
+    Each part is ``total / count`` rounded; when rounding up would leave the last part negative
+    (0.09 in 6 parts: 5 x 0.02 = 0.10) the parts are rounded down to the currency unit instead
+    (5 x 0.01, last 0.04). A total smaller than one unit per part cannot be split: ``ValueError``.
+    """
     if count <= 0:
         return []
+    units = round(total / rounding)
+    if units < count:
+        raise ValueError(f"{total} cannot be split into {count} parts of at least {rounding}")
     part = round_fn(total / count)
+    if round_fn(part * (count - 1)) > round_fn(total):
+        part = round_fn((units // count) * rounding)
     return [part] * (count - 1) + [round_fn(total - part * (count - 1))]
 
 
@@ -42,7 +56,7 @@ def allocate(amount, residuals, round_fn):
 
 
 def _month_end(day):
-    return day + relativedelta(day=31)
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def penalty_segments(date_due, amount, payments, rate, grace_days, cap_percent, date_ref, round_fn, cap_base=None):

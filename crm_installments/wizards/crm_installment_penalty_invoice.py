@@ -1,10 +1,13 @@
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.access import MONEY_GROUPS, check_groups
+
 
 class CrmInstallmentPenaltyInvoice(models.TransientModel):
     """Invoice the penalties of a customer accrued in a period (not invoiced yet): one customer
-    invoice with the penalty product, one line per late installment or invoice."""
+    invoice with the penalty product, one line per late installment or invoice, in the currency
+    of the plans and contracts the penalties were accrued in (one currency per invoice)."""
 
     _name = "crm.installment.penalty.invoice"
     _description = "Invoice Late Payment Penalties"
@@ -15,11 +18,33 @@ class CrmInstallmentPenaltyInvoice(models.TransientModel):
         string="From", required=True, default=lambda self: fields.Date.context_today(self).replace(day=1)
     )
     date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
+    currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_currency_id",
+        store=True,
+        readonly=False,
+        help="Penalties accrued in this currency (the plan's or the invoice's) are billed; "
+        "those in another currency go on an invoice of their own.",
+    )
     penalty_ids = fields.Many2many("crm.installment.penalty", compute="_compute_penalty_ids")
-    currency_id = fields.Many2one(related="company_id.currency_id")
     amount_total = fields.Monetary(compute="_compute_penalty_ids", string="Total")
 
-    @api.depends("partner_id", "company_id", "date_from", "date_to")
+    @api.depends("partner_id", "company_id")
+    def _compute_currency_id(self):
+        """The currency of the customer's uninvoiced penalties (the oldest first), else the company's."""
+        for wizard in self:
+            penalty = self.env["crm.installment.penalty"].search(
+                [
+                    ("partner_id", "=", wizard.partner_id.commercial_partner_id.id),
+                    ("company_id", "=", wizard.company_id.id),
+                    ("is_invoiced", "=", False),
+                ],
+                order="date_from, id",
+                limit=1,
+            )
+            wizard.currency_id = penalty.currency_id or wizard.company_id.currency_id
+
+    @api.depends("partner_id", "company_id", "currency_id", "date_from", "date_to")
     def _compute_penalty_ids(self):
         for wizard in self:
             wizard.penalty_ids = self.env["crm.installment.penalty"].search(wizard._get_penalty_domain())
@@ -29,6 +54,7 @@ class CrmInstallmentPenaltyInvoice(models.TransientModel):
         return [
             ("partner_id", "=", self.partner_id.commercial_partner_id.id),
             ("company_id", "=", self.company_id.id),
+            ("currency_id", "=", self.currency_id.id),
             ("date", ">=", self.date_from),
             ("date", "<=", self.date_to),
             ("is_invoiced", "=", False),
@@ -69,12 +95,14 @@ class CrmInstallmentPenaltyInvoice(models.TransientModel):
             "move_type": "out_invoice",
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
             "invoice_date": self.date_to,
             "invoice_line_ids": lines,
         }
 
     def action_create_invoice(self):
         self.ensure_one()
+        check_groups(self.env, MONEY_GROUPS)
         penalties = self.penalty_ids.filtered(lambda p: not p.currency_id.is_zero(p.amount))
         if not penalties:
             raise UserError(
@@ -84,7 +112,8 @@ class CrmInstallmentPenaltyInvoice(models.TransientModel):
         for invoice_line, group in zip(
             move.invoice_line_ids.sorted("sequence"), self._group(penalties).values(), strict=False
         ):
-            group.invoice_line_id = invoice_line
+            # penalties are money records of the code: linked with the rights it needs
+            group.sudo().invoice_line_id = invoice_line
         return {
             "type": "ir.actions.act_window",
             "res_model": "account.move",

@@ -4,7 +4,7 @@ from odoo import Command, _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
-from ..tools import due_dates, split_amount
+from ..tools import MAX_INSTALLMENTS, due_dates
 
 
 class CrmInstallmentRestructure(models.TransientModel):
@@ -27,10 +27,17 @@ class CrmInstallmentRestructure(models.TransientModel):
     def action_apply(self):
         self.ensure_one()
         plan = self.plan_id
+        plan._check_plan_access()
         if plan.state != "active":
             raise UserError(_("Only an active plan can be restructured."))
-        if self.installment_count <= 0:
-            raise UserError(_("A plan has at least one installment."))
+        if not 0 < self.installment_count <= MAX_INSTALLMENTS:
+            raise UserError(
+                _(
+                    "A plan has between 1 and %(max)s installments, not %(count)s.",
+                    max=MAX_INSTALLMENTS,
+                    count=self.installment_count,
+                )
+            )
         currency = plan.currency_id
         balance = plan.amount_residual
         if currency.compare_amounts(balance, 0.0) <= 0:
@@ -46,21 +53,23 @@ class CrmInstallmentRestructure(models.TransientModel):
         last_sequence = max(plan.line_ids.mapped("sequence"), default=0)
         generation = max(plan.line_ids.mapped("generation"), default=0) + 1
         dates = due_dates(self.date_first, self.interval, self.installment_count)
-        amounts = split_amount(balance, self.installment_count, currency.round)
+        amounts = plan._split(balance, self.installment_count)
         commands += [
             Command.create(
                 {"sequence": last_sequence + index, "date_due": day, "amount": amount, "generation": generation}
             )
             for index, (day, amount) in enumerate(zip(dates, amounts, strict=False), start=1)
         ]
-        plan.with_context(crm_no_reallocate=True).write(
+        # the closed lines' amounts and generations are the code's: written with the rights it
+        # needs once the user's own rights on the plan are checked; the payments are
+        # re-allocated to the new schedule by the write
+        plan.sudo().write(
             {
                 "line_ids": commands,
                 "installment_count": self.installment_count,
                 "interval": self.interval,
             }
         )
-        plan._reallocate()
         plan.message_post(
             body=Markup("%s%s<br/>%s%s%s")
             % (

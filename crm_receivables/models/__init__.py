@@ -1,3 +1,4 @@
+from . import crm_dunning_document
 from . import res_partner
 from . import res_config_settings
 from . import crm_dunning_policy

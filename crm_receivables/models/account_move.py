@@ -1,9 +1,21 @@
+import logging
+import uuid
+
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, format_amount, format_date
+
+_logger = logging.getLogger(__name__)
+INVOICE_REPORT = "account.account_invoices"
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "crm.dunning.document"]
+    _crm_dunning_lock_key = 0x43524D44  # 'CRMD'
+    _crm_dunning_event_field = "move_id"
 
     crm_dunning_paused_until = fields.Date(
         string="Reminders Paused Until",
@@ -90,43 +102,149 @@ class AccountMove(models.Model):
 
     def action_crm_write_off(self):
         """A draft bad-debt write-off of these open invoices, for a manager to approve."""
-        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.payment_state in ("not_paid", "partial"))
+        self.env["crm.bad.debt.writeoff"]._check_requester()
+        self.check_access("read")
+        invoices = self.filtered(
+            lambda m: m.move_type == "out_invoice"
+            and m.state == "posted"
+            and m.payment_state in ("not_paid", "partial")
+        )
         if not invoices or len(invoices.commercial_partner_id) > 1 or len(invoices.company_id) > 1:
             raise UserError(_("Choose open invoices of one customer and one company to write off."))
         return invoices.commercial_partner_id.with_company(invoices.company_id)._crm_writeoff_action(invoices)
-
-    def _crm_dunning_due_date(self):
-        """The date reminder levels count from: the due date, or the deferral date when later."""
-        self.ensure_one()
-        return max(filter(None, (self.invoice_date_due, self.crm_deferral_date)))
 
     @api.onchange("partner_id")
     def _onchange_partner_id_crm_contract(self):
         if self.crm_contract_id and self.crm_contract_id.partner_id != self.commercial_partner_id:
             self.crm_contract_id = False
 
-    def _crm_dunning_policy(self, defaults=None):
-        """The dunning policy of this invoice: its contract's, else its customer's (in the invoice's
-        company), else its company's default. ``defaults`` caches the default per company."""
-        self.ensure_one()
-        defaults = {} if defaults is None else defaults
-        policy = self.crm_contract_id.crm_dunning_policy_id or (
-            self.commercial_partner_id.with_company(self.company_id).crm_dunning_policy_id
-        )
-        if policy:
-            return policy
-        if self.company_id not in defaults:
-            defaults[self.company_id] = self.env["crm.dunning.policy"]._default_policy(self.company_id)
-        return defaults[self.company_id]
-
     def action_crm_send_reminder_now(self):
-        """Run the dunning of these invoices now (what is due today, once)."""
-        Policy = self.env["crm.dunning.policy"]
-        today = fields.Date.context_today(self)
-        pairs = []
-        for move in self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted"):
-            top = Policy._top_level_due(move, today)
-            if top and top not in move.crm_dunning_event_ids.level_id:
-                pairs.append((move, top))
-        Policy._claim_and_act(pairs, today)
+        """Run the dunning of these invoices now: what is due today, once."""
+        self.env["crm.dunning.policy"]._crm_check_dunning_access()
+        self.check_access("read")
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
+        if invoices:
+            self.env["crm.dunning.policy"].sudo()._cron_run_dunning(
+                document_models=[self._name], document_ids=invoices.ids, company_ids=self.env.companies.ids
+            )
         return True
+
+    # ------------------------------------------------------------------ dunnable document
+    @api.model
+    def _crm_dunning_source_sql(self, days, partner_ids=None):
+        """Posted customer invoices with something left to pay; the levels count from the due
+        date, or from the deferral date when later. The policy is the contract's, else the
+        customer's in the invoice's company, else the company's default."""
+        return SQL(
+            """
+            SELECT m.id, m.commercial_partner_id AS partner_id, m.company_id,
+                   GREATEST(m.invoice_date_due, m.crm_deferral_date) AS due_date,
+                   COALESCE(k.crm_dunning_policy_id, (cp.crm_dunning_policy_id ->> m.company_id::text)::int,
+                            d.default_policy_id) AS policy_id
+              FROM account_move m
+              JOIN res_partner cp ON cp.id = m.commercial_partner_id
+              JOIN %(days)s ON d.company_id = m.company_id
+              LEFT JOIN crm_contract k ON k.id = m.crm_contract_id
+             WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
+               AND m.payment_state IN ('not_paid', 'partial') AND m.invoice_date_due IS NOT NULL
+               AND (m.crm_dunning_paused_until IS NULL OR m.crm_dunning_paused_until < d.today)
+               AND (m.crm_deferral_date IS NULL OR m.crm_deferral_date < d.today)
+               AND %(partner_ok)s AND %(partners)s AND %(not_excluded)s
+            """,
+            days=days,
+            partner_ok=self._crm_dunning_partner_sql(SQL.identifier("cp"), SQL("d.today")),
+            partners=SQL("m.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids is not None else SQL("TRUE"),
+            not_excluded=self._crm_dunning_exclusion_sql(SQL.identifier("m")),
+        )
+
+    @api.model
+    def _crm_dunning_exclusion_sql(self, move):
+        """Invoices not chased by their own due date (crm_installments: those paid by installments)."""
+        return SQL("TRUE")
+
+    @api.model
+    def _crm_dunning_prepare_sql(self, ids):
+        """The portal access tokens of the "pay online" links, for the invoices without one."""
+        return SQL(
+            """UPDATE account_move m SET access_token = t.token
+                 FROM unnest(%s::int[], %s::varchar[]) AS t(id, token)
+                WHERE m.id = t.id AND m.access_token IS NULL""",
+            list(ids),
+            [str(uuid.uuid4()) for _id in ids],
+        )
+
+    def _crm_dunning_responsible(self):
+        self.ensure_one()
+        return self.invoice_user_id or self.commercial_partner_id.user_id
+
+    def _crm_dunning_team(self):
+        self.ensure_one()
+        return self.team_id
+
+    def _crm_dunning_values(self):
+        return [
+            {
+                "name": move.name,
+                "date_due": format_date(self.env, move.invoice_date_due),
+                "amount": format_amount(self.env, move.amount_residual, move.currency_id),
+                "url": move.get_base_url() + move.get_portal_url(),
+                "record": move,
+            }
+            for move in self.sorted(lambda m: (m.invoice_date_due, m.id))
+        ]
+
+    def _crm_dunning_attachments(self):
+        """Each invoice's PDF: the one the customer was sent, else rendered now and kept as the
+        invoice's PDF (an attachment of its PDF field, as stock Send does, without writing the
+        invoice itself), so that the next reminder reuses it."""
+        self._crm_generate_invoice_pdf()
+        return [
+            (move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw)
+            for move in self.sudo()
+            if move.invoice_pdf_report_id
+        ]
+
+    def _crm_generate_invoice_pdf(self):
+        missing = self.sudo().filtered(lambda m: not m.invoice_pdf_report_id)
+        Report = self.env["ir.actions.report"].sudo()
+        if not missing or Report.get_wkhtmltopdf_state() in ("install", "broken"):
+            if missing:
+                _logger.info("wkhtmltopdf is missing: reminders go without the PDF of %s", missing.mapped("name"))
+            return
+        for company, moves in missing.grouped("company_id").items():
+            try:
+                content, report_type = Report.with_company(company)._pre_render_qweb_pdf(
+                    INVOICE_REPORT, res_ids=moves.ids
+                )
+                if report_type != "pdf":
+                    continue
+                content_by_id = Report._get_splitted_report(INVOICE_REPORT, content, report_type)
+            except Exception:  # noqa: BLE001 - a printing failure must not stop the reminders
+                _logger.warning("Reminders of %s go without their PDF", moves.mapped("name"), exc_info=True)
+                continue
+            attachments = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "name": move._get_invoice_report_filename(),
+                            "raw": content_by_id[move.id],
+                            "mimetype": "application/pdf",
+                            "res_model": move._name,
+                            "res_id": move.id,
+                            "res_field": "invoice_pdf_report_file",
+                        }
+                        for move in moves
+                        if content_by_id.get(move.id)
+                    ]
+                )
+            )
+            _logger.info("Invoice PDFs kept for the reminders: %s", attachments.mapped("name"))
+            moves.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
+
+    def _crm_dunning_log(self, level, recipient):
+        body = Markup("%s") % _(
+            "Reminder sent to %(recipient)s: %(level)s", recipient=recipient.display_name, level=level.name
+        )
+        self._message_log_batch(bodies={move.id: body for move in self})

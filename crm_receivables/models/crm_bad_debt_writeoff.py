@@ -1,7 +1,12 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 APPROVER_GROUP = "crm_single_truth.group_crm_manager"
+REQUESTER_GROUPS = ("crm_single_truth.group_crm_user", "account.group_account_invoice")
+# written only by the code (the transitions), never through write() or create() by a user
+CODE_ONLY_FIELDS = {"state", "approved_by_id", "requested_by_id", "writeoff_move_id", "amount", "name"}
+# frozen once approved
+FROZEN_FIELDS = {"partner_id", "company_id", "move_ids", "account_id", "journal_id", "date", "reason"}
 
 
 class CrmBadDebtWriteoff(models.Model):
@@ -66,6 +71,9 @@ class CrmBadDebtWriteoff(models.Model):
         copy=False,
         index=True,
     )
+    requested_by_id = fields.Many2one(
+        "res.users", string="Requested By", readonly=True, copy=False, default=lambda self: self.env.user
+    )
     approved_by_id = fields.Many2one("res.users", string="Approved By", readonly=True, copy=False, tracking=True)
     writeoff_move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False)
 
@@ -79,16 +87,57 @@ class CrmBadDebtWriteoff(models.Model):
     def _onchange_partner_id(self):
         self.move_ids = self.move_ids.filtered(lambda m: m.commercial_partner_id == self.partner_id)
 
+    @api.constrains("partner_id", "move_ids", "company_id")
+    def _check_move_ids(self):
+        for writeoff in self.sudo():
+            strangers = writeoff.move_ids.filtered(
+                lambda m, w=writeoff: m.commercial_partner_id != w.partner_id.commercial_partner_id
+                or m.company_id != w.company_id
+                or m.move_type != "out_invoice"
+            )
+            if strangers:
+                raise ValidationError(
+                    _(
+                        "Write-off %(name)s can only take customer invoices of %(partner)s in %(company)s, not "
+                        "%(invoices)s.",
+                        name=writeoff.name,
+                        partner=writeoff.partner_id.display_name,
+                        company=writeoff.company_id.name,
+                        invoices=", ".join(strangers.mapped("display_name")),
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_requester()
         for vals in vals_list:
+            if not self.env.su:
+                vals.pop("amount", None)
+                vals.pop("requested_by_id", None)
+                if vals.get("state", "draft") != "draft" or vals.get("approved_by_id") or vals.get("writeoff_move_id"):
+                    raise AccessError(_("A write-off starts as a draft requested by you."))
+                vals["requested_by_id"] = self.env.uid
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("crm.bad.debt.writeoff") or "/"
         return super().create(vals_list)
 
+    def write(self, vals):
+        if not self.env.su:
+            if CODE_ONLY_FIELDS & set(vals):
+                raise AccessError(_("The status of a write-off changes only through its buttons."))
+            if FROZEN_FIELDS & set(vals) and self.filtered(lambda w: w.state != "draft"):
+                raise UserError(_("An approved write-off cannot be changed: cancel it and reset it to draft first."))
+        return super().write(vals)
+
+    @api.model
+    def _check_requester(self):
+        if not self.env.su and not any(self.env.user.has_group(group) for group in REQUESTER_GROUPS):
+            raise AccessError(_("Only salespeople and accountants can request a bad-debt write-off."))
+
     def _check_approver(self):
         if not self.env.su and not self.env.user.has_group(APPROVER_GROUP):
             raise AccessError(_("Only a CRM manager can approve or post a bad-debt write-off."))
+        self.check_access("write")
 
     def action_approve(self):
         self._check_approver()
@@ -97,7 +146,11 @@ class CrmBadDebtWriteoff(models.Model):
                 raise UserError(_("Only a draft write-off can be approved (%(name)s).", name=writeoff.name))
             if not writeoff.move_ids:
                 raise UserError(_("Choose the invoices to write off in %(name)s.", name=writeoff.name))
-        self.write({"state": "approved", "approved_by_id": self.env.user.id})
+            if writeoff.requested_by_id == self.env.user:
+                raise AccessError(
+                    _("Write-off %(name)s must be approved by someone other than its requester.", name=writeoff.name)
+                )
+        self.sudo().write({"state": "approved", "approved_by_id": self.env.user.id})
         return True
 
     def action_post(self):
@@ -116,13 +169,21 @@ class CrmBadDebtWriteoff(models.Model):
         return True
 
     def action_cancel(self):
+        self._check_requester()
+        self.check_access("write")
         if self.filtered(lambda w: w.state == "posted"):
             raise UserError(_("A posted write-off is undone by reversing its journal entry."))
-        self.state = "cancelled"
+        if self.filtered(lambda w: w.state == "approved") and not (
+            self.env.su or self.env.user.has_group(APPROVER_GROUP)
+        ):
+            raise AccessError(_("Only a CRM manager can cancel an approved write-off."))
+        self.sudo().write({"state": "cancelled"})
         return True
 
     def action_draft(self):
-        self.filtered(lambda w: w.state == "cancelled").write({"state": "draft", "approved_by_id": False})
+        self._check_requester()
+        self.check_access("write")
+        self.filtered(lambda w: w.state == "cancelled").sudo().write({"state": "draft", "approved_by_id": False})
         return True
 
     def _prepare_writeoff_move_vals(self, open_lines):
@@ -179,6 +240,6 @@ class CrmBadDebtWriteoff(models.Model):
         for line, counterpart in zip(open_lines.sudo(), counterparts, strict=False):
             (line | counterpart).reconcile()
         self.move_ids.sudo().crm_writeoff_id = self
-        self.write({"state": "posted", "writeoff_move_id": move.id, "amount": amount})
+        self.sudo().write({"state": "posted", "writeoff_move_id": move.id, "amount": amount})
         for invoice in self.move_ids:
             invoice.message_post(body=_("Written off as bad debt by %(name)s.", name=self.name))

@@ -1,74 +1,93 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.dunning import ACTION_CHANNELS, channel_allowed
+
+ACTIONS = [
+    ("email_customer", "Remind the customer"),
+    ("activity_manager", "Activity for the salesperson"),
+    ("activity_supervisor", "Activity for the supervisor"),
+]
+CHANNELS = [("email", "Email"), ("whatsapp", "WhatsApp"), ("telegram", "Telegram"), ("activity", "Activity")]
 
 
 class CrmDunningLevel(models.Model):
+    """One action of a dunning policy, a number of days from the due date. Several levels may
+    share a day (an email to the customer and an activity for the salesperson at -3)."""
+
     _name = "crm.dunning.level"
     _description = "Dunning Level"
     _order = "offset_days, id"
 
     policy_id = fields.Many2one("crm.dunning.policy", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="policy_id.company_id")
     name = fields.Char(required=True, translate=True)
     offset_days = fields.Integer(
         string="Days from Due Date", required=True, help="Negative: before the due date (a friendly reminder)."
     )
-    action = fields.Selection(
-        [
-            ("email_customer", "Email the customer"),
-            ("activity_manager", "Activity for the salesperson"),
-            ("activity_supervisor", "Activity for the supervisor"),
-        ],
+    action = fields.Selection(ACTIONS, required=True, default="email_customer")
+    channel = fields.Selection(
+        CHANNELS,
         required=True,
-        default="email_customer",
+        default="email",
+        help="How the customer is reminded: an email, a WhatsApp or Telegram message (with the invoice as a "
+        "document); activities are scheduled in the CRM.",
     )
     mail_template_id = fields.Many2one(
-        "mail.template", string="Email Template", domain="[('model', '=', 'res.partner')]"
+        "mail.template",
+        string="Message Template",
+        domain="[('model', '=', 'res.partner')]",
+        help="The words of the reminder; a WhatsApp or Telegram message takes its text.",
+    )
+    attach_pdf = fields.Boolean(
+        string="Attach the Invoice PDF", default=True, help="The reminder carries the PDF of each invoice it names."
     )
     activity_summary = fields.Char(translate=True)
 
     _sql_constraints = [
-        ("offset_uniq", "unique(policy_id, offset_days)", "Two levels of a policy cannot have the same day.")
+        (
+            "offset_action_uniq",
+            "unique(policy_id, offset_days, action, channel)",
+            "A policy cannot do the same action through the same channel twice on one day.",
+        )
     ]
 
-    def _send_email(self, partner, moves, levels=None):
-        """One email to ``partner`` listing ``moves``, in this level's words; ``levels`` maps each
-        invoice to the level it is reminded at (this one when missing)."""
-        self.ensure_one()
-        if not self.mail_template_id:
-            return
-        template = self.mail_template_id
-        values = {"invoices": moves.sorted("invoice_date_due"), "level": self}
-        # rendered in the customer's language, with the invoices of this run listed
-        body = template._render_field("body_html", partner.ids, compute_lang=True, add_context=values)[partner.id]
-        subject = template._render_field("subject", partner.ids, compute_lang=True)[partner.id]
-        partner.with_context(mail_notify_force_send=False).message_post(
-            body=body,
-            subject=subject,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            partner_ids=partner.ids,
-        )
-        for move in moves:
-            level = (levels or {}).get(move, self)
-            move.message_post(body=_("Reminder sent to the customer: %(level)s", level=level.name))
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "channel" not in vals:  # activities go through the activity channel
+                vals["channel"] = ACTION_CHANNELS[vals.get("action") or "email_customer"][0]
+        return super().create(vals_list)
 
-    def _activity_user(self, move):
+    @api.onchange("action")
+    def _onchange_action(self):
+        if not channel_allowed(self.action, self.channel):
+            self.channel = ACTION_CHANNELS[self.action][0]
+
+    @api.constrains("action", "channel")
+    def _check_channel(self):
+        actions = dict(self._fields["action"]._description_selection(self.env))
+        channels = dict(self._fields["channel"]._description_selection(self.env))
+        for level in self:
+            if not channel_allowed(level.action, level.channel):
+                raise ValidationError(
+                    _(
+                        "Level %(level)s: the action %(action)s cannot go through the channel %(channel)s.",
+                        level=level.name,
+                        action=actions[level.action],
+                        channel=channels[level.channel],
+                    )
+                )
+
+    def _activity_user(self, document):
+        """Who gets this level's activity on ``document``: the salesperson for
+        ``activity_manager``; for ``activity_supervisor`` the leader of the document's sales
+        team, else the policy's supervisor, else the salesperson. The same rule for every kind
+        of document."""
         self.ensure_one()
+        responsible = document._crm_dunning_responsible()
         if self.action == "activity_supervisor":
-            user = move.team_id.user_id or self.policy_id.supervisor_id
+            user = document._crm_dunning_team().user_id or self.policy_id.supervisor_id or responsible
         else:
-            user = move.invoice_user_id or move.commercial_partner_id.user_id
+            user = responsible
         return user or self.env.user
-
-    def _schedule_activity(self, moves):
-        """The level's activity on each of ``moves``, for its responsible user: one batch
-        ``activity_schedule`` per user, not one per invoice."""
-        self.ensure_one()
-        by_user = {}
-        for move in moves:
-            by_user.setdefault(self._activity_user(move), []).append(move.id)
-        for user, move_ids in by_user.items():
-            self.env["account.move"].browse(move_ids).activity_schedule(
-                "mail.mail_activity_data_call" if self.action == "activity_manager" else "mail.mail_activity_data_todo",
-                summary=self.activity_summary or self.name,
-                user_id=user.id,
-            )

@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, _, api, fields, models
 
 from ..report.crm_payment_discipline import delay_trend
+from ..tools.dunning import choose_recipient
 
 CHART_MONTHS = 12
 
@@ -85,13 +86,38 @@ class ResPartner(models.Model):
         return action
 
     def action_crm_send_reminders_now(self):
-        """Run the dunning of this customer's invoices now: what is due today, once, in one email."""
-        self.env["crm.dunning.policy"]._cron_run_dunning(partners=self.commercial_partner_id)
+        """Run the dunning of this customer's documents now: what is due today, once, in one
+        message per channel, for the companies the user works in."""
+        self.env["crm.dunning.policy"]._crm_check_dunning_access()
+        self.check_access("read")
+        self.env["crm.dunning.policy"].sudo()._cron_run_dunning(
+            partners=self.commercial_partner_id, company_ids=self.env.companies.ids
+        )
         return True
+
+    def _crm_dunning_recipient(self, channel):
+        """Who a reminder of this customer goes to: its contact whose role is accountant, else
+        director, reachable through ``channel``; else the customer itself."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        address = {"email": "email", "whatsapp": "crm_whatsapp", "telegram": "crm_telegram"}.get(channel, "email")
+        contacts = customer.child_ids.filtered(lambda c: c.type == "contact")
+        key = choose_recipient(
+            [
+                (
+                    contact.id,
+                    contact.crm_contact_role,
+                    bool(contact[address] or (channel == "whatsapp" and contact.mobile)),
+                )
+                for contact in contacts
+            ]
+        )
+        return contacts.browse(key) if key else customer
 
     def action_crm_write_off(self):
         """A draft bad-debt write-off of this customer's overdue invoices, for a manager to approve."""
         self.ensure_one()
+        self.env["crm.bad.debt.writeoff"]._check_requester()
         partner = self.commercial_partner_id
         invoices = self.env["account.move"].search(
             [

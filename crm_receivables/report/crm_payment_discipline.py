@@ -1,8 +1,12 @@
+import logging
+
+import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
+_logger = logging.getLogger(__name__)
 UNUSUAL_DELAY_ACTIVITY = "crm_receivables.mail_activity_type_unusual_delay"
 MIN_HISTORY = 3  # paid invoices before a customer's habits are judged
 RECENT_MONTHS = 6
@@ -130,9 +134,9 @@ class CrmPaymentDiscipline(models.Model):
         today = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(self)
         margin = int(self.env["ir.config_parameter"].sudo().get_param("crm_receivables.unusual_delay_margin", 5))
         self.env.flush_all()
-        # candidates and the usual delay of their customers, in one pass; claimed by setting the
-        # invoice's flag in the same statement, so a rerun or a second worker never repeats one
-        self.env.cr.execute(
+        # open invoices overdue by more than the margin (a necessary condition of the rule) with
+        # their customer's history; the rule itself is is_unusual_delay, applied below
+        rows = self.env.execute_query(
             SQL(
                 """
             WITH usual AS (
@@ -141,35 +145,48 @@ class CrmPaymentDiscipline(models.Model):
                   FROM (%(view)s) d
                  WHERE d.date_paid <= %(today)s
                  GROUP BY d.partner_id, d.company_id
-                HAVING COUNT(*) >= %(min_history)s
-            ), late AS (
-                SELECT m.id, %(today)s::date - m.invoice_date_due AS days, u.delay
-                  FROM account_move m
-                  JOIN usual u ON u.partner_id = m.commercial_partner_id AND u.company_id = m.company_id
-                 WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
-                   AND m.payment_state IN ('not_paid', 'partial') AND m.crm_unusual_delay_date IS NULL
-                   AND %(today)s::date - m.invoice_date_due > COALESCE(u.delay, 0) + %(margin)s
-                 ORDER BY m.id
-                 LIMIT %(batch)s
-                   FOR UPDATE OF m SKIP LOCKED
-            ), claimed AS (
-                UPDATE account_move m SET crm_unusual_delay_date = %(today)s
-                  FROM late WHERE late.id = m.id AND m.crm_unusual_delay_date IS NULL
-                RETURNING m.id, late.days, late.delay
             )
-            SELECT id, days, delay FROM claimed ORDER BY id
+            SELECT m.id, %(today)s::date - m.invoice_date_due, COALESCE(u.delay, 0), u.paid_count
+              FROM account_move m
+              JOIN usual u ON u.partner_id = m.commercial_partner_id AND u.company_id = m.company_id
+             WHERE m.state = 'posted' AND m.move_type = 'out_invoice'
+               AND m.payment_state IN ('not_paid', 'partial') AND m.crm_unusual_delay_date IS NULL
+               AND %(today)s::date - m.invoice_date_due > %(margin)s
+             ORDER BY m.id
             """,
                 view=self._table_query,
                 today=today,
-                min_history=MIN_HISTORY,
                 margin=margin,
-                batch=BATCH,
             )
         )
-        rows = self.env.cr.fetchall()
+        unusual = [row for row in rows if is_unusual_delay(row[1], float(row[2]), row[3], margin)]
         Move = self.env["account.move"]
+        # claimed by setting the invoice's flag, under the advisory lock the dunning takes too:
+        # a rerun or a second worker never repeats one
+        locked = set(Move._crm_try_lock([row[0] for row in unusual[:BATCH]]))
+        batch = [row for row in unusual[:BATCH] if row[0] in locked]
+        claimed = set()
+        if batch:
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    self.env.cr.execute(
+                        SQL(
+                            """UPDATE account_move SET crm_unusual_delay_date = %s
+                                WHERE id = ANY(%s) AND crm_unusual_delay_date IS NULL RETURNING id""",
+                            today,
+                            [row[0] for row in batch],
+                        ),
+                        log_exceptions=False,
+                    )
+                    claimed = {row[0] for row in self.env.cr.fetchall()}
+            except psycopg2.errors.SerializationFailure:
+                # an invoice changed by another transaction since this one began: next call
+                _logger.info("Unusual delays of %s left to the next call", [row[0] for row in batch])
+                batch = []
         Move.invalidate_model(["crm_unusual_delay_date"])
-        for move_id, days, usual in rows:
+        for move_id, days, usual, _count in batch:
+            if move_id not in claimed:
+                continue
             move = Move.browse(move_id)
             move.activity_schedule(
                 UNUSUAL_DELAY_ACTIVITY,
@@ -179,6 +196,5 @@ class CrmPaymentDiscipline(models.Model):
                 ),
                 user_id=(move.invoice_user_id or move.commercial_partner_id.user_id or self.env.user).id,
             )
-        # a full batch: there may be more, the scheduler calls again
-        self.env["ir.cron"]._notify_progress(done=len(rows), remaining=1 if len(rows) == BATCH else 0)
-        return Move.browse([row[0] for row in rows])
+        self.env["ir.cron"]._notify_progress(done=len(claimed), remaining=len(unusual) - len(claimed))
+        return Move.browse(sorted(claimed))

@@ -1,7 +1,11 @@
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
 
@@ -22,6 +26,13 @@ class TestDunning(CrmKpiCommon):
 
     def levels_of(self, events):
         return sorted(events.mapped("offset_days"))
+
+    def policy_of(self, invoice):
+        """The policy the engine chases ``invoice`` with."""
+        self.env.flush_all()
+        source = self.env["account.move"]._crm_dunning_source_sql(self.Policy._crm_dunning_days(self.today))
+        rows = self.env.execute_query(SQL("SELECT policy_id FROM (%s) s WHERE s.id = %s", source, invoice.id))
+        return self.Policy.browse(rows[0][0])
 
     def customer_emails(self):
         return self.env["mail.message"].search(
@@ -106,7 +117,8 @@ class TestDunning(CrmKpiCommon):
         late = self.env.ref("crm_single_truth.partner_late_payer_demo")
         first = Policy._cron_run_dunning(date_ref=self.today)
         self.assertIn(late, first.partner_id)  # its invoice 40 days late: the escalation level
-        self.assertEqual(first.filtered(lambda e: e.partner_id == late).offset_days, 14)
+        invoice_events = first.filtered(lambda e: e.partner_id == late and e.res_model == "account.move")
+        self.assertEqual(invoice_events.mapped("offset_days"), [14])
         self.assertFalse(Policy._cron_run_dunning(date_ref=self.today))
 
     def test_one_email_per_run_across_levels(self):
@@ -154,14 +166,14 @@ class TestDunning(CrmKpiCommon):
         contract_policy = policy("Contract", 6)
         invoice = self.invoice(1000.0, days_ago=30, due_days=10)  # 20 days late
         self.customer.crm_dunning_policy_id = False
-        self.assertEqual(self.Policy._top_level_due(invoice, self.today).policy_id, company_policy)
+        self.assertEqual(self.policy_of(invoice), company_policy)
         self.customer.crm_dunning_policy_id = customer_policy
-        self.assertEqual(self.Policy._top_level_due(invoice, self.today).policy_id, customer_policy)
+        self.assertEqual(self.policy_of(invoice), customer_policy)
         contract = self.env["crm.contract"].create({"name": "D-1", "partner_id": self.customer.id, "state": "active"})
         invoice.crm_contract_id = contract
-        self.assertEqual(self.Policy._top_level_due(invoice, self.today).policy_id, customer_policy)
+        self.assertEqual(self.policy_of(invoice), customer_policy)
         contract.crm_dunning_policy_id = contract_policy
-        self.assertEqual(self.Policy._top_level_due(invoice, self.today).policy_id, contract_policy)
+        self.assertEqual(self.policy_of(invoice), contract_policy)
         events = self.run_on(self.today).filtered(lambda e: e.move_id == invoice)
         self.assertEqual((events.policy_id, events.offset_days), (contract_policy, 6))
         # the customer's policy is per company: another company's invoices keep their default
@@ -208,3 +220,47 @@ class TestDunning(CrmKpiCommon):
                 ]
             ),
         )
+
+    def test_batches_report_what_truly_remains(self):
+        invoices = [self.invoice(100.0 * (n + 1), days_ago=12, due_days=10) for n in range(3)]  # level +1
+        progress = []
+        Cron = type(self.env["ir.cron"])
+        with patch.object(
+            Cron,
+            "_notify_progress",
+            lambda _self, *, done, remaining, deactivate=False: progress.append((done, remaining)),
+        ):
+            first = self.Policy._cron_run_dunning(date_ref=self.today, batch_size=2, partners=self.customer)
+            second = self.Policy._cron_run_dunning(date_ref=self.today, batch_size=2, partners=self.customer)
+            third = self.Policy._cron_run_dunning(date_ref=self.today, batch_size=2, partners=self.customer)
+        self.assertEqual(progress, [(2, 1), (1, 0), (0, 0)])
+        self.assertEqual((first | second).move_id, invoices[0] | invoices[1] | invoices[2])
+        self.assertFalse(third)
+        # the rerun's selection finds nothing to do
+        days = self.Policy._crm_dunning_days(self.today)
+        self.assertEqual(self.Policy._crm_dunning_candidates("account.move", days, self.customer.ids), [])
+
+    def test_several_actions_on_the_same_day(self):
+        self.policy.level_ids.filtered(lambda level: level.offset_days == 1).copy(
+            {"name": "Call too", "action": "activity_manager", "channel": "activity", "mail_template_id": False}
+        )
+        invoice = self.invoice(1000.0, days_ago=12, due_days=10)  # 2 days late
+        events = self.run_on(self.today).filtered(lambda e: e.move_id == invoice)
+        self.assertEqual(sorted(events.mapped("action")), ["activity_manager", "email_customer"])
+        self.assertEqual(sorted(events.mapped("channel")), ["activity", "email"])
+        self.assertFalse(self.run_on(self.today).filtered(lambda e: e.move_id == invoice))
+
+    def test_company_local_date(self):
+        """At 02:30 in Almaty it is still the day before in UTC: the cron works on Almaty's date."""
+        self.env.company.partner_id.tz = "Asia/Almaty"
+        with freeze_time(datetime(2024, 1, 10, 20, 30)):  # 2024-01-11 02:30 in Almaty (UTC+6 then)
+            self.assertEqual(self.env.company._crm_today(), date(2024, 1, 11))
+            invoice = self.init_invoice(
+                "out_invoice", partner=self.customer, invoice_date=date(2024, 1, 1), amounts=[1000.0], taxes=[]
+            )
+            invoice.write({"invoice_payment_term_id": False, "invoice_date_due": date(2024, 1, 10)})
+            invoice.action_post()
+            events = self.Policy._cron_run_dunning(partners=self.customer)  # no date_ref: each company's today
+        self.assertEqual((events.move_id, events.offset_days, events.date), (invoice, 1, date(2024, 1, 11)))
+        self.env.company.partner_id.tz = "UTC"
+        self.assertEqual(self.env.company._crm_today(datetime(2024, 1, 10, 20, 30)), date(2024, 1, 10))

@@ -6,6 +6,7 @@ gets its own cursor, and the fixture deletes everything it made, whatever the ou
 
 from contextlib import closing, contextmanager
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.tests import TransactionCase, tagged
@@ -67,6 +68,7 @@ class TestDunningExactlyOnce(TransactionCase):
             moves = env["account.move"].browse(self.ids.get("moves", [])).exists()
             partners = env["res.partner"].browse(self.ids.get("partners", [])).exists()
             env.cr.execute(SQL("DELETE FROM crm_dunning_event WHERE move_id = ANY(%s)", moves.ids or [0]))
+            env["ir.attachment"].search([("res_model", "=", "account.move"), ("res_id", "in", moves.ids)]).unlink()
             env["mail.activity"].search([("res_model", "=", "account.move"), ("res_id", "in", moves.ids)]).unlink()
             env["mail.message"].search(
                 [
@@ -125,8 +127,37 @@ class TestDunningExactlyOnce(TransactionCase):
             env_b.cr.execute("SELECT 1")  # B's snapshot is taken before A commits: A's events are invisible to B
             self.run_dunning(env_a)
             env_a.cr.commit()
-            self.assertFalse(self.run_dunning(env_b))  # each claim is refused, nothing is sent twice
+            # each claim is refused (a serialization failure), nothing is sent twice, no ERROR logged
+            with self.assertNoLogs("odoo.sql_db", "ERROR"):
+                self.assertFalse(self.run_dunning(env_b))
             env_b.cr.commit()
+        self.assertEqual(self.committed(), ([(0, 1), (1, 1), (2, 7)], [1, 1]))
+
+    def test_invoice_changed_by_another_cron_meanwhile(self):
+        """Another cron writes the invoices after the dunning's transaction began: the claim's
+        foreign key check cannot lock them (REPEATABLE READ), so it is left to the next call,
+        which the scheduler makes at once (the progress says what remains), with no ERROR."""
+        progress = []
+        Cron = type(self.env["ir.cron"])
+        with (
+            self.worker() as env_a,
+            self.worker() as env_b,
+            patch.object(
+                Cron,
+                "_notify_progress",
+                lambda _self, *, done, remaining, deactivate=False: progress.append((done, remaining)),
+            ),
+        ):
+            env_b.cr.execute("SELECT 1")  # the dunning's snapshot
+            env_a["account.move"].browse(self.ids["moves"]).write({"crm_unusual_delay_date": self.today})
+            env_a.cr.commit()
+            with self.assertNoLogs("odoo.sql_db", "ERROR"):
+                self.assertFalse(self.run_dunning(env_b))
+            env_b.cr.commit()
+            self.assertEqual(progress, [(0, 3)])
+            with self.worker() as env:
+                self.assertEqual(len(self.run_dunning(env)), 3)
+                env.cr.commit()
         self.assertEqual(self.committed(), ([(0, 1), (1, 1), (2, 7)], [1, 1]))
 
     def test_crash_half_way_then_rerun(self):

@@ -89,7 +89,12 @@ class TestBadDebtWriteoff(CrmKpiCommon):
         writeoff.with_user(self.manager).action_approve()
         with self.assertRaises(UserError):
             writeoff.with_user(self.manager).action_post()
-        writeoff.account_id = self.bad_debt_account
+        with self.assertRaises(UserError):  # frozen once approved
+            writeoff.with_user(self.manager).account_id = self.bad_debt_account
+        writeoff.with_user(self.manager).action_cancel()
+        writeoff.with_user(self.seller).action_draft()
+        writeoff.with_user(self.seller).account_id = self.bad_debt_account
+        writeoff.with_user(self.manager).action_approve()
         writeoff.with_user(self.manager).action_post()
         self.assertEqual(invoice.payment_state, "paid")
         self.assertTrue(writeoff.name.startswith("WO/"))

@@ -26,6 +26,8 @@ STATES = [
     ("read", "Read"),
     ("failed", "Failed"),
 ]
+# WhatsApp's refusals that are about this customer, not the connection: no retry changes them
+WHATSAPP_CUSTOMER_REFUSALS = {131021, 131026, 131047, 131049, 131050}
 # a status report never moves a message back (WhatsApp may report "delivered" before "sent")
 STATE_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 WHATSAPP_STATUSES = {"sent", "delivered", "read", "failed"}
@@ -522,6 +524,17 @@ class CrmMessengerMessage(models.Model):
             message_id = client.send_message(chat_id, self.body or "")
             request = {"method": "sendMessage", "chat_id": chat_id, "text": self.body}
         return f"{chat_id}:{message_id}", request
+
+    def _crm_refused_for_customer(self, error):
+        """The messenger answered that it will not deliver to this customer (the 24-hour window,
+        a number not on WhatsApp, a bot blocked by the user, a chat that never started): final for
+        the message, unlike a rate limit, an outage or settings to fix."""
+        self.ensure_one()
+        if error.retryable:
+            return False
+        if self.channel == "whatsapp":
+            return error.code in WHATSAPP_CUSTOMER_REFUSALS
+        return error.code == 403 or (error.code == 400 and "chat not found" in error.detail)
 
     # ------------------------------------------------------------------ failures, explained
     def _crm_explain(self, error):

@@ -1,4 +1,5 @@
 import json
+from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
@@ -13,13 +14,15 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 @tagged("post_install", "-at_install")
 class TestMessengerSend(MessengerSetup, TransactionCase):
     """Answering customers from the card through the WhatsApp Cloud API and the Telegram Bot API
-    (local fakes that enforce the real APIs' rules). Sending runs at once here
-    (``queue_job__no_delay``); crm_exchange_log's tests cover the job and its retries."""
+    (local fakes that enforce the real APIs' rules), sent at once by this addon's own path;
+    crm_exchange_log's tests cover the journaled job and its retries."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, queue_job__no_delay=True, tracking_disable=True))
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        Message = type(cls.env["crm.messenger.message"])
+        cls.enterClassContext(patch.object(Message, "_crm_dispatch", CrmMessengerMessage._crm_dispatch))
         cls.setup_messengers(cls.env)
 
     def send(self, partner, channel, body, attachments=None):

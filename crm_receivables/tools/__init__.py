@@ -1,0 +1,2 @@
+from . import greeting
+from . import dunning
