@@ -15,6 +15,7 @@
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
         "data/crm_contract_data.xml",
+        "data/crm_call_data.xml",
         "views/res_partner_views.xml",
         "views/res_partner_legal_views.xml",
         "views/crm_contract_views.xml",
@@ -24,6 +25,7 @@
         "views/crm_messenger_message_views.xml",
         "views/res_partner_messenger_views.xml",
         "wizard/crm_reconciliation_act_wizard_views.xml",
+        "wizard/crm_messenger_reply_wizard_views.xml",
         "report/report_reconciliation_act.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
@@ -38,6 +40,7 @@
             "crm_single_truth/static/src/scss/crm_kpi_header.scss",
             "crm_single_truth/static/src/audio_field/audio_field.js",
             "crm_single_truth/static/src/audio_field/audio_field.xml",
+            "crm_single_truth/static/src/messenger/message_actions.js",
         ],
         "web.assets_tests": [
             "crm_single_truth/static/tests/tours/*.js",

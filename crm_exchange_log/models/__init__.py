@@ -16,6 +16,7 @@ from . import (
     account_payment,
     crm_exchange_website,
     crm_exchange_demo,
-    crm_exchange_hook,
+    crm_inbound_delivery,
+    crm_messenger_message,
     queue_job,
 )

@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 
@@ -7,16 +7,18 @@ class CrmTimelineEvent(models.Model):
 
     _inherit = "crm.timeline.event"
 
+    kind = fields.Selection(selection_add=[("exchange", "Exchange")])
+
     @api.model
     def _get_timeline_sources(self):
-        return [
-            *super()._get_timeline_sources(),
-            SQL("""
-                SELECT l.id::bigint * 16 + 12, l.partner_id, l.create_date, 'exchange',
+        return {
+            **super()._get_timeline_sources(),
+            "crm_exchange_log": SQL("""
+                SELECT l.id, l.partner_id, l.partner_id, l.create_date, 'exchange',
                        l.res_model, l.res_id, COALESCE(s.name->>'en_US', s.code) || ': ' || l.operation,
                        NULL::numeric, l.state, l.create_uid, l.company_id
                   FROM crm_exchange_log l
                   JOIN crm_exchange_system s ON s.id = l.system_id
                  WHERE l.partner_id IS NOT NULL
             """),
-        ]
+        }

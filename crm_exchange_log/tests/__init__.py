@@ -6,3 +6,4 @@ from . import test_retry
 from . import test_security
 from . import test_website
 from . import test_tours
+from . import test_messenger_exchanges

@@ -459,7 +459,7 @@ class TestWebhooksJournaled(HttpCase):
         self.assertTrue(failed.error_message)
 
     def test_hook_without_document(self):
-        self.env["crm.exchange.hook"]._crm_journal_inbound("telegram", {"update_id": 5, "token": "t"}, external_id="5")
+        self.env["crm.inbound.delivery"]._crm_on_delivery("telegram", {"update_id": 5, "token": "t"}, external_id="5")
         system = self.env.ref("crm_exchange_log.exchange_system_telegram")
         log = self.env["crm.exchange.log"].search([("system_id", "=", system.id)])
         self.assertEqual((log.state, log.idempotency_key), ("done", "telegram:5"))

@@ -10,14 +10,14 @@ class CrmTimelineEvent(models.Model):
 
     @api.model
     def _get_timeline_sources(self):
-        return [
-            *super()._get_timeline_sources(),
-            SQL("""
-                SELECT pay.id::bigint * 16 + 8, plan.commercial_partner_id, pay.date::timestamp, 'payment',
+        return {
+            **super()._get_timeline_sources(),
+            "crm_installment_payment": SQL("""
+                SELECT pay.id, plan.commercial_partner_id, plan.partner_id, pay.date::timestamp, 'payment',
                        'crm.installment.plan', plan.id, plan.name, pay.amount, pay.state,
                        plan.user_id, plan.company_id
                   FROM crm_installment_payment pay
                   JOIN crm_installment_plan plan ON plan.id = pay.plan_id
                  WHERE pay.move_id IS NULL AND pay.partial_id IS NULL
             """),
-        ]
+        }

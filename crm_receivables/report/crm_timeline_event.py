@@ -9,13 +9,13 @@ class CrmTimelineEvent(models.Model):
 
     @api.model
     def _get_timeline_sources(self):
-        return [
-            *super()._get_timeline_sources(),
-            SQL("""
-                SELECT w.id::bigint * 16 + 9, w.partner_id, w.date::timestamp, 'invoice',
+        return {
+            **super()._get_timeline_sources(),
+            "crm_bad_debt_writeoff": SQL("""
+                SELECT w.id, w.partner_id, w.partner_id, w.date::timestamp, 'invoice',
                        'crm.bad.debt.writeoff', w.id, w.name, -w.amount, w.state,
                        w.approved_by_id, w.company_id
                   FROM crm_bad_debt_writeoff w
                  WHERE w.state = 'posted'
             """),
-        ]
+        }

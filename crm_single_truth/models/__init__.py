@@ -7,7 +7,8 @@ from . import account_move
 from . import account_partial_reconcile
 from . import res_config_settings
 from . import crm_demo_loader
-from . import crm_exchange_hook
+from . import crm_inbound_delivery
 from . import crm_call
 from . import crm_messenger_message
 from . import mail_message
+from . import crm_messenger_chat

@@ -3,7 +3,7 @@ import re
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 
@@ -15,7 +15,9 @@ from ..tools.legal_id import (
     kz_bin_error,
     kz_iin_error,
 )
-from ..tools.phone import phone_key, phone_key_sql
+from ..tools.phone import to_e164
+from .crm_messenger_message import CHANNELS as MESSENGER_CHANNELS
+from .crm_messenger_message import address_of
 
 RATINGS = [
     ("excellent", "Excellent"),
@@ -591,33 +593,57 @@ class ResPartner(models.Model):
     crm_telegram = fields.Char(string="Telegram", help="Telegram username (without @) or numeric user id.")
     crm_whatsapp_url = fields.Char(string="WhatsApp Chat", compute="_compute_crm_messenger_urls")
     crm_telegram_url = fields.Char(string="Telegram Chat", compute="_compute_crm_messenger_urls")
+    # numbers in E.164, read in the partner's country (else its company's): matching is exact
+    crm_phone_e164 = fields.Char(
+        string="Phone (E.164)", compute="_compute_crm_e164", store=True, index="btree_not_null"
+    )
+    crm_mobile_e164 = fields.Char(
+        string="Mobile (E.164)", compute="_compute_crm_e164", store=True, index="btree_not_null"
+    )
+    crm_whatsapp_e164 = fields.Char(
+        string="WhatsApp (E.164)", compute="_compute_crm_e164", store=True, index="btree_not_null"
+    )
     crm_call_ids = fields.One2many("crm.call", "partner_id", string="Call History")
     crm_call_count = fields.Integer(string="Calls", compute="_compute_crm_call_count")
 
     def init(self):
         res = super().init()
-        for column in ("phone", "mobile", "crm_whatsapp"):
-            self.env.cr.execute(
-                SQL(
-                    "CREATE INDEX IF NOT EXISTS %s ON res_partner (%s)",
-                    SQL.identifier(f"res_partner_crm_{column}_key_idx"),
-                    SQL(phone_key_sql(column)),
-                )
+        # exact, case-insensitive lookup of Telegram usernames (Telegram ignores their case)
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS res_partner_crm_telegram_handle_idx ON res_partner "
+                "(LOWER(LTRIM(crm_telegram, '@'))) WHERE crm_telegram IS NOT NULL"
             )
+        )
+        for column in ("phone", "mobile", "crm_whatsapp"):
+            # the former last-ten-digits keys
+            self.env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(f"res_partner_crm_{column}_key_idx")))
         return res
 
-    @api.depends("crm_whatsapp", "crm_telegram")
+    def _crm_phone_region(self):
+        """The country in which a national number of this partner is read."""
+        return (self.country_id or self.company_id.country_id or self.env.company.country_id).code
+
+    @api.depends("phone", "mobile", "crm_whatsapp", "country_id", "company_id.country_id")
+    def _compute_crm_e164(self):
+        for partner in self:
+            region = partner._crm_phone_region()
+            partner.crm_phone_e164 = to_e164(partner.phone or "", region)
+            partner.crm_mobile_e164 = to_e164(partner.mobile or "", region)
+            partner.crm_whatsapp_e164 = to_e164(partner.crm_whatsapp or "", region)
+
+    @api.depends("crm_whatsapp_e164", "crm_telegram")
     def _compute_crm_messenger_urls(self):
         for partner in self:
-            digits = re.sub(r"\D", "", partner.crm_whatsapp or "")
             handle = (partner.crm_telegram or "").strip().lstrip("@")
+            digits = (partner.crm_whatsapp_e164 or "").lstrip("+")
             partner.crm_whatsapp_url = f"https://wa.me/{digits}" if digits else False
             partner.crm_telegram_url = f"https://t.me/{handle}" if handle and not handle.isdigit() else False
 
     @api.constrains("crm_whatsapp", "crm_telegram")
     def _check_crm_messenger_handles(self):
         for partner in self:
-            if partner.crm_whatsapp and not phone_key(partner.crm_whatsapp):
+            if partner.crm_whatsapp and not to_e164(partner.crm_whatsapp, partner._crm_phone_region()):
                 raise ValidationError(_("%(number)s is not a WhatsApp phone number.", number=partner.crm_whatsapp))
             handle = (partner.crm_telegram or "").strip().lstrip("@")
             if handle and not handle.isdigit() and not TELEGRAM_HANDLE.match(handle):
@@ -637,30 +663,55 @@ class ResPartner(models.Model):
             partner.crm_call_count = counts.get(partner.commercial_partner_id.id, 0)
 
     @api.model
-    def _crm_find_by_phone(self, number):
-        """The partner whose phone, mobile or WhatsApp number is ``number`` (companies' contacts
-        first, then the most recently edited), or an empty recordset."""
-        key = phone_key(number)
-        if not key:
+    def _crm_phone_regions(self):
+        """Countries in which a national number is read: the current company's first, then the
+        other companies' (a number already in international format needs none)."""
+        companies = self.env.company | self.env["res.company"].sudo().search([], order="sequence, id")
+        return list(dict.fromkeys(code for code in companies.mapped("country_id.code") if code))
+
+    @api.model
+    def _crm_e164_candidates(self, number, region=None):
+        """``number`` in E.164, as it reads in ``region`` or in each company's country; a number
+        of digits only that none of them reads is tried as an international one (``77015551234``)."""
+        regions = [region] if region else self._crm_phone_regions() or [None]
+        candidates = list(dict.fromkeys(filter(None, (to_e164(number or "", code) for code in regions))))
+        if not candidates and isinstance(number, str) and number.strip().isdigit():
+            candidates = list(filter(None, [to_e164("+" + number.strip())]))
+        return candidates
+
+    @api.model
+    def _crm_find_by_phone(self, number, region=None):
+        """The active partner whose phone, mobile or WhatsApp number is ``number`` once both are
+        in E.164 (a national number is read in ``region``, by default the companies' countries),
+        the most recently edited first; an empty recordset otherwise."""
+        candidates = self._crm_e164_candidates(number, region)
+        if not candidates:
             return self.browse()
-        clauses = SQL(" OR ").join(
-            SQL("%s = %s", SQL(phone_key_sql(column)), key) for column in ("phone", "mobile", "crm_whatsapp")
+        domain = expression.OR(
+            [[(fname, "in", candidates)] for fname in ("crm_phone_e164", "crm_mobile_e164", "crm_whatsapp_e164")]
         )
-        self.flush_model(["phone", "mobile", "crm_whatsapp", "active"])
-        rows = self.env.execute_query(
-            SQL("SELECT id FROM res_partner WHERE active AND (%s) ORDER BY write_date DESC, id DESC LIMIT 1", clauses)
-        )
-        return self.browse(rows[0][0]) if rows else self.browse()
+        return self.with_context(active_test=True).search(domain, order="write_date desc, id desc", limit=1)
 
     @api.model
     def _crm_find_by_telegram(self, username=None, user_id=None):
-        handles = [str(user_id)] if user_id else []
-        if username:
-            handles += [username, "@" + username]
-        if not handles:
+        """The active partner whose Telegram handle is exactly the numeric ``user_id`` or the
+        ``username`` (with or without @, in any case, as Telegram compares usernames)."""
+        clauses = []
+        if isinstance(user_id, int) and not isinstance(user_id, bool):
+            clauses.append(SQL("LTRIM(crm_telegram, '@') = %s", str(user_id)))
+        if isinstance(username, str) and username.strip().lstrip("@"):
+            clauses.append(SQL("LOWER(LTRIM(crm_telegram, '@')) = LOWER(%s)", username.strip().lstrip("@")))
+        if not clauses:
             return self.browse()
-        domain = expression.OR([[("crm_telegram", "=ilike", handle)] for handle in handles])
-        return self.search(domain, order="write_date desc, id desc", limit=1)
+        self.flush_model(["crm_telegram", "active", "write_date"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM res_partner WHERE active AND crm_telegram IS NOT NULL AND (%s) "
+                "ORDER BY write_date DESC, id DESC LIMIT 1",
+                SQL(" OR ").join(clauses),
+            )
+        )
+        return self.browse(rows[0][0]) if rows else self.browse()
 
     def action_crm_open_calls(self):
         self.ensure_one()
@@ -668,6 +719,147 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
         action["context"] = {"default_partner_id": self.id}
         return action
+
+    # ------------------------------------------------------------------ conversations from the card
+    @api.returns("crm.messenger.message", lambda value: value.id)
+    def crm_send_message(self, channel, body, attachment_ids=None):
+        """Send ``body`` (and the documents ``attachment_ids``) to this customer on ``channel``
+        (``whatsapp`` or ``telegram``): to this contact, or - on a company - to the contact whose
+        conversation is the most recent. Returns the ``crm.messenger.message`` recorded (the first
+        one when the documents go as separate messages); it is queued, then sent as a job. With
+        ``crm_whatsapp_template`` in the context, WhatsApp messages go as that approved template
+        (one body parameter: the text) even inside the 24-hour window.
+
+        The caller must be an internal user allowed to edit this partner and to read the documents."""
+        self.ensure_one()
+        self._crm_check_conversation_access()
+        if channel not in ("whatsapp", "telegram"):
+            raise UserError(_("Choose WhatsApp or Telegram."))
+        if body is not None and not isinstance(body, str):
+            raise UserError(_("The message must be text."))
+        body = (body or "").strip()
+        attachments = self.env["ir.attachment"].browse(self._crm_ids(attachment_ids))
+        if attachments:
+            if len(attachments.exists()) != len(attachments):
+                raise UserError(_("A document to send no longer exists."))
+            attachments.check_access("read")
+            attachments.check("read")  # the document each attachment belongs to
+        if not body and not attachments:
+            raise UserError(_("Write a message or attach a document."))
+        chat = self._crm_messenger_chat(channel)
+        reply_to = self.env.context.get("crm_reply_to_id")
+        reply_to = (
+            self.env["crm.messenger.message"].sudo().browse(reply_to).exists() if isinstance(reply_to, int) else None
+        )
+        Message = self.env["crm.messenger.message"].sudo()
+        caption_fits = len(body) <= 1024
+        if len(attachments) == 1 and caption_fits:
+            parts = [(body, attachments)]
+        else:
+            parts = ([(body, attachments.browse())] if body else []) + [("", attachment) for attachment in attachments]
+        messages = Message.create(
+            [
+                Message._crm_prepare_outbound_vals(chat, text, documents, self, reply_to=reply_to)
+                for text, documents in parts
+            ]
+        )
+        chat.sudo().last_message_date = fields.Datetime.now()
+        messages._crm_post_in_chatter()
+        messages._crm_dispatch()
+        return messages[:1].sudo(False)
+
+    def _crm_check_conversation_access(self):
+        """Who may write to this customer on a messenger: an internal user who may edit the
+        partner and sees its conversations (a manager, or the salesperson of the customer, or any
+        salesperson for a customer without one - as the conversations' record rules)."""
+        self.ensure_one()
+        if self.env.su:
+            return
+        user = self.env.user
+        if not user._is_internal() or not user.has_group("crm_single_truth.group_crm_user"):
+            raise AccessError(_("Only salespeople can write to customers on messengers."))
+        self.check_access("write")
+        salesperson = self.commercial_partner_id.user_id
+        if salesperson and salesperson != user and not user.has_group("crm_single_truth.group_crm_manager"):
+            raise AccessError(
+                _(
+                    "%(customer)s is a customer of %(salesperson)s.",
+                    customer=self.display_name,
+                    salesperson=salesperson.name,
+                )
+            )
+
+    @api.model
+    def _crm_ids(self, ids):
+        if not ids:
+            return []
+        if isinstance(ids, int) and not isinstance(ids, bool):
+            return [ids]
+        if isinstance(ids, (list, tuple)) and all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            return list(ids)
+        raise UserError(_("The documents to send must be given by their ids."))
+
+    def _crm_messenger_chat(self, channel):
+        """The conversation a message to this partner goes to: the latest one of this contact (of
+        any contact, on a company card), else one opened from the partner's own handle."""
+        self.ensure_one()
+        Chat = self.env["crm.messenger.chat"].sudo()
+        partners = self if self.parent_id or not self.is_company else self | self.child_ids
+        chat = Chat.search(
+            [("channel", "=", channel), ("partner_id", "in", partners.ids)],
+            order="last_message_date desc, id desc",
+            limit=1,
+        )
+        if chat:
+            return chat
+        for partner in partners:
+            address = address_of(channel, partner)
+            if address:
+                chat = Chat.search([("channel", "=", channel), ("address", "=", address)], limit=1) or Chat.create(
+                    {
+                        "channel": channel,
+                        "address": address,
+                        "partner_id": partner.id,
+                        "name": partner.name,
+                        "company_id": (partner.company_id or self.env.company).id,
+                    }
+                )
+                if not chat.partner_id:
+                    chat.partner_id = partner
+                return chat
+        if channel == "telegram":
+            raise UserError(
+                _(
+                    "%(name)s has not written to the Telegram bot yet: a bot can only write to people who started "
+                    "a conversation with it (or whose numeric Telegram id is on the card).",
+                    name=self.display_name,
+                )
+            )
+        raise UserError(_("%(name)s has no WhatsApp or mobile number.", name=self.display_name))
+
+    def action_crm_reply_whatsapp(self):
+        return self._crm_reply_action("whatsapp")
+
+    def action_crm_reply_telegram(self):
+        return self._crm_reply_action("telegram")
+
+    def _crm_reply_action(self, channel, reply_to=None):
+        """The form that writes to this customer on ``channel`` (from the card or a timeline row)."""
+        self.ensure_one()
+        self._crm_check_conversation_access()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Reply on %(channel)s", channel=dict(MESSENGER_CHANNELS)[channel]),
+            "res_model": "crm.messenger.reply.wizard",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_partner_id": self.id,
+                "default_channel": channel,
+                "default_reply_to_id": reply_to.id if reply_to else False,
+            },
+        }
 
     # ------------------------------------------------------------------ settlements: what the customer
     # owes us minus what we owe them, the latest payments, and the reconciliation act
@@ -738,18 +930,36 @@ class ResPartner(models.Model):
     crm_timeline_ids = fields.One2many("crm.timeline.event", "partner_id", string="Timeline", readonly=True)
     crm_timeline_count = fields.Integer(string="Timeline Events", compute="_compute_crm_timeline_count")
 
+    def _crm_timeline_domain(self):
+        """A company's timeline holds everything of the company and its contacts; a contact's
+        card opens the contact's own history."""
+        self.ensure_one()
+        if self.parent_id and not self.is_company:
+            return [("contact_id", "=", self.id)]
+        return [("partner_id", "=", self.commercial_partner_id.id)]
+
     def _compute_crm_timeline_count(self):
-        groups = self.env["crm.timeline.event"]._read_group(
-            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+        Event = self.env["crm.timeline.event"]
+        companies = self.filtered(lambda p: not (p.parent_id and not p.is_company))
+        contacts = self - companies
+        counts = dict(
+            Event._read_group([("partner_id", "in", companies.commercial_partner_id.ids)], ["partner_id"], ["__count"])
         )
-        counts = {partner.id: count for partner, count in groups}
+        own = (
+            dict(Event._read_group([("contact_id", "in", contacts.ids)], ["contact_id"], ["__count"]))
+            if contacts
+            else {}
+        )
         for partner in self:
-            partner.crm_timeline_count = counts.get(partner.commercial_partner_id.id, 0)
+            if partner in contacts:
+                partner.crm_timeline_count = own.get(partner, 0)
+            else:
+                partner.crm_timeline_count = counts.get(partner.commercial_partner_id, 0)
 
     def action_crm_open_timeline(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_single_truth.crm_timeline_event_action")
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["domain"] = self._crm_timeline_domain()
         action["context"] = {}
-        action["name"] = self.commercial_partner_id.display_name
+        action["name"] = self.display_name
         return action

@@ -10,3 +10,8 @@ from . import test_settlements
 from . import test_calls
 from . import test_tours
 from . import test_webhook_concurrency
+from . import test_conversation_rules
+from . import test_messenger_send
+from . import test_telephony_providers
+from . import test_webhook_fuzz
+from . import test_messenger_access

@@ -77,3 +77,76 @@ class TestTimeline(CrmKpiCommon):
         self.assertEqual(
             self.env["crm.timeline.event"].with_user(seller).search([("partner_id", "=", self.customer.id)]), event
         )
+
+    def test_mail_on_deals_orders_and_invoices_is_in_the_history(self):
+        order = self.sale_order(1500.0, days_ago=3, partner=self.contact)
+        invoice = self.invoice(800.0, days_ago=2)
+        deal = self.env["crm.lead"].create(
+            {"name": "Новая линия", "type": "opportunity", "partner_id": self.contact.id}
+        )
+        order.message_post(
+            body="Клиент просит перенести отгрузку", message_type="comment", subtype_xmlid="mail.mt_note"
+        )
+        invoice.message_post(subject="Счёт №12 отправлен", body="<p>Во вложении</p>", message_type="email")
+        deal.message_post(body="Готовы подписать в декабре", message_type="comment")
+        # chatter notifications (tracking, confirmations) are not conversations
+        notifications = self.events([("kind", "in", ("email", "note")), ("res_model", "!=", "res.partner")])
+        by_document = {(event.res_model, event.res_id): event for event in notifications}
+        self.assertEqual(
+            {key: (event.kind, event.name) for key, event in by_document.items()},
+            {
+                ("sale.order", order.id): ("note", "Клиент просит перенести отгрузку"),
+                ("account.move", invoice.id): ("email", "Счёт №12 отправлен"),
+                ("crm.lead", deal.id): ("note", "Готовы подписать в декабре"),
+            },
+        )
+        self.assertEqual(by_document[("sale.order", order.id)].contact_id, self.contact)
+        self.assertEqual(by_document[("account.move", invoice.id)].contact_id, self.customer)
+        self.assertEqual(by_document[("sale.order", order.id)].user_id, self.env.user)
+
+    def test_each_contact_has_its_own_history(self):
+        self.contact.message_post(body="Позвонить после обеда", message_type="comment")
+        self.sale_order(1500.0, days_ago=3, partner=self.contact)
+        self.invoice(800.0, days_ago=2)
+        company_events = self.events()
+        own = self.env["crm.timeline.event"].search(self.contact._crm_timeline_domain())
+        self.assertEqual(sorted(own.mapped("kind")), ["note", "order"])
+        self.assertEqual(own.contact_id, self.contact)
+        self.assertGreater(len(company_events), len(own))
+        self.assertEqual(self.contact.crm_timeline_count, len(own))
+        self.assertEqual(self.customer.crm_timeline_count, len(company_events))
+        action = self.contact.action_crm_open_timeline()
+        self.assertEqual(action["domain"], [("contact_id", "=", self.contact.id)])
+        self.assertEqual(self.customer.action_crm_open_timeline()["domain"], [("partner_id", "=", self.customer.id)])
+
+    def test_rows_are_keyed_by_source_and_id(self):
+        self.contact.message_post(body="Заметка", message_type="comment")
+        order = self.sale_order(1500.0, days_ago=3)
+        invoice = self.invoice(800.0, days_ago=2)
+        Event = self.env["crm.timeline.event"]
+        sources = sorted(Event._get_timeline_sources())
+        events = Event.search([])
+        self.assertEqual(len(set(events.ids)), len(events))
+        for event in events:
+            # the id is the pair (source, row of the source) and nothing else
+            self.assertEqual(event.id, event.source_id * len(sources) + sources.index(event.source))
+        keys = {(e.source, e.source_id) for e in self.events()}
+        self.assertIn(("sale_order", order.id), keys)
+        self.assertIn(("account_move", invoice.id), keys)
+        # the same document id in two sources is two rows
+        self.assertEqual(
+            len({e.id for e in events.filtered(lambda e: e.source_id == order.id)}),
+            len(events.filtered(lambda e: e.source_id == order.id)),
+        )
+
+    def test_rows_read_by_id_are_looked_up_by_their_key(self):
+        order = self.sale_order(1500.0, days_ago=3)
+        event = self.events([("res_model", "=", "sale.order"), ("res_id", "=", order.id)])
+        Event = self.env["crm.timeline.event"]
+        query = Event.browse(event.ids)._as_query(ordered=False)
+        sql = query.select().code
+        self.assertIn('"crm_timeline_event"."source"', sql)
+        Event.invalidate_model()
+        self.assertEqual((Event.browse(event.id).res_model, Event.browse(event.id).res_id), ("sale.order", order.id))
+        self.assertEqual(Event.browse(event.id).exists(), event)
+        self.assertFalse(Event.browse(10**12).exists())

@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 import json
+from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
 
@@ -128,7 +129,8 @@ class TestWebhooks(HttpCase):
             [("partner_id", "=", self.company_partner.id), ("kind", "=", "telegram")]
         )
         self.assertEqual(len(events), 1)
-        self.assertEqual(events.res_id, self.buyer.id)
+        self.assertEqual((events.res_model, events.res_id), ("crm.messenger.message", message.id))
+        self.assertEqual((events.contact_id, events.state), (self.buyer, "received"))
 
     def test_telegram_replayed_delivery_is_accepted_once(self):
         headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
@@ -263,7 +265,7 @@ class TestWebhooks(HttpCase):
         event = self.env["crm.timeline.event"].search(
             [("partner_id", "=", self.company_partner.id), ("kind", "=", "call")]
         )
-        self.assertEqual((event.res_model, event.res_id, event.state), ("crm.call", call.id, "inbound"))
+        self.assertEqual((event.res_model, event.res_id, event.state), ("crm.call", call.id, "answered"))
 
     def test_call_webhook_needs_the_api_key(self):
         for headers in ({}, {"X-Api-Key": "wrong"}, {"X-Api-Key": TELEPHONY_KEY.upper()}):
@@ -292,3 +294,165 @@ class TestWebhooks(HttpCase):
         )
         call = self.env["crm.call"].search([("external_id", "=", "17")])
         self.assertEqual((call.partner_id.id, call.phone), (False, "+7 777 000 00 01"))
+
+    # ------------------------------------------------------------------ hostile input (issue 14)
+    def journaled(self):
+        """Deliveries reported to the inbound hook during the test (what crm_exchange_log journals)."""
+        calls = []
+        Hook = type(self.env["crm.inbound.delivery"])
+
+        def record(model, channel, payload, external_id=None, res_model=None, res_id=None, error=None):
+            calls.append({"channel": channel, "external_id": external_id, "res_model": res_model, "error": error})
+
+        patcher = patch.object(Hook, "_crm_on_delivery", record)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return calls
+
+    def test_unknown_sender_is_folded_into_one_open_lead(self):
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        for message_id, text in ((11, "Нужен станок"), (12, "Токарный, ДТ-16"), (13, "С доставкой в Актобе")):
+            update = self.telegram_update(
+                update_id=2000 + message_id, message_id=message_id, username="new_customer_kz", user_id=999, text=text
+            )
+            self.assertEqual(
+                self.post("/crm/webhook/telegram", update, headers).json(), {"status": "ok", "accepted": 1}
+            )
+        messages = self.messages("telegram")
+        self.assertEqual(len(messages), 3)
+        lead = messages.lead_id
+        self.assertEqual(len(lead), 1)
+        self.assertEqual(lead.name, "Telegram: Асель")
+        self.assertEqual(
+            sorted(lead.message_ids.filtered("crm_channel").mapped("body")),
+            sorted(m.mail_message_id.body for m in messages),
+        )
+        # once the lead is won, the next message opens a new one
+        lead.stage_id = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        later = self.telegram_update(update_id=2099, message_id=99, username="new_customer_kz", user_id=999)
+        self.post("/crm/webhook/telegram", later, headers)
+        newest = self.messages("telegram").sorted("id")[-1]
+        self.assertNotEqual(newest.lead_id, lead)
+
+    def test_telegram_usernames_are_compared_exactly(self):
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        # '_' and '%' were wildcards of =ilike: "asel%" or "asel_buye_" must not find "asel_buyer"
+        for update_id, username in ((3001, "asel%"), (3002, "asel_buye_"), (3003, "asel_buyerx")):
+            update = self.telegram_update(
+                update_id=update_id, message_id=update_id, username=username, user_id=update_id
+            )
+            self.post("/crm/webhook/telegram", update, headers)
+        self.assertFalse(self.messages("telegram").partner_id)
+        # Telegram usernames ignore case: the same account
+        update = self.telegram_update(update_id=3004, message_id=3004, username="ASEL_Buyer", user_id=3004)
+        self.post("/crm/webhook/telegram", update, headers)
+        self.assertEqual(self.messages("telegram").filtered("partner_id").partner_id, self.buyer)
+
+    def test_phone_matching_keeps_countries_apart(self):
+        # the same last ten digits in the USA and in Kazakhstan
+        american = self.env["res.partner"].create({"name": "Fargo Parts Inc.", "phone": "+1 701 234 5678"})
+        kazakh = self.env["res.partner"].create(
+            {"name": "ТОО «Астана Парт»", "mobile": "8 701 234 56 78", "country_id": self.env.ref("base.kz").id}
+        )
+        for wamid, phone in (("wamid.US1", "17012345678"), ("wamid.KZ1", "77012345678")):
+            raw, headers = self.signed(self.whatsapp_notification(wamid=wamid, phone=phone))
+            self.post("/crm/webhook/whatsapp", raw, headers)
+        messages = self.messages("whatsapp")
+        self.assertEqual(messages.filtered(lambda m: m.external_id == "wamid.US1").partner_id, american)
+        self.assertEqual(messages.filtered(lambda m: m.external_id == "wamid.KZ1").partner_id, kazakh)
+
+    def test_hostile_bodies_are_refused_with_400_and_journaled(self):
+        journal = self.journaled()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        non_string_username = self.telegram_update()
+        non_string_username["message"]["from"]["username"] = 12345
+        huge_timestamp = self.telegram_update()
+        huge_timestamp["message"]["date"] = 10**20
+        float_id = self.telegram_update()
+        float_id["message"]["message_id"] = 7.5
+        nested = b'{"update_id": 1, "message": ' + b"[" * 50000 + b"]" * 50000 + b"}"
+        for body in (non_string_username, huge_timestamp, float_id, nested, b"\x00" * 10, b'{"update_id": true}'):
+            response = self.post("/crm/webhook/telegram", body, headers)
+            self.assertEqual(response.status_code, 400, body if isinstance(body, dict) else body[:30])
+            self.assertEqual(response.json()["status"], "malformed")
+        self.assertFalse(self.messages("telegram"))
+        self.assertEqual(len(journal), 6)
+        self.assertTrue(all(entry["error"] and entry["channel"] == "telegram" for entry in journal))
+        raw, signed = self.signed(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "changes": [
+                            {
+                                "value": {
+                                    "statuses": [{"id": "x", "status": "read", "timestamp": "99999999999999999999"}]
+                                }
+                            }
+                        ]
+                    }
+                ],
+            }
+        )
+        self.assertEqual(self.post("/crm/webhook/whatsapp", raw, signed).status_code, 400)
+        self.assertEqual(
+            self.post(
+                "/crm/webhook/call", self.call_payload(started_at="99999-01-01T00:00:00"), {"X-Api-Key": TELEPHONY_KEY}
+            ).status_code,
+            400,
+        )
+
+    def test_lone_surrogate_in_a_message_is_recorded(self):
+        journal = self.journaled()
+        body = json.dumps(self.telegram_update(text="placeholder")).replace("placeholder", "Оплата \\ud800 завтра")
+        response = self.post(
+            "/crm/webhook/telegram", body.encode(), {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        )
+        self.assertEqual(response.json(), {"status": "ok", "accepted": 1})
+        self.assertEqual(self.messages("telegram").body, "Оплата \ufffd завтра")
+        self.assertEqual(len(journal), 1)
+        self.assertFalse(journal[0]["error"])
+
+    def test_body_limit_after_the_secret(self):
+        big = b'{"update_id": 1, "pad": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+        ok = self.post("/crm/webhook/telegram", big, {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+        self.assertEqual(ok.status_code, 413)
+        # a wrong secret is refused before the size is even looked at
+        bad = self.post("/crm/webhook/telegram", big, {"X-Telegram-Bot-Api-Secret-Token": "guess"})
+        self.assertEqual(bad.status_code, 403)
+        self.assertEqual(self.post("/crm/webhook/call", big, {"X-Api-Key": TELEPHONY_KEY}).status_code, 413)
+        raw, headers = self.signed({"object": "whatsapp_business_account", "entry": [], "pad": "x" * (1024 * 1024)})
+        self.assertEqual(self.post("/crm/webhook/whatsapp", raw, headers).status_code, 413)
+        # just under the limit is read
+        fits = b'{"update_id": 1, "pad": "' + b"x" * (1024 * 1024 - 100) + b'"}'
+        response = self.post("/crm/webhook/telegram", fits, {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+        self.assertEqual(response.json(), {"status": "ok", "accepted": 0})
+
+    def test_whatsapp_status_webhook_updates_a_sent_message(self):
+        self.env["ir.config_parameter"].sudo().set_param("crm_single_truth.whatsapp_token", "")
+        raw, headers = self.signed(self.whatsapp_notification())
+        self.post("/crm/webhook/whatsapp", raw, headers)
+        message = (
+            self.env["crm.messenger.message"]
+            .sudo()
+            .create(
+                {
+                    "channel": "whatsapp",
+                    "direction": "out",
+                    "state": "sent",
+                    "external_id": "wamid.OUT1",
+                    "partner_id": self.buyer.id,
+                    "body": "Отгрузим в пятницу",
+                }
+            )
+        )
+        payload = self.whatsapp_notification()
+        value = payload["entry"][0]["changes"][0]["value"]
+        del value["messages"]
+        value["statuses"] = [
+            {"id": "wamid.OUT1", "status": "read", "timestamp": "1796000300", "recipient_id": "77015551234"}
+        ]
+        raw, headers = self.signed(payload)
+        self.assertEqual(self.post("/crm/webhook/whatsapp", raw, headers).json(), {"status": "ok", "accepted": 1})
+        message.invalidate_recordset()
+        self.assertEqual((message.state, str(message.state_date)), ("read", "2026-11-30 00:58:20"))

@@ -1,2 +1,3 @@
 from . import legal_id
 from . import phone
+from . import inbound

@@ -58,12 +58,21 @@ registry.category("web_tour.tours").add("crm_partner_timeline_tour", {
         {
             trigger: ".o_list_view .o_data_row:contains('Telegram')",
             content: "Only WhatsApp and Telegram messages remain: two of each",
-            run() {
-                const rows = [...document.querySelectorAll(".o_list_view .o_data_row")];
-                const kinds = rows.map((row) => row.querySelector("[name=kind]").textContent.trim()).sort();
-                const expected = ["Telegram", "Telegram", "WhatsApp", "WhatsApp"];
-                if (JSON.stringify(kinds) !== JSON.stringify(expected)) {
-                    throw new Error(`Timeline rows are ${JSON.stringify(kinds)}, expected ${JSON.stringify(expected)}`);
+            async run() {
+                const expected = JSON.stringify(["Telegram", "Telegram", "WhatsApp", "WhatsApp"]);
+                const current = () =>
+                    JSON.stringify(
+                        [...document.querySelectorAll(".o_list_view .o_data_row")]
+                            .map((row) => row.querySelector("[name=kind]").textContent.trim())
+                            .sort()
+                    );
+                // the facet shows at once, the list follows when the filtered search answers
+                for (let wait = 0; wait < 100 && current() !== expected; wait++) {
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+                const kinds = JSON.parse(current());
+                if (JSON.stringify(kinds) !== expected) {
+                    throw new Error(`Timeline rows are ${JSON.stringify(kinds)}, expected ${expected}`);
                 }
             },
         },
