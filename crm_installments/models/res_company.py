@@ -1,7 +1,5 @@
 from odoo import api, fields, models
 
-from ..tools import local_date
-
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -22,12 +20,10 @@ class ResCompany(models.Model):
     @api.model
     def _crm_installments_dates(self, date_ref=None):
         """{company id: the date the daily crons work on}: ``date_ref`` for every company when
-        given, else today in each company's time zone (its partner's, else the user's, else UTC),
-        so that Almaty between 00:00 and 05:00 is already tomorrow, not still yesterday in UTC."""
+        given, else each company's local date (``_crm_today``)."""
         companies = self.sudo().search([])
         if date_ref:
             day = fields.Date.to_date(date_ref)
             return dict.fromkeys(companies.ids, day)
         now = fields.Datetime.now()
-        fallback = self.env.context.get("tz") or self.env.user.tz
-        return {company.id: local_date(now, company.partner_id.tz or fallback) for company in companies}
+        return {company.id: company._crm_today(now) for company in companies}

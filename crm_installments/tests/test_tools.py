@@ -1,12 +1,12 @@
 """The pure rules of tools/, without a database."""
 
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 
 from odoo.tests import BaseCase, tagged
 from odoo.tools import float_compare, float_round
 
-from odoo.addons.crm_installments.tools import local_date, penalty_segments, reconcile_penalties, split_amount
+from odoo.addons.crm_installments.tools import penalty_segments, reconcile_penalties, split_amount
 
 ROUND = partial(float_round, precision_rounding=0.01)
 COMPARE = partial(float_compare, precision_rounding=0.01)
@@ -97,13 +97,3 @@ class TestReconcilePenalties(BaseCase):
             reconcile_penalties(stored, self.segments(date(2025, 4, 1), paid), date(2025, 4, 1), ROUND, COMPARE),
             ([99], [], [], None),
         )
-
-
-@tagged("post_install", "-at_install")
-class TestLocalDate(BaseCase):
-    def test_almaty_is_already_tomorrow(self):
-        # 20:30 UTC on 14 January is 01:30 on 15 January in Almaty (UTC+5)
-        self.assertEqual(local_date(datetime(2025, 1, 14, 20, 30), "Asia/Almaty"), date(2025, 1, 15))
-        self.assertEqual(local_date(datetime(2025, 1, 14, 18, 59), "Asia/Almaty"), date(2025, 1, 14))
-        self.assertEqual(local_date(datetime(2025, 1, 14, 20, 30), False), date(2025, 1, 14))
-        self.assertEqual(local_date(datetime(2025, 1, 14, 20, 30), "Nowhere/Land"), date(2025, 1, 14))

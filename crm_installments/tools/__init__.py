@@ -1,3 +1,2 @@
 from .schedule import MAX_INSTALLMENTS, allocate, due_dates, penalty_segments, split_amount
 from .penalty import reconcile_penalties
-from .dates import local_date

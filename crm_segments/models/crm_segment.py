@@ -2,7 +2,6 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-import pytz
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
@@ -184,12 +183,6 @@ class CrmSegment(models.Model):
         companies = self.env.companies
         return self.company_id & companies if self.company_id else companies
 
-    @api.model
-    def _company_tz(self, company):
-        """Time zone of the company's local date: its address's, else the user's, else its country's."""
-        zones = pytz.country_timezones.get(company.country_id.code or "", [])
-        return company.partner_id.tz or self.env.user.tz or (zones[0] if zones else "UTC")
-
     def _refresh_members(self, date_ref=None, snapshots=None):
         """Evaluate the segment in each of its companies (see _refresh_company); the transitions
         as ``[(kind, partner_id, company_id)]``. ``snapshots``: the KPI snapshots shared by the
@@ -234,7 +227,7 @@ class CrmSegment(models.Model):
         leaving customers are set differences (hashed whatever the planner's estimates: an anti-join
         planned as a nested loop is quadratic); the memberships to close are updated by a second
         statement from their literal ids."""
-        segment = self.with_context(allowed_company_ids=[company.id], tz=self._company_tz(company))
+        segment = self.with_context(allowed_company_ids=[company.id], tz=company._crm_timezone())
         today = fields.Date.to_date(date_ref) if date_ref else fields.Date.context_today(segment)
         if snapshots is not None:
             snapshot = self._kpi_snapshot(segment.env["res.partner"], company, snapshots)

@@ -15,3 +15,4 @@ from . import test_messenger_send
 from . import test_telephony_providers
 from . import test_webhook_fuzz
 from . import test_messenger_access
+from . import test_dates

@@ -1,3 +1,4 @@
 from . import legal_id
 from . import phone
 from . import inbound
+from . import dates

@@ -1,4 +1,4 @@
-"""Dates as a company sees them."""
+"""Dates as a company sees them: every daily cron of the suite works on the company's local date."""
 
 from datetime import timezone
 
@@ -14,3 +14,10 @@ def local_date(now_utc, tz_name):
     except pytz.UnknownTimeZoneError:
         zone = pytz.utc
     return now_utc.replace(tzinfo=timezone.utc).astimezone(zone).date()
+
+
+def company_timezone(address_tz, user_tz, country_code):
+    """The time zone a company lives in: its address's, else the user's, else the first of its
+    country (pytz's list), else UTC."""
+    zones = pytz.country_timezones.get(country_code or "", [])
+    return address_tz or user_tz or (zones[0] if zones else "UTC")
