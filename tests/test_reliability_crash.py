@@ -289,6 +289,8 @@ class TestCronCrashExactlyOnce(ReliabilityCase):
                             "name": f"Reliability {ref}",
                             "code": f"rel_{self.token}_{n}",
                             "domain": f"[('ref', '=', '{ref}')]",
+                            # memberships are kept per company: evaluated in one, each customer is counted once
+                            "company_id": env.company.id,
                         }
                         for n, ref in enumerate((ref_a, ref_b))
                     ]
@@ -304,6 +306,11 @@ class TestCronCrashExactlyOnce(ReliabilityCase):
             customers[:2].ref = ref_b
             customers[4:6].ref = ref_a
             env["crm.segment"].browse(segments.ids).notify_on_enter = True
+            # refreshed yesterday: due again in today's run of the cron
+            env.cr.execute(
+                "UPDATE crm_segment SET last_refresh = last_refresh - interval '1 day' WHERE id = ANY(%s)",
+                [segments.ids],
+            )
             cron = self.scheduled_action(env, "crm.segment", f"model._cron_refresh_segments(date_ref='{self.today}')")
         self.crash_and_rerun(
             cron,
