@@ -15,7 +15,6 @@ from . import (
     crm_onec_connector,
     account_payment,
     crm_exchange_website,
-    crm_exchange_demo,
     crm_inbound_delivery,
     crm_messenger_message,
     queue_job,

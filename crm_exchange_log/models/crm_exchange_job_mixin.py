@@ -1,5 +1,6 @@
 import time
 import uuid
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -128,9 +129,11 @@ class CrmExchangeJobMixin(models.AbstractModel):
             else:
                 final = attempt >= log.system_id.max_attempts
             message = self._format_error(error)
-            log._record_failed_attempt(attempt, message, started, job, job_uuid, final=final)
+            # a 429 or 503 may say when to come back (Retry-After): never sooner
+            delay = log.system_id._retry_backoff(attempt, retry_after=getattr(error, "retry_after", None))
+            log._record_failed_attempt(attempt, message, started, job, job_uuid, final=final, delay=delay)
             # queue_job decides: postponed while the job has retries left, failed after the last
-            raise RetryableJobError(message, seconds=log.system_id._retry_backoff(attempt)) from error
+            raise RetryableJobError(message, seconds=delay) from error
         duration = int((time.monotonic() - started) * 1000)
         log.write(
             {
@@ -157,11 +160,14 @@ class CrmExchangeJobMixin(models.AbstractModel):
         )
         return _("Exchange %(id)s done", id=log.id)
 
-    def _record_failed_attempt(self, attempt, message, started, job, job_uuid, final):
+    def _record_failed_attempt(self, attempt, message, started, job, job_uuid, final, delay=None):
         """The failed attempt and the exchange's new state, on a cursor of their own: queue_job
-        rolls the job's transaction back before it postpones or fails the job."""
+        rolls the job's transaction back before it postpones or fails the job. ``delay``: seconds
+        until the next attempt (default: the system's backoff)."""
         self.ensure_one()
         duration = int((time.monotonic() - started) * 1000)
+        if delay is None:
+            delay = self.system_id._retry_backoff(attempt)
         self._update_detached(
             self,
             {
@@ -170,7 +176,7 @@ class CrmExchangeJobMixin(models.AbstractModel):
                 "error_message": message,
                 "duration_ms": duration,
                 "date_done": fields.Datetime.now(),
-                "next_retry_at": False if final else self.system_id._next_retry_at(attempt),
+                "next_retry_at": False if final else fields.Datetime.now() + timedelta(seconds=delay),
                 "job_uuid": job_uuid,
             },
         )

@@ -1,3 +1,4 @@
+import math
 import secrets
 from datetime import timedelta
 
@@ -6,6 +7,9 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
+
+# the longest wait an outside system may impose through Retry-After (a day)
+MAX_RETRY_AFTER = 24 * 3600
 
 
 class CrmExchangeSystem(models.Model):
@@ -218,10 +222,16 @@ class CrmExchangeSystem(models.Model):
         action["context"] = {"default_system_id": self.id}
         return action
 
-    def _retry_backoff(self, attempt):
-        """Seconds before attempt ``attempt + 1``: the first delay doubled at each attempt."""
+    def _retry_backoff(self, attempt, retry_after=None):
+        """Seconds before attempt ``attempt + 1``: the first delay doubled at each attempt, and
+        never sooner than the outside system asked (``retry_after``: the seconds of its
+        ``Retry-After`` answer to a 429 or 503, or of Telegram's ``parameters.retry_after``), up
+        to a day. A short ``Retry-After`` does not shorten the backoff: the attempts are bounded."""
         self.ensure_one()
-        return int(self.retry_delay * 2 ** max(attempt - 1, 0))
+        delay = int(self.retry_delay * 2 ** max(attempt - 1, 0))
+        if isinstance(retry_after, (int, float)) and not isinstance(retry_after, bool) and retry_after > 0:
+            delay = max(delay, min(math.ceil(retry_after), MAX_RETRY_AFTER))
+        return delay
 
-    def _next_retry_at(self, attempt):
-        return fields.Datetime.now() + timedelta(seconds=self._retry_backoff(attempt))
+    def _next_retry_at(self, attempt, retry_after=None):
+        return fields.Datetime.now() + timedelta(seconds=self._retry_backoff(attempt, retry_after))

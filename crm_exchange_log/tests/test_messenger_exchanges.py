@@ -1,5 +1,8 @@
+import email.utils
 import json
+from datetime import datetime, timedelta, timezone
 
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.crm_single_truth.report.crm_timeline_event import KINDS
@@ -64,7 +67,7 @@ class TestMessengerExchanges(MessengerSetup, TransactionCase):
         self.wa.throttle(1, retry_after=1)
         error = self.perform(job)
         self.assertIsInstance(error, RetryableJobError)
-        self.assertEqual(error.seconds, 30)
+        self.assertEqual(error.seconds, 30, "a Retry-After shorter than the backoff does not shorten it")
         self.assertEqual((message.state, log.state, log.attempt_count), ("queued", "retrying", 1))
         self.assertIn("tried again automatically", message.error_message)
         self.assertIn("130429", log.error_message + json.dumps(log.attempt_ids.mapped("error_message")))
@@ -72,6 +75,55 @@ class TestMessengerExchanges(MessengerSetup, TransactionCase):
         self.assertEqual((message.state, log.state, log.attempt_count), ("sent", "done", 2))
         self.assertFalse(message.error_message)
         self.assertEqual(len(self.wa.sent), 1)
+
+    def assertRetryIn(self, error, log, seconds, started):
+        """queue_job postpones the job by ``seconds`` and the journal shows the same next retry."""
+        self.assertIsInstance(error, RetryableJobError)
+        self.assertEqual(error.seconds, seconds)
+        self.assertEqual(log.state, "retrying")
+        self.assertGreaterEqual(log.next_retry_at, started + timedelta(seconds=seconds))
+        self.assertLessEqual(log.next_retry_at, fields.Datetime.now() + timedelta(seconds=seconds))
+
+    def test_retry_after_of_a_rate_limit_is_honoured(self):
+        """A 429 whose Retry-After (120 s) is longer than the backoff (30 s): the job waits 120 s."""
+        self.whatsapp_in(self.env, hours_ago=1)
+        message, log, job = self.send()
+        self.wa.throttle(1, retry_after=120)
+        started = fields.Datetime.now().replace(microsecond=0)
+        self.assertRetryIn(self.perform(job), log, 120, started)
+        self.assertEqual(message.state, "queued")
+        self.assertIsNone(self.perform(job))
+        self.assertEqual((message.state, log.state, log.attempt_count), ("sent", "done", 2))
+        self.assertEqual(len(self.wa.sent), 1)
+
+    def test_retry_after_of_an_unavailable_service_is_honoured(self):
+        """A 503 with Retry-After in seconds, then as an HTTP date: the job waits that long."""
+        self.whatsapp_in(self.env, hours_ago=1)
+        message, log, job = self.send()
+        self.wa.fail(1, status=503, retry_after=300)
+        started = fields.Datetime.now().replace(microsecond=0)
+        self.assertRetryIn(self.perform(job), log, 300, started)
+        later = email.utils.format_datetime(datetime.now(timezone.utc) + timedelta(seconds=900), usegmt=True)
+        self.wa.fail(1, status=503, retry_after=later)
+        error = self.perform(job)
+        self.assertIsInstance(error, RetryableJobError)
+        self.assertIn(error.seconds, range(897, 901))
+        self.assertIsNone(self.perform(job))
+        self.assertEqual((message.state, log.state, log.attempt_count), ("sent", "done", 3))
+
+    def test_telegram_flood_wait_is_honoured(self):
+        """Telegram's 429 carries ``parameters.retry_after``: the job waits that long."""
+        self.telegram_in(self.env)
+        self.env.ref("crm_exchange_log.exchange_system_telegram").write({"max_attempts": 3, "retry_delay": 30})
+        with trap_jobs() as trap:
+            message = self.buyer.crm_send_message("telegram", "Отгрузка в пятницу.")
+            (job,) = trap.enqueued_jobs
+        log = self.Log.search([("res_model", "=", "crm.messenger.message"), ("res_id", "=", message.id)])
+        self.tg.throttle(1, retry_after=90)
+        started = fields.Datetime.now().replace(microsecond=0)
+        self.assertRetryIn(self.perform(job), log, 90, started)
+        self.assertIsNone(self.perform(job))
+        self.assertEqual((message.state, log.state, log.attempt_count), ("sent", "done", 2))
 
     def test_server_errors_until_the_last_attempt_fail_the_message(self):
         self.whatsapp_in(self.env, hours_ago=1)

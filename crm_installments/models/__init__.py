@@ -15,4 +15,3 @@ from . import res_company
 from . import res_config_settings
 from . import crm_subscription
 from . import crm_subscription_period
-from . import crm_installment_demo_loader

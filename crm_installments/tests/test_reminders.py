@@ -1,4 +1,6 @@
+import importlib.util
 from datetime import timedelta
+from pathlib import Path
 
 from odoo import Command
 from odoo.tests import tagged
@@ -111,6 +113,44 @@ class TestReminders(InstallmentCommon):
             lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
         )
         self.assertEqual(todo.user_id, supervisor)
+
+    def test_one_scheduled_action_reminds_installments(self):
+        """No scheduled action of this addon runs the engine a second time: the dunning cron of
+        crm_receivables is the only one, and it chases installment lines."""
+        Cron = self.env["ir.cron"].with_context(active_test=False)
+        self.assertFalse(self.env.ref("crm_installments.ir_cron_send_reminders", raise_if_not_found=False))
+        self.assertFalse(Cron.search([("code", "like", "_cron_send_reminders")]))
+        dunning = self.env.ref("crm_receivables.ir_cron_run_dunning")
+        self.assertEqual((dunning.model_id.model, dunning.code), ("crm.dunning.policy", "model._cron_run_dunning()"))
+        self.assertIn("crm.installment.line", self.env["crm.dunning.policy"]._crm_dunning_models())
+
+    def test_migration_removes_the_installment_reminders_cron(self):
+        """18.0.1.0.1: a database that has the old scheduled action (noupdate data, which an update
+        keeps) loses it and its server action."""
+        cron = self.env["ir.cron"].create(
+            {
+                "name": "CrmAI: installment reminders",
+                "model_id": self.env.ref("crm_installments.model_crm_installment_plan").id,
+                "state": "code",
+                "code": "model._cron_send_reminders()",
+                "interval_number": 1,
+                "interval_type": "days",
+            }
+        )
+        action = cron.ir_actions_server_id
+        self.env["ir.model.data"]._update_xmlids(
+            [{"xml_id": "crm_installments.ir_cron_send_reminders", "record": cron, "noupdate": True}]
+        )
+        path = Path(__file__).parent.parent / "migrations" / "18.0.1.0.1" / "post-migration.py"
+        spec = importlib.util.spec_from_file_location("crm_installments_post_migration_18_0_1_0_1", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertFalse(cron.exists())
+        self.assertFalse(action.exists())
+        self.assertFalse(self.env.ref("crm_installments.ir_cron_send_reminders", raise_if_not_found=False))
+        migration.migrate(self.env.cr, "18.0.1.0.0")  # a rerun changes nothing
 
 
 @tagged("post_install", "-at_install")

@@ -354,13 +354,6 @@ class CrmSegment(models.Model):
         return remaining
 
     @api.model
-    def _demo_refresh(self):
-        company = self.env.ref("crm_single_truth.company_dala_demo", raise_if_not_found=False)
-        segments = self.with_company(company) if company else self
-        for segment in segments.search([]):
-            segment._refresh_members()
-
-    @api.model
     def _cron_send_digest(self, date_ref=None):
         """One email per subscribed user with the transitions of the day before ``date_ref`` that the
         user may see (companies, own customers); a day is sent once (the last sent day is remembered)."""

@@ -7,7 +7,7 @@ from . import sale_order
 from . import account_move
 from . import account_partial_reconcile
 from . import res_config_settings
-from . import crm_demo_loader
+from . import ir_module_module
 from . import crm_inbound_delivery
 from . import crm_call
 from . import crm_messenger_message

@@ -5,7 +5,11 @@ Every request, both ways, is a form with ``vpbx_api_key`` (the PBX's unique code
 data) and ``sign = sha256(vpbx_api_key + json + vpbx_api_salt)`` in hex. Events are posted to
 ``<external system>/events/call``, ``/events/summary``, ``/events/recording``,
 ``/events/record/added``... A recording is obtained with ``POST /vpbx/queries/recording/post``
-(``{"recording_id", "action": "download"}``), answered by a redirect to a temporary file link."""
+(``{"recording_id", "action": "download"}``), answered by a redirect to a temporary file link.
+
+Times in events (``timestamp``; ``create_time``, ``forward_time``, ``talk_time``, ``end_time`` of
+``events/summary``, 0 when the step did not happen) are Unix time: whole seconds since the epoch, UTC,
+as JSON numbers."""
 
 import hashlib
 import hmac

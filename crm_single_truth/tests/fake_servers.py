@@ -123,6 +123,8 @@ class FakeWhatsAppCloud(FakeServer):
         self.throttle_left = 0
         self.retry_after = 1
         self.errors_left = 0
+        self.error_status = 500
+        self.error_retry_after = None
         self.auto_statuses = ()
         self.webhook_answers = []
 
@@ -136,8 +138,10 @@ class FakeWhatsAppCloud(FakeServer):
     def throttle(self, count, retry_after=1):
         self.throttle_left, self.retry_after = count, retry_after
 
-    def fail(self, count):
-        self.errors_left = count
+    def fail(self, count, status=500, retry_after=None):
+        """The next ``count`` requests fail: 500 (131000), or 503 (code 2, temporarily
+        unavailable); ``retry_after``: the value of a ``Retry-After`` header (seconds or HTTP date)."""
+        self.errors_left, self.error_status, self.error_retry_after = count, status, retry_after
 
     # Graph API answers
     def error(self, status, code, message, details=None, headers=None):
@@ -165,7 +169,10 @@ class FakeWhatsAppCloud(FakeServer):
             )
         if self.errors_left:
             self.errors_left -= 1
-            return self.error(500, 131000, "(#131000) Something went wrong", "Something went wrong")
+            headers = {"Retry-After": str(self.error_retry_after)} if self.error_retry_after is not None else None
+            if self.error_status == 503:
+                return self.error(503, 2, "(#2) Service temporarily unavailable", headers=headers)
+            return self.error(500, 131000, "(#131000) Something went wrong", "Something went wrong", headers)
         if match.group(2) == "media":
             return self.upload(request)
         return self.message(request)

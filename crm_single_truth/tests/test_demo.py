@@ -180,3 +180,32 @@ class TestDemoStory(TransactionCase):
         self.assertEqual(penalties.state, "active")
         self.assertAlmostEqual(penalties.penalty_rate, 0.1)
         self.assertTrue(penalties.payment_term_id)
+
+    def test_telegram_conversations_use_numeric_chat_ids(self):
+        """The Bot API addresses a private chat by the user's numeric id: the demo's conversations
+        came in as Bot API updates and replies go to those ids, not to @usernames."""
+        chats = self.env["crm.messenger.chat"].search(
+            [("channel", "=", "telegram"), ("partner_id", "child_of", self.mashstroy.id)], order="address"
+        )
+        self.assertEqual(
+            [(chat.address, chat.username, chat.partner_id.crm_telegram) for chat in chats],
+            [
+                ("5208471936", "saparov_mashstroy", "saparov_mashstroy"),
+                ("5310284417", "buh_mashstroy", "buh_mashstroy"),
+            ],
+        )
+        purchaser = self.env.ref("crm_single_truth.partner_mashstroy_purchaser_demo")
+        self.assertEqual(purchaser._crm_messenger_chat("telegram").address, "5208471936")
+        # a Bot API message is identified by (chat id, message id)
+        self.assertEqual(len(chats.message_ids), 2)
+        for message in chats.message_ids:
+            self.assertTrue(message.external_id.startswith(f"{message.chat_id.address}:"), message.external_id)
+            self.assertTrue(message.sender.startswith("@"))
+
+
+class TestDemoCodeOutOfProduction(TransactionCase):
+    def test_no_demo_model_is_registered(self):
+        """The demo builders are plain Python under demo/, imported only when demo data loads:
+        no model of the suite exists for them, with or without demo data."""
+        self.assertEqual([name for name in self.env.registry if name.startswith("crm.") and "demo" in name], [])
+        self.assertFalse(self.env["ir.model"].search([("model", "=like", "crm.%demo%")]))

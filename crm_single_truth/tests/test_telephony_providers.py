@@ -308,6 +308,44 @@ class TestTelephonyProviders(HttpCase):
         sent = dict(part.split("=", 1) for part in query["body"].decode().split("&"))
         self.assertEqual(sent["vpbx_api_key"], MANGO_KEY)
 
+    def test_mango_times_are_unix_seconds_in_utc(self):
+        """The VPBX API sends ``timestamp`` (events/call) and ``create_time``, ``forward_time``,
+        ``talk_time``, ``end_time`` (events/summary) as Unix time, whole seconds, UTC: no time zone
+        setting as Zadarma's local strings need. A date string or milliseconds are refused, not
+        misread."""
+        appeared = {
+            "entry_id": "ts-1",
+            "call_id": "MToxMDA1NzU5Mzo1MDI6NjI1ODM5MDAx",
+            "timestamp": 1764321376,
+            "seq": 1,
+            "call_state": "Appeared",
+            "location": "ivr",
+            "from": {"number": "77015551234"},
+            "to": {"number": "77272000000", "line_number": "77272000000"},
+        }
+        self.assertEqual(self.mango("events/call", appeared).json(), {"status": "ok", "accepted": 1})
+        call = self.calls("mango:ts-1")
+        self.assertEqual(str(call.date), "2025-11-28 09:16:16")
+        summary = {
+            "entry_id": "ts-1",
+            "call_direction": 1,
+            "from": {"number": "77015551234"},
+            "to": {"extension": "101", "number": "77272000000"},
+            "line_number": "77272000000",
+            "create_time": 1764321376,
+            "forward_time": 1764321379,
+            "talk_time": 1764321385,
+            "end_time": 1764321507,
+            "entry_result": 1,
+            "disconnect_reason": 1100,
+        }
+        self.assertEqual(self.mango("events/summary", summary).json(), {"status": "ok", "accepted": 1})
+        self.assertEqual((str(call.date), call.duration, call.call_status), ("2025-11-28 09:16:16", 122, "answered"))
+        for field, value in (("create_time", "2025-11-28 12:16:16"), ("create_time", 1764321376000)):
+            wrong = {**summary, "entry_id": f"ts-wrong-{value}", field: value}
+            self.assertEqual(self.mango("events/summary", wrong).status_code, 400, value)
+            self.assertFalse(self.calls(f"mango:ts-wrong-{value}"))
+
     def test_mango_internal_calls_and_other_events_are_ignored(self):
         internal = {
             "entry_id": "int-1",
