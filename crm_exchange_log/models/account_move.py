@@ -1,17 +1,39 @@
 from odoo import fields, models
+from odoo.tools import SQL
+from odoo.tools.sql import index_exists
 
 
 class AccountMove(models.Model):
     _name = "account.move"
     _inherit = ["account.move", "crm.exchange.consumer.mixin"]
 
-    crm_onec_ref = fields.Char(string="1C Reference", copy=False, readonly=True)
+    crm_onec_ref = fields.Char(
+        string="1C Reference",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="Reference (Ссылка) of the document in 1C: unique per company.",
+    )
+
+    def init(self):
+        result = super().init()
+        # one document (payment) per 1C reference and company
+        if not index_exists(self.env.cr, "account_move_crm_onec_ref_uniq"):
+            self.env.cr.execute(
+                SQL(
+                    "CREATE UNIQUE INDEX %s ON %s (company_id, crm_onec_ref) WHERE crm_onec_ref IS NOT NULL",
+                    SQL.identifier("account_move_crm_onec_ref_uniq"),
+                    SQL.identifier(self._table),
+                )
+            )
+        return result
 
     def _crm_exchange_handlers(self):
         return super()._crm_exchange_handlers() | {"_crm_onec_push"}
 
     def action_onec_push(self):
-        """Send the customer invoices to 1C; the exchange is journaled whatever happens."""
+        """Send posted customer invoices and credit notes to 1C (integrators only); the exchange is
+        journaled whatever happens. Drafts, cancelled documents and other entries are refused."""
         return self.env["crm.onec.connector"]._action_push(self, "push_invoice")
 
     def _post(self, soft=True):

@@ -28,6 +28,9 @@ WSDL_PATH = os.path.join(
 )
 
 
+MAX_DOWNLOAD = 512 * 1024 * 1024  # bytes of a zipped file from 1C
+
+
 class OneCError(Exception):
     """An exchange with 1C failed; the message is meant for the journal."""
 
@@ -71,6 +74,8 @@ class OneCClient:
         poll_interval=1.0,
         max_polls=120,
         verify=True,
+        max_parts=10000,
+        max_bytes=MAX_DOWNLOAD,
     ):
         if not url:
             raise OneCError("The 1C web service URL is not set (Settings > CrmAI > 1C).")
@@ -82,6 +87,8 @@ class OneCClient:
         self.part_size = max(int(part_size_kb or 1024), 1) * 1024
         self.poll_interval = poll_interval
         self.max_polls = max_polls
+        self.max_parts = max_parts
+        self.max_bytes = max_bytes
         session = requests.Session()
         session.verify = verify
         if username:
@@ -136,13 +143,18 @@ class OneCClient:
         return True
 
     def _wait(self, operation, operation_id):
+        """Poll an asynchronous operation of 1C until it leaves ``Active``. PutDataActionResult
+        answers the status as a string, PrepareDataActionResult as a PrepareDataOperationResult
+        object (Status, ErrorMessage, FileID, PartCount); ``Failed`` and ``Canceled`` are errors."""
         for _poll in range(self.max_polls):
             result = self._call(operation, OperationID=operation_id)
-            status = result["return"]
+            value = result["return"]
+            status = value if isinstance(value, str) or value is None else value["Status"]
             if status != "Active":
-                if status in ("Failed", "Error"):
-                    raise OneCError(f"1C: {operation} {status}")
-                return result
+                if status not in ("Completed",):
+                    error = None if isinstance(value, str) or value is None else value["ErrorMessage"]
+                    raise OneCError(f"1C: {operation} {status or 'без состояния'}" + (f": {error}" if error else ""))
+                return value
             time.sleep(self.poll_interval)
         raise OneCError(f"1C is still busy after {self.max_polls} polls of {operation}")
 
@@ -157,7 +169,9 @@ class OneCClient:
         return {"file_id": file_id, "parts": len(parts), "operation_id": result["OperationID"]}
 
     def get_message(self):
-        """Ask 1C to prepare its changes and download them: (file id, message bytes) or (None, None)."""
+        """Ask 1C to prepare its changes and download them: (file id, message bytes) or (None, None).
+        The parts (GetDataPart 1..PartCount) are joined into the zip 1C made and unpacked within
+        limits."""
         result = self._call(
             "PrepareDataForGetting",
             ExchangePlanName=self.exchange_plan,
@@ -165,17 +179,23 @@ class OneCClient:
             PartSize=self.part_size // 1024,
         )
         prepared = self._wait("PrepareDataActionResult", result["OperationID"])
-        file_id, count = prepared["FileID"], prepared["PartCount"] or 0
+        if prepared["ErrorMessage"]:
+            raise OneCError(f"1C: {prepared['ErrorMessage']}")
+        file_id, count = prepared["FileID"], int(prepared["PartCount"] or 0)
         if not file_id or not count:
             return None, None
-        data = b"".join(
-            base64.b64decode(part) if isinstance(part, str) else (part or b"")
-            for part in (
-                self._call("GetDataPart", FileID=file_id, PartNumber=number)["return"] for number in range(1, count + 1)
-            )
-        )
+        if count > self.max_parts:
+            raise OneCError(f"1C's file {file_id} has {count} parts: more than {self.max_parts} are refused")
+        chunks, size = [], 0
+        for number in range(1, count + 1):
+            part = self._call("GetDataPart", FileID=file_id, PartNumber=number)["return"]
+            part = base64.b64decode(part) if isinstance(part, str) else (part or b"")
+            size += len(part)
+            if size > self.max_bytes:
+                raise OneCError(f"1C's file {file_id} is refused: more than {self.max_bytes} bytes")
+            chunks.append(part)
         try:
-            return file_id, unzip_single(data)
+            return file_id, unzip_single(b"".join(chunks))
         except UnsafeContentError as error:
             raise OneCError(f"1C's file {file_id} is refused: {error}") from error
 
