@@ -312,6 +312,7 @@ class CrmOnecConnector(models.AbstractModel):
     @api.model
     def _action_push(self, records, operation):
         self._check_integrator()
+        records.check_access("write")  # the documents of the user's companies only
         self._check_pushable(records)
         logs = self._enqueue_push(records, operation).sudo()
         failed = logs.filtered(lambda log: log.state == "failed")
