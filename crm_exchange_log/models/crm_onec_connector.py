@@ -1,3 +1,5 @@
+import io
+import json
 import logging
 import uuid
 from collections import Counter
@@ -12,7 +14,7 @@ from odoo.tools import float_compare
 
 from ..services import enterprise_data as ed
 from ..services.onec_client import OneCClient, OneCError
-from ..services.safe_xml import parse_xml
+from ..services.safe_xml import UnsafeContentError, open_zip_member, parse_xml
 
 _logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ OKEI_UNITS = {
     "uom.product_uom_day": ("359", "сут"),
 }
 ONEC_JOURNAL_CODE = "1C"
+PAYLOAD_LIMIT = 1024 * 1024  # a message from 1C up to this size is kept whole with its exchange
 
 
 class CrmOnecConnector(models.AbstractModel):
@@ -375,20 +378,55 @@ class CrmOnecConnector(models.AbstractModel):
 
     @api.model
     def _pull(self):
+        """One file from 1C: downloaded, applied object by object, then confirmed; journaled."""
         system = self._get_system()
         Log = self.env["crm.exchange.log"]
         with Log._track(system, "in", "pull_payments", reraise=False) as exchange:
             client = self._get_client()
-            file_id, message = client.get_message()
+            file_id, spool = client.get_message()
             if not file_id:
                 exchange.response = {"file": None}
             else:
-                exchange.vals["request_payload"] = message.decode("utf-8", errors="replace")
-                header, result = self._apply_message(system, message, exchange)
+                with spool:
+                    try:
+                        stream, size = open_zip_member(spool)
+                    except UnsafeContentError as error:
+                        raise OneCError(f"1C's file {file_id} is refused: {error}") from error
+                    with stream:
+                        if size <= PAYLOAD_LIMIT:
+                            # the message is kept with the exchange (a failure can be examined)
+                            data = stream.read(PAYLOAD_LIMIT + 1)
+                            exchange.vals["request_payload"] = data.decode("utf-8", errors="replace")
+                            stream = io.BytesIO(data)
+                        else:
+                            exchange.vals["request_payload"] = {"file_id": file_id, "bytes": size}
+                        header, result = self._apply_message(system, stream, exchange)
                 client.confirm(file_id)
                 result["confirmed"] = self._confirm_receipt(client, header)
                 exchange.response = result
         return exchange.log
+
+    @api.model
+    def action_initial_sync(self, max_files=1000):
+        """First load of history: pull the files 1C prepares (each in parts, read as a stream, each
+        object applied once by its reference) until 1C has nothing more; every file is journaled,
+        so the journal shows the progress, and a load stopped half-way resumes where 1C still has
+        unconfirmed objects, without duplicates."""
+        self._check_integrator()
+        logs = self.env["crm.exchange.log"]
+        for _number in range(max_files):
+            log = self._pull()
+            logs |= log
+            if log.state != "done" or not self._pulled_a_file(log):
+                break
+        return logs
+
+    @api.model
+    def _pulled_a_file(self, log):
+        try:
+            return json.loads(log.sudo().response_payload or "{}").get("file", True) is not None
+        except ValueError:
+            return True
 
     @api.model
     def _confirm_receipt(self, client, header):
@@ -406,12 +444,14 @@ class CrmOnecConnector(models.AbstractModel):
         return number
 
     @api.model
-    def _apply_message(self, system, message, exchange):
-        header, objects = ed.read_message(message)
+    def _apply_message(self, system, stream, exchange):
+        """Apply a message read from ``stream`` (or bytes) object by object: (header, summary)."""
+        items = ed.iter_message(io.BytesIO(stream) if isinstance(stream, bytes) else stream)
+        header = next(items)[1]
         Log = self.env["crm.exchange.log"]
         results = Counter()
         unmapped = Counter()
-        for kind, node in objects:
+        for kind, node in items:
             operation = OBJECT_OPERATIONS.get(kind)
             if not operation:
                 unmapped[kind] += 1

@@ -11,6 +11,7 @@ against it before it leaves, and every object read is checked against it before 
 Everything here is plain Python on dicts (amounts as :class:`~decimal.Decimal`), without Odoo."""
 
 import functools
+import io
 import math
 import os
 import uuid
@@ -20,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from lxml import etree
 
-from .safe_xml import parse_xml
+from .safe_xml import UnsafeContentError, iterparse, strip_bom
 
 MSG_NS = "http://www.1c.ru/SSL/Exchange/Message"
 FORMAT_VERSION = "1.8"
@@ -366,17 +367,58 @@ def _local(node):
     return etree.QName(node).localname
 
 
-def read_message(data):
-    """(header dict, [(type name, element)] of the body) of a message as 1C writes it (root
-    ``Message`` with or without a namespace, read by name as SSL does). Parsing is hardened
-    (no DTD, entities, network). Raises :class:`FormatError` when the header is not valid."""
-    root = parse_xml(data)
-    if _local(root) != "Message":
-        raise FormatError(f"Not an exchange message: the root is {_local(root)}")
-    children = [child for child in root if isinstance(child.tag, str)]
-    if not children or _local(children[0]) != "Header":
+def iter_message(stream):
+    """Read a message as 1C writes it from a binary stream, one object at a time (a first load of
+    years of history is never held in memory): yields ``("Header", header dict)`` first, then
+    ``(type name, element)`` for each object of the Body; an element is cleared once the next one
+    is read. The root ``Message`` is read by name, with or without a namespace, as SSL does.
+    Raises :class:`FormatError` (not a message, invalid header, format it cannot read) or
+    :class:`~.safe_xml.UnsafeContentError` (DTD, entities, not well-formed)."""
+    depth, header, body = 0, None, None
+    try:
+        for event, node in iterparse(stream, events=("start", "end")):
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    docinfo = node.getroottree().docinfo
+                    if docinfo.doctype or docinfo.internalDTD is not None:
+                        raise UnsafeContentError("XML with a DTD is refused")
+                    if _local(node) != "Message":
+                        raise FormatError(f"Not an exchange message: the root is {_local(node)}")
+                elif depth == 2 and _local(node) == "Body":
+                    if header is None:
+                        raise FormatError("The message has no Header")
+                    body = node
+                continue
+            depth -= 1
+            if depth == 1:
+                if _local(node) == "Header" and header is None:
+                    header = _read_header(node)
+                    yield "Header", header
+                elif _local(node) != "Body":
+                    raise FormatError(f"Body expected after the Header, found {_local(node)}")
+            elif depth == 2 and body is not None and node.getparent() is body:
+                if any(isinstance(child, etree._Entity) for child in node.iter()):
+                    raise UnsafeContentError("XML with entities is refused")
+                yield _local(node), node
+                node.clear()
+                while node.getprevious() is not None:
+                    del body[0]
+    except etree.XMLSyntaxError as error:
+        raise UnsafeContentError(f"XML is not well-formed: {error}") from error
+    if header is None:
         raise FormatError("The message has no Header")
-    head = children[0]
+
+
+def read_message(data):
+    """(header dict, [(type name, element)]) of a whole message given as bytes (see
+    :func:`iter_message`)."""
+    items = iter_message(io.BytesIO(strip_bom(data) if isinstance(data, bytes) else data.encode("utf-8")))
+    header = next(items)[1]
+    return header, [(kind, deepcopy(node)) for kind, node in items]
+
+
+def _read_header(head):
     if head.tag != f"{{{MSG_NS}}}Header":
         raise FormatError(f"The Header is not in the namespace {MSG_NS}")
     errors = _header_errors(head)
@@ -402,13 +444,7 @@ def read_message(data):
             f"Format {format_uri or '-'} cannot be read: this adapter reads EnterpriseData "
             f"{', '.join(SUPPORTED_VERSIONS)} ({DATA_NS})"
         )
-    body = children[1] if len(children) > 1 else None
-    objects = []
-    if body is not None:
-        if _local(body) != "Body":
-            raise FormatError(f"Body expected after the Header, found {_local(body)}")
-        objects = [(_local(node), node) for node in body if isinstance(node.tag, str)]
-    return header, objects
+    return header
 
 
 def _header_errors(head):

@@ -8,6 +8,7 @@ import base64
 import logging
 import os
 import re
+import tempfile
 import time
 
 import requests
@@ -17,7 +18,7 @@ from requests.auth import HTTPBasicAuth
 from zeep import exceptions as zeep_exceptions
 from zeep.transports import Transport
 
-from .safe_xml import UnsafeContentError, unzip_single, zip_single
+from .safe_xml import zip_single
 
 _logger = logging.getLogger(__name__)
 
@@ -169,9 +170,9 @@ class OneCClient:
         return {"file_id": file_id, "parts": len(parts), "operation_id": result["OperationID"]}
 
     def get_message(self):
-        """Ask 1C to prepare its changes and download them: (file id, message bytes) or (None, None).
-        The parts (GetDataPart 1..PartCount) are joined into the zip 1C made and unpacked within
-        limits."""
+        """Ask 1C to prepare its changes and download them: (file id, zip file object) or
+        (None, None). The parts (GetDataPart 1..PartCount) are written one after the other to a
+        temporary file, so that years of history never sit in memory."""
         result = self._call(
             "PrepareDataForGetting",
             ExchangePlanName=self.exchange_plan,
@@ -186,18 +187,21 @@ class OneCClient:
             return None, None
         if count > self.max_parts:
             raise OneCError(f"1C's file {file_id} has {count} parts: more than {self.max_parts} are refused")
-        chunks, size = [], 0
-        for number in range(1, count + 1):
-            part = self._call("GetDataPart", FileID=file_id, PartNumber=number)["return"]
-            part = base64.b64decode(part) if isinstance(part, str) else (part or b"")
-            size += len(part)
-            if size > self.max_bytes:
-                raise OneCError(f"1C's file {file_id} is refused: more than {self.max_bytes} bytes")
-            chunks.append(part)
+        spool = tempfile.TemporaryFile()
         try:
-            return file_id, unzip_single(b"".join(chunks))
-        except UnsafeContentError as error:
-            raise OneCError(f"1C's file {file_id} is refused: {error}") from error
+            size = 0
+            for number in range(1, count + 1):
+                part = self._call("GetDataPart", FileID=file_id, PartNumber=number)["return"]
+                part = base64.b64decode(part) if isinstance(part, str) else (part or b"")
+                size += len(part)
+                if size > self.max_bytes:
+                    raise OneCError(f"1C's file {file_id} is refused: more than {self.max_bytes} bytes")
+                spool.write(part)
+            spool.seek(0)
+        except Exception:
+            spool.close()
+            raise
+        return file_id, spool
 
     def confirm(self, file_id):
         self._call("ConfirmGettingFile", FileID=file_id, ClearDataPool=True)

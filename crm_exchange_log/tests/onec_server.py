@@ -58,6 +58,7 @@ class OneCState:
         self.pool = []  # objects registered for CRM and not confirmed yet: (element, sent in message no)
         self.sent_no = 0  # number of 1C's last message to CRM
         self.node_code = "CRM1C"
+        self.max_objects = None  # objects per message (None: all that are registered)
 
 
 STATE = OneCState()
@@ -220,8 +221,13 @@ class EnterpriseDataExchange(ServiceBase):
         if data is None and STATE.pool:
             # every object not confirmed yet, in a message with a new number (as SSL does)
             STATE.sent_no += 1
-            STATE.pool = [(node, STATE.sent_no) for node, _sent in STATE.pool]
-            data = zip_message(message_from_1c(STATE.sent_no, STATE.received_no, [node for node, _sent in STATE.pool]))
+            count = STATE.max_objects or len(STATE.pool)
+            STATE.pool = [
+                (node, STATE.sent_no if index < count else sent) for index, (node, sent) in enumerate(STATE.pool)
+            ]
+            data = zip_message(
+                message_from_1c(STATE.sent_no, STATE.received_no, [node for node, _sent in STATE.pool[:count]])
+            )
         file_id = str(uuid.uuid4()) if data else ""
         if file_id:
             size = STATE.outgoing_part_size

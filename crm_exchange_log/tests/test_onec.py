@@ -4,6 +4,7 @@ import json
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from unittest.mock import patch
 from urllib.parse import urlparse
 
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +21,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..services import enterprise_data as ed
 from ..services.enterprise_data import DATA_NS
-from ..services.onec_client import OneCError
+from ..services.onec_client import OneCClient, OneCError
 from ..services.safe_xml import UnsafeContentError, parse_xml, unzip_single, zip_single
 from . import onec_server
 from .onec_server import STATE
@@ -667,6 +668,36 @@ class TestOneC(CrmKpiCommon):
         )
         self.Connector.pull_payments()
         self.assertEqual(moves[0].amount_residual, 2500.0)
+
+    def test_initial_sync_in_files_resumed_after_a_crash(self):
+        invoices = [self.invoice(100.0 * (index + 1), days_ago=400 - index) for index in range(5)]
+        self._from_1c(
+            *(
+                self._payment(f"10000000-0000-4000-8000-00000000000{index}", 100 * (index + 1), invoice)
+                for index, invoice in enumerate(invoices)
+            )
+        )
+        STATE.max_objects = 2
+        confirm = OneCClient.confirm
+        calls = []
+
+        def crash_once(client, file_id):
+            calls.append(file_id)
+            if len(calls) == 2:
+                raise OneCError("Соединение с 1С прервано")
+            return confirm(client, file_id)
+
+        with patch.object(OneCClient, "confirm", crash_once):
+            logs = self.Connector.action_initial_sync()
+        self.assertEqual(logs.mapped("state"), ["done", "failed"], "stopped by the crash in the second file")
+        self.assertEqual([move.amount_residual for move in invoices], [0.0, 0.0, 0.0, 0.0, 500.0])
+        # resumed: 1C sends again what was not confirmed (under new numbers); nothing twice
+        logs = self.Connector.action_initial_sync()
+        self.assertEqual(logs.mapped("state"), ["done", "done", "done"])
+        self.assertEqual(json.loads(logs[-1].response_payload), {"file": None})
+        self.assertEqual([move.amount_residual for move in invoices], [0.0] * 5)
+        self.assertEqual(self.env["account.payment"].search_count([("crm_onec_ref", "like", "10000000-")]), 5)
+        self.assertFalse(STATE.pool)
 
     def test_unknown_object_types_are_counted(self):
         node = etree.Element(f"{D}Справочник.Номенклатура")
