@@ -52,6 +52,8 @@ QUANTITY = Decimal("0.001")
 class FormatError(ValueError):
     """A message or object does not follow the format (the text says which property and why)."""
 
+    crm_exchange_clear = True  # the journal shows the text alone
+
 
 # ---------------------------------------------------------------------- schema
 @functools.cache

@@ -10,6 +10,7 @@ import os
 import re
 import tempfile
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import zeep
@@ -30,6 +31,12 @@ WSDL_PATH = os.path.join(
 
 
 MAX_DOWNLOAD = 512 * 1024 * 1024  # bytes of a zipped file from 1C
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _without_userinfo(error):
+    """The text of an error without the user:password@ of an address it quotes."""
+    return re.sub(r"(https?://)[^/@\s]*@", r"\1", str(error))
 
 
 class OneCError(Exception):
@@ -81,6 +88,16 @@ class OneCClient:
         if not url:
             raise OneCError("The 1C web service URL is not set (Settings > CrmAI > 1C).")
         self.url = re.sub(r"\?wsdl$", "", url.strip(), flags=re.IGNORECASE)
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise OneCError("The 1C web service URL must be an http(s) address (Settings > CrmAI > 1C).")
+        # an address never shows a user name or password (errors and journal quote it)
+        self.display_url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+        if username and parts.scheme == "http" and parts.hostname not in LOOPBACK:
+            raise OneCError(
+                f"The 1C password is not sent over plain http to {parts.hostname}: publish 1C over https "
+                "(Settings > CrmAI > 1C)."
+            )
         self.timeout = timeout or 30
         self.exchange_plan = exchange_plan
         self.peer_code = peer_code
@@ -117,7 +134,7 @@ class OneCClient:
         except requests.exceptions.SSLError as error:
             raise OneCError(f"TLS verification of the 1C server failed: {error}") from error
         except requests.exceptions.ConnectionError as error:
-            raise OneCError(f"Cannot connect to 1C at {self.url}: {error}") from error
+            raise OneCError(f"Cannot connect to 1C at {self.display_url}: {_without_userinfo(error)}") from error
         except zeep_exceptions.TransportError as error:
             if error.status_code in (401, 403):
                 raise OneCError(f"1C refused the user name or password (HTTP {error.status_code})") from error

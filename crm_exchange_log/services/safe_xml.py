@@ -15,6 +15,8 @@ MAX_STREAMED_SIZE = 4 * 1024 * 1024 * 1024  # 4 GiB unpacked, read as a stream (
 class UnsafeContentError(ValueError):
     """The content is refused (DTD, entity, zip bomb...)."""
 
+    crm_exchange_clear = True  # the journal shows the text alone
+
 
 def _parser():
     return etree.XMLParser(

@@ -367,6 +367,28 @@ class TestOneC(CrmKpiCommon):
         log = self.Connector.ping()
         self.assertEqual((log.state, log.error_message), ("failed", "1C refused the user name or password (HTTP 401)"))
 
+    def test_no_password_over_plain_http_no_userinfo_in_errors(self):
+        with self.assertRaisesRegex(OneCError, "^The 1C password is not sent over plain http to 1c.example.kz"):
+            OneCClient("http://1c.example.kz/base/ws/EnterpriseDataExchange_1_0_1_1.1cws", username="Обмен")
+        client = OneCClient("https://user:secret@127.0.0.1:9/base/ws/EnterpriseDataExchange_1_0_1_1.1cws", timeout=2)
+        with self.assertRaises(OneCError) as caught:
+            client.ping()
+        self.assertTrue(str(caught.exception).startswith("Cannot connect to 1C at https://127.0.0.1:9/base/ws/"))
+        self.assertNotIn("secret", str(caught.exception))
+
+    def test_format_version_it_cannot_read(self):
+        message = onec_server.message_from_1c(1, 0, []).replace(b"EnterpriseData/1.8<", b"EnterpriseData/1.11<")
+        STATE.outgoing = zip_single("Message.xml", message)
+        log = self.Connector.pull_payments()
+        self.assertEqual(log.state, "failed")
+        self.assertEqual(
+            log.error_message,
+            "Format http://v8.1c.ru/edi/edi_stnd/EnterpriseData/1.11 cannot be read: this adapter "
+            "reads EnterpriseData 1.8 (http://v8.1c.ru/edi/edi_stnd/EnterpriseData/1.8)",
+        )
+        self.assertIn("EnterpriseData/1.11", log.request_payload, "the message is kept")
+        self.assertFalse(STATE.confirmed)
+
     def test_dtd_refused(self):
         STATE.mode = "dtd"
         log = self.Connector.ping()
