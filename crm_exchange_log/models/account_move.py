@@ -2,6 +2,8 @@ from odoo import fields, models
 from odoo.tools import SQL
 from odoo.tools.sql import index_exists
 
+from .crm_onec_connector import ONEC_JOURNAL_CODE
+
 
 class AccountMove(models.Model):
     _name = "account.move"
@@ -38,10 +40,17 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
-        invoices = posted.filtered(lambda move: move.move_type in ("out_invoice", "out_refund"))
+        # documents made in 1C (mirrored in its journal) never go back to 1C
+        invoices = posted.filtered(
+            lambda move: move.move_type in ("out_invoice", "out_refund") and not move._crm_is_from_onec()
+        )
         if invoices and self.env["crm.onec.connector"]._auto_push_enabled():
             self.env["crm.onec.connector"]._enqueue_push(invoices, "push_invoice")
         return posted
+
+    def _crm_is_from_onec(self):
+        self.ensure_one()
+        return self.journal_id.code == ONEC_JOURNAL_CODE
 
     def _crm_onec_push(self, log):
         return self.env["crm.onec.connector"]._send(self, log)

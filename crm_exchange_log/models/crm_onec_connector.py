@@ -245,6 +245,8 @@ class CrmOnecConnector(models.AbstractModel):
                 raise UserError(
                     _("%(name)s is not posted: only posted documents are sent to 1C.", name=move.display_name)
                 )
+            if move._crm_is_from_onec():
+                raise UserError(_("%(name)s was made in 1C: it is not sent back.", name=move.display_name))
 
     @api.model
     def _objects(self, record):

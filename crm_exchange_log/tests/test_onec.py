@@ -648,7 +648,10 @@ class TestOneC(CrmKpiCommon):
             origin={"ref": "aaaa0000-0000-4000-8000-0000000000a1", "number": "0000-000042", "date": self.days_ago(40)},
         )
         self._from_1c(sale, back)
-        log = self.Connector.pull_payments()
+        self.env["ir.config_parameter"].sudo().set_param("crm_exchange_log.onec_auto_push", "1")
+        with trap_jobs() as trap:
+            log = self.Connector.pull_payments()
+            trap.assert_jobs_count(0)  # what 1C made does not go back to 1C
         self.assertEqual(log.state, "done", log.error_message)
         self.assertEqual(
             self._children(log, "onec_sale").mapped("state"),
@@ -665,6 +668,8 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual(moves[0].invoice_date, self.days_ago(40))
         self.assertEqual(moves[0].ref, "0000-000042")
         self.assertEqual((partner.crm_ltv, partner.crm_order_count), (3500.0, 1))
+        with self.assertRaisesRegex(UserError, "was made in 1C: it is not sent back"):
+            moves[0].action_onec_push()
         # sent again (not confirmed): the same documents, unchanged
         self._from_1c(sale)
         log = self.Connector.pull_payments()
