@@ -41,6 +41,11 @@ OKEI_UNITS = {
     "uom.product_uom_day": ("359", "сут"),
 }
 ONEC_JOURNAL_CODE = "1C"
+OPEN_RECEIVABLE = [
+    ("parent_state", "=", "posted"),
+    ("account_type", "=", "asset_receivable"),
+    ("reconciled", "=", False),
+]
 PAYLOAD_LIMIT = 1024 * 1024  # a message from 1C up to this size is kept whole with its exchange
 
 
@@ -487,6 +492,10 @@ class CrmOnecConnector(models.AbstractModel):
             ed.COUNTERPARTY: self._apply_counterparty,
         }[kind]
         company = system.company_id or self.env.company
+        # mirrors of 1C's objects: no chatter messages of creation or tracking (the journal has them)
+        handler = getattr(
+            self.with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True), handler.__name__
+        )
         try:
             with self.env.cr.savepoint():
                 record, response = handler(company, node)
@@ -779,45 +788,38 @@ class CrmOnecConnector(models.AbstractModel):
         )
         if not journal:
             raise UserError(_("%(company)s has no bank journal for the payments from 1C", company=company.name))
-        created, applied = self.env["account.payment"].sudo(), []
+        # one payment per row, created and posted together, then each reconciled with its document
+        # (as account.payment.register does, without the wizard)
+        vals_list, targets = [], []
         for index, (row, move) in enumerate(documents, start=1):
-            ref = values["ref"] if index == 1 else f"{values['ref']}/{index}"
-            amount = row["amount"]
-            if move and move.move_type == "out_invoice" and move.amount_residual > 0:
-                wizard = (
-                    self.env["account.payment.register"]
-                    .sudo()
-                    .with_company(company)
-                    .with_context(active_model="account.move", active_ids=move.ids)
-                    .create(
-                        {
-                            "payment_date": values["date"].date(),
-                            "amount": float(amount),
-                            "currency_id": currency.id,
-                            "journal_id": journal.id,
-                            "communication": values["number"],
-                            "payment_difference_handling": "open",
-                        }
-                    )
-                )
-                payment = wizard._create_payments()
-                applied.append({"move": move.name, "amount": float(amount)})
-            else:
-                payment = Payment.create(
-                    {
-                        "payment_type": "inbound",
-                        "partner_type": "customer",
-                        "partner_id": partner.id,
-                        "amount": float(amount),
-                        "currency_id": currency.id,
-                        "date": values["date"].date(),
-                        "journal_id": journal.id,
-                        "memo": values["number"],
-                    }
-                )
-                payment.action_post()
-            payment.crm_onec_ref = ref
-            created |= payment
+            open_lines = (
+                move.line_ids.filtered_domain(OPEN_RECEIVABLE) if move and move.move_type == "out_invoice" else None
+            )
+            vals_list.append(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": partner.id,
+                    "amount": float(row["amount"]),
+                    "currency_id": currency.id,
+                    "date": values["date"].date(),
+                    "journal_id": journal.id,
+                    "company_id": company.id,
+                    "memo": values["number"],
+                    "crm_onec_ref": values["ref"] if index == 1 else f"{values['ref']}/{index}",
+                    **({"destination_account_id": open_lines[0].account_id.id} if open_lines else {}),
+                }
+            )
+            targets.append((move, open_lines))
+        created = Payment.create(vals_list)
+        created.action_post()
+        applied = []
+        for payment, (move, open_lines) in zip(created, targets, strict=True):
+            if not open_lines:
+                continue
+            lines = payment.move_id.line_ids.filtered_domain(OPEN_RECEIVABLE)
+            (lines + open_lines).filtered(lambda line, account=lines.account_id: line.account_id in account).reconcile()
+            applied.append({"move": move.name, "amount": payment.amount})
         # what the documents could not take stays open on the customer's account
         open_credit = sum(
             created.move_id.line_ids.filtered(
