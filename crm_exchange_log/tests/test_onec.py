@@ -806,6 +806,25 @@ class TestHardenedParsing(CrmKpiCommon):
             with self.assertRaises(UnsafeContentError):
                 parse_xml(data)
 
+    def test_message_stream_hardened(self):
+        """The streaming reader of 1C's messages refuses DTDs and entities as parse_xml does."""
+        body = f'<Body xmlns="{DATA_NS}"><Справочник.Контрагенты>&e;</Справочник.Контрагенты></Body>'
+        header = onec_server.message_from_1c(1, 0, []).split(b"<Body")[0].split(b"?>", 1)[1].decode()
+        for data in (
+            '<?xml version="1.0"?><!DOCTYPE Message [<!ENTITY e "x">]>' + header + body + "</Message>",
+            '<!DOCTYPE Message [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + header + body + "</Message>",
+            '<!DOCTYPE Message SYSTEM "http://example.com/m.dtd">' + header + "</Message>",
+        ):
+            with self.assertRaises(UnsafeContentError):
+                ed.read_message(data.encode())
+        with self.assertRaisesRegex(ed.FormatError, "root is Envelope"):
+            ed.read_message(b"<Envelope/>")
+        with self.assertRaisesRegex(UnsafeContentError, "not well-formed"):
+            ed.read_message(onec_server.message_from_1c(1, 0, [])[:-20])
+        header, objects = ed.read_message(onec_server.message_from_1c(7, 3, []))
+        self.assertEqual((header["message_no"], header["received_no"], objects), (7, 3, []))
+        self.assertEqual(header["versions"], ["1.8", "1.10", "1.11"])
+
     def test_bom_and_cyrillic(self):
         root = parse_xml("\ufeff<?xml version='1.0' encoding='windows-1251'?><r>Привет</r>")
         self.assertEqual(root.text, "Привет")
