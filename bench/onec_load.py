@@ -44,6 +44,7 @@ def _message(ed, sales, customers, organization, currency):
         )
         from lxml import etree
 
+        payments = tempfile.TemporaryFile()
         for index in range(sales):
             partner = {
                 "ref": str(uuid.uuid5(namespace, f"partner-{index % customers}")),
@@ -94,7 +95,11 @@ def _message(ed, sales, customers, organization, currency):
                 }
             )
             out.write(etree.tostring(sale, encoding="UTF-8"))
-            out.write(etree.tostring(payment, encoding="UTF-8"))
+            payments.write(etree.tostring(payment, encoding="UTF-8"))
+        # SSL exports the registered changes type by type: the sales, then the payments
+        payments.seek(0)
+        while chunk := payments.read(1024 * 1024):
+            out.write(chunk)
         out.write(b"</Body></Message>")
     spool.seek(0)
     return spool

@@ -3,6 +3,7 @@ import json
 import logging
 import uuid
 from collections import Counter
+from copy import deepcopy
 from decimal import Decimal
 
 import psycopg2
@@ -46,7 +47,12 @@ OPEN_RECEIVABLE = [
     ("account_type", "=", "asset_receivable"),
     ("reconciled", "=", False),
 ]
+SALES_BATCH = 200  # sales and returns of 1C created and posted together
 PAYLOAD_LIMIT = 1024 * 1024  # a message from 1C up to this size is kept whole with its exchange
+
+
+class _BatchRefused(Exception):
+    """A batch of documents from 1C cannot go the fast way (it is applied object by object)."""
 
 
 class CrmOnecConnector(models.AbstractModel):
@@ -452,35 +458,125 @@ class CrmOnecConnector(models.AbstractModel):
 
     @api.model
     def _apply_message(self, system, stream, exchange):
-        """Apply a message read from ``stream`` (or bytes) object by object: (header, summary)."""
+        """Apply a message read from ``stream`` (or bytes) object by object: (header, summary).
+        Consecutive sales and returns are applied in batches (one create and one posting for a
+        batch, see :meth:`_apply_sales_batch`); a batch that fails is applied object by object."""
         items = ed.iter_message(io.BytesIO(stream) if isinstance(stream, bytes) else stream)
         header = next(items)[1]
-        Log = self.env["crm.exchange.log"]
         results = Counter()
         unmapped = Counter()
+        batch = []
         for kind, node in items:
             operation = OBJECT_OPERATIONS.get(kind)
             if not operation:
                 unmapped[kind] += 1
                 continue
-            payload = etree.tostring(node, encoding="unicode")
-            state, record, response, error = self._apply_object(system, kind, node)
-            results[state] += 1
-            Log._journal(
-                system,
-                "in",
-                operation,
-                state=state,
-                record=record or None,
-                request=payload,
-                response=response,
-                error=error,
-                correlation_id=exchange.vals["correlation_id"],
-            )
+            if kind in (ed.SALE, ed.SALE_RETURN):
+                batch.append((kind, deepcopy(node)))  # the stream clears the node once read
+                if len(batch) >= SALES_BATCH:
+                    self._apply_batch(system, batch, exchange, results)
+                    batch = []
+                continue
+            # in the order 1C wrote them: a payment comes after the sale it settles
+            self._apply_batch(system, batch, exchange, results)
+            batch = []
+            self._apply_and_journal(system, kind, node, exchange, results)
+        self._apply_batch(system, batch, exchange, results)
         result = {"header": header, "applied": results.get("done", 0), "failed": results.get("failed", 0)}
         if unmapped:
             result["not_mapped"] = dict(unmapped)
         return header, result
+
+    @api.model
+    def _apply_and_journal(self, system, kind, node, exchange, results):
+        payload = etree.tostring(node, encoding="unicode")
+        state, record, response, error = self._apply_object(system, kind, node)
+        results[state] += 1
+        self.env["crm.exchange.log"]._journal(
+            system,
+            "in",
+            OBJECT_OPERATIONS[kind],
+            state=state,
+            record=record or None,
+            request=payload,
+            response=response,
+            error=error,
+            correlation_id=exchange.vals["correlation_id"],
+        )
+
+    @api.model
+    def _apply_batch(self, system, batch, exchange, results):
+        if not batch:
+            return
+        if len(batch) > 1:
+            company = system.company_id or self.env.company
+            connector = self.with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
+            try:
+                with self.env.cr.savepoint():
+                    moves = connector._apply_sales_batch(company, [node for _kind, node in batch])
+            except psycopg2.OperationalError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the batch is applied again object by object
+                _logger.info("A batch of %s documents from 1C is applied object by object: %s", len(batch), error)
+            else:
+                Log = self.env["crm.exchange.log"]
+                vals_list = []
+                for (kind, node), move in zip(batch, moves, strict=True):
+                    vals = Log._prepare_log_vals(
+                        system,
+                        "in",
+                        OBJECT_OPERATIONS[kind],
+                        record=move,
+                        request=etree.tostring(node, encoding="unicode"),
+                        response={"move": move.name, "result": "created", "amount": move.amount_total},
+                        correlation_id=exchange.vals["correlation_id"],
+                    )
+                    vals.update(state="done", attempt_count=1, date_done=fields.Datetime.now())
+                    vals_list.append(vals)
+                Log.sudo().create(vals_list)
+                results["done"] += len(batch)
+                return
+        for kind, node in batch:
+            self._apply_and_journal(system, kind, node, exchange, results)
+
+    @api.model
+    def _apply_sales_batch(self, company, nodes):
+        """New sales and returns of 1C created with one ``create`` and posted together; raises when
+        any of them is not new or not exact (the caller then applies them one by one)."""
+        documents = [ed.read_sale(node) for node in nodes]
+        refs = [values["ref"] for values in documents]
+        Move = self.env["account.move"].sudo().with_company(company)
+        if not all(refs) or len(set(refs)) != len(refs):
+            raise _BatchRefused("documents without a reference or twice the same")
+        if Move.search_count([("crm_onec_ref", "in", refs), ("company_id", "=", company.id)], limit=1):
+            raise _BatchRefused("documents already mirrored")
+        journal = self._onec_journal(company)
+        currencies, partners, vals_list = {}, {}, []
+        for values in documents:
+            key = (values["currency"]["code"], values["currency"]["name"])
+            currency = currencies.get(key) or currencies.setdefault(key, self._find_currency(values["currency"]))
+            partner_key = (values["partner"] or {}).get("ref") or (values["partner"] or {}).get("inn")
+            partner = partners.get(partner_key) if partner_key else None
+            if not partner:
+                partner = self._find_partner(values["partner"], company, create=True)
+                if partner_key:
+                    partners[partner_key] = partner
+            vals_list.append(
+                {
+                    **self._sale_vals(values, currency, partner),
+                    "journal_id": journal.id,
+                    "company_id": company.id,
+                    "crm_onec_ref": values["ref"],
+                }
+            )
+        moves = Move.create(vals_list)
+        moves.action_post()
+        for move, values in zip(moves, documents, strict=True):
+            if values["amount_total"] is not None and float_compare(
+                move.amount_total, float(values["amount_total"]), precision_rounding=move.currency_id.rounding
+            ):
+                raise _BatchRefused(f"{values['number']} does not add up")
+        return moves
 
     @api.model
     def _apply_object(self, system, kind, node):
@@ -628,6 +724,19 @@ class CrmOnecConnector(models.AbstractModel):
         return commands
 
     @api.model
+    def _sale_vals(self, values, currency, partner):
+        return {
+            "move_type": "out_refund" if values["kind"] == "return" else "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": values["date"].date(),
+            "date": values["date"].date(),
+            "currency_id": currency.id,
+            "ref": values["number"],
+            "payment_reference": values["number"],
+            "invoice_line_ids": self._sale_lines(values, currency),
+        }
+
+    @api.model
     def _apply_sale(self, company, node):
         """A sale (or return) made in 1C: a posted customer invoice (credit note) in the 1C journal,
         the same one whenever 1C sends it again (by its reference)."""
@@ -638,16 +747,7 @@ class CrmOnecConnector(models.AbstractModel):
         currency = self._find_currency(values["currency"])
         partner = self._find_partner(values["partner"], company, create=True)
         move_type = "out_refund" if values["kind"] == "return" else "out_invoice"
-        vals = {
-            "move_type": move_type,
-            "partner_id": partner.id,
-            "invoice_date": values["date"].date(),
-            "date": values["date"].date(),
-            "currency_id": currency.id,
-            "ref": values["number"],
-            "payment_reference": values["number"],
-            "invoice_line_ids": self._sale_lines(values, currency),
-        }
+        vals = self._sale_vals(values, currency, partner)
         existing = Move.search([("crm_onec_ref", "=", values["ref"]), ("company_id", "=", company.id)], limit=1)
         if existing:
             if existing.move_type != move_type:

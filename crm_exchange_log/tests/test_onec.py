@@ -726,6 +726,45 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual(self.env["account.payment"].search_count([("crm_onec_ref", "like", "10000000-")]), 5)
         self.assertFalse(STATE.pool)
 
+    def test_sales_in_a_batch_and_a_poison_one(self):
+        line = {
+            "name": "Станок",
+            "quantity": 1,
+            "amount": Decimal("100.00"),
+            "price": Decimal("100.00"),
+            "vat_rate": None,
+        }
+        sales = [
+            self._sale(f"bbbb0000-0000-4000-8000-00000000000{index}", f"0000-00010{index}", [line])
+            for index in range(4)
+        ]
+        self._from_1c(*sales)
+        Connector = type(self.Connector)
+        with patch.object(Connector, "_apply_object", autospec=True, side_effect=Connector._apply_object) as one_by_one:
+            log = self.Connector.pull_payments()
+        self.assertFalse(one_by_one.called, "created and posted together")
+        children = self._children(log, "onec_sale")
+        self.assertEqual(children.mapped("state"), ["done"] * 4, "one batch")
+        self.assertEqual(len(set(children.mapped("res_id"))), 4)
+        # the same with one document whose total is not its lines': it alone fails
+        sales = [
+            self._sale(f"cccc0000-0000-4000-8000-00000000000{index}", f"0000-00020{index}", [line])
+            for index in range(3)
+        ]
+        sales[1].find(f"{D}Сумма").text = "999.00"
+        self._from_1c(*sales)
+        with patch.object(Connector, "_apply_object", autospec=True, side_effect=Connector._apply_object) as one_by_one:
+            log = self.Connector.pull_payments()
+        self.assertEqual(one_by_one.call_count, 3, "the batch failed: applied object by object")
+        children = self._children(log, "onec_sale")
+        self.assertEqual(children.mapped("state"), ["done", "failed", "done"])
+        self.assertEqual(
+            children[1].error_message, "The document 0000-000201 of 1C totals 999.00 but its lines add up to 100.0"
+        )
+        self.assertEqual(
+            self.env["account.move"].search_count([("crm_onec_ref", "like", "cccc0000-")]), 2, "nothing half-written"
+        )
+
     def test_unknown_object_types_are_counted(self):
         node = etree.Element(f"{D}Справочник.Номенклатура")
         etree.SubElement(etree.SubElement(node, f"{D}КлючевыеСвойства"), f"{D}Наименование").text = "Станок"
