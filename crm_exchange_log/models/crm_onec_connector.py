@@ -47,7 +47,8 @@ OPEN_RECEIVABLE = [
     ("account_type", "=", "asset_receivable"),
     ("reconciled", "=", False),
 ]
-SALES_BATCH = 200  # sales and returns of 1C created and posted together
+BATCH_SIZE = 200  # consecutive sales (or payments) of 1C created and posted together
+BATCHED = {ed.SALE: "sale", ed.SALE_RETURN: "sale", ed.PAYMENT: "payment"}
 PAYLOAD_LIMIT = 1024 * 1024  # a message from 1C up to this size is kept whole with its exchange
 
 
@@ -471,16 +472,15 @@ class CrmOnecConnector(models.AbstractModel):
             if not operation:
                 unmapped[kind] += 1
                 continue
-            if kind in (ed.SALE, ed.SALE_RETURN):
+            group = BATCHED.get(kind)
+            if batch and (group != BATCHED[batch[0][0]] or len(batch) >= BATCH_SIZE):
+                # in the order 1C wrote them: a payment comes after the sale it settles
+                self._apply_batch(system, batch, exchange, results)
+                batch = []
+            if group:
                 batch.append((kind, deepcopy(node)))  # the stream clears the node once read
-                if len(batch) >= SALES_BATCH:
-                    self._apply_batch(system, batch, exchange, results)
-                    batch = []
-                continue
-            # in the order 1C wrote them: a payment comes after the sale it settles
-            self._apply_batch(system, batch, exchange, results)
-            batch = []
-            self._apply_and_journal(system, kind, node, exchange, results)
+            else:
+                self._apply_and_journal(system, kind, node, exchange, results)
         self._apply_batch(system, batch, exchange, results)
         result = {"header": header, "applied": results.get("done", 0), "failed": results.get("failed", 0)}
         if unmapped:
@@ -513,22 +513,29 @@ class CrmOnecConnector(models.AbstractModel):
             connector = self.with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
             try:
                 with self.env.cr.savepoint():
-                    moves = connector._apply_sales_batch(company, [node for _kind, node in batch])
+                    nodes = [node for _kind, node in batch]
+                    if BATCHED[batch[0][0]] == "payment":
+                        applied = connector._apply_payments_batch(company, nodes)
+                    else:
+                        applied = [
+                            (move, {"move": move.name, "result": "created", "amount": move.amount_total})
+                            for move in connector._apply_sales_batch(company, nodes)
+                        ]
             except psycopg2.OperationalError:
                 raise
             except Exception as error:  # noqa: BLE001 - the batch is applied again object by object
-                _logger.info("A batch of %s documents from 1C is applied object by object: %s", len(batch), error)
+                _logger.info("A batch of %s objects from 1C is applied object by object: %s", len(batch), error)
             else:
                 Log = self.env["crm.exchange.log"]
                 vals_list = []
-                for (kind, node), move in zip(batch, moves, strict=True):
+                for (kind, node), (record, response) in zip(batch, applied, strict=True):
                     vals = Log._prepare_log_vals(
                         system,
                         "in",
                         OBJECT_OPERATIONS[kind],
-                        record=move,
+                        record=record,
                         request=etree.tostring(node, encoding="unicode"),
-                        response={"move": move.name, "result": "created", "amount": move.amount_total},
+                        response=response,
                         correlation_id=exchange.vals["correlation_id"],
                     )
                     vals.update(state="done", attempt_count=1, date_done=fields.Datetime.now())
@@ -838,6 +845,15 @@ class CrmOnecConnector(models.AbstractModel):
         existing = Payment.search([("crm_onec_ref", "=", values["ref"]), ("company_id", "=", company.id)], limit=1)
         if existing:
             return existing, {"payment": existing.name, "result": "already applied"}
+        vals_list, targets = self._prepare_payment(company, values)
+        created = Payment.create(vals_list)
+        created.action_post()
+        return created[:1], self._reconcile_payments(created, targets)
+
+    @api.model
+    def _prepare_payment(self, company, values):
+        """(vals of the payments of each row, [(document, its open receivable lines)]), or a
+        UserError saying why the payment cannot be applied."""
         if (
             not values["amount"]
             or values["amount"] <= 0
@@ -883,11 +899,7 @@ class CrmOnecConnector(models.AbstractModel):
             documents.append((row, move))
         if not partner:
             raise UserError(_("The payer of %(number)s is unknown", number=values["number"]))
-        journal = (
-            self.env["account.journal"].sudo().search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
-        )
-        if not journal:
-            raise UserError(_("%(company)s has no bank journal for the payments from 1C", company=company.name))
+        journal = self._bank_journal(company)
         # one payment per row, created and posted together, then each reconciled with its document
         # (as account.payment.register does, without the wizard)
         vals_list, targets = [], []
@@ -911,8 +923,20 @@ class CrmOnecConnector(models.AbstractModel):
                 }
             )
             targets.append((move, open_lines))
-        created = Payment.create(vals_list)
-        created.action_post()
+        return vals_list, targets
+
+    @api.model
+    def _bank_journal(self, company):
+        journal = (
+            self.env["account.journal"].sudo().search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
+        )
+        if not journal:
+            raise UserError(_("%(company)s has no bank journal for the payments from 1C", company=company.name))
+        return journal
+
+    @api.model
+    def _reconcile_payments(self, created, targets):
+        """Reconcile the posted payments of one payment of 1C with their documents: the response."""
         applied = []
         for payment, (move, open_lines) in zip(created, targets, strict=True):
             if not open_lines:
@@ -926,11 +950,39 @@ class CrmOnecConnector(models.AbstractModel):
                 lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
             ).mapped("amount_residual_currency")
         )
-        return created[:1], {
+        return {
             "payments": created.mapped("name"),
             "applied": applied,
-            "unapplied": currency.round(-open_credit) if open_credit else 0.0,
+            "unapplied": created.currency_id[:1].round(-open_credit) if open_credit else 0.0,
         }
+
+    @api.model
+    def _apply_payments_batch(self, company, nodes):
+        """New customer payments of 1C created with one ``create``, posted together, then each
+        reconciled; raises when any of them cannot go that way (the caller then applies them one
+        by one): [(first payment, response)]."""
+        payments = [ed.read_payment(node) for node in nodes]
+        refs = [values["ref"] for values in payments]
+        if not all(refs) or len(set(refs)) != len(refs) or any(v["kind"] != "СПокупателем" for v in payments):
+            raise _BatchRefused("payments without a reference, twice the same or not from customers")
+        Payment = self.env["account.payment"].sudo().with_company(company)
+        if Payment.search_count([("crm_onec_ref", "in", refs), ("company_id", "=", company.id)], limit=1):
+            raise _BatchRefused("payments already applied")
+        vals_list, groups = [], []
+        for values in payments:
+            try:
+                vals, targets = self._prepare_payment(company, values)
+            except UserError as error:
+                raise _BatchRefused(str(error)) from error
+            groups.append((len(vals_list), len(vals), targets))
+            vals_list += vals
+        created = Payment.create(vals_list)
+        created.action_post()
+        results = []
+        for start, count, targets in groups:
+            group = created[start : start + count]
+            results.append((group[:1], self._reconcile_payments(group, targets)))
+        return results
 
     # ------------------------------------------------------------------ cron
     @api.model

@@ -746,6 +746,30 @@ class TestOneC(CrmKpiCommon):
         children = self._children(log, "onec_sale")
         self.assertEqual(children.mapped("state"), ["done"] * 4, "one batch")
         self.assertEqual(len(set(children.mapped("res_id"))), 4)
+        # their payments, in a batch too; the second pays half, the fourth twice
+        moves = self.env["account.move"].browse(children.mapped("res_id"))
+        self._from_1c(
+            *(
+                self._payment(
+                    f"bbbb1111-0000-4000-8000-00000000000{index}",
+                    amount,
+                    inn="971240001315",
+                    rows=[
+                        {
+                            "amount": amount,
+                            "document": {"ref": move.crm_onec_ref, "number": move.ref, "date": self.today},
+                        }
+                    ],
+                )
+                for index, (move, amount) in enumerate(zip(moves, (100, 50, 100, 200), strict=True))
+            )
+        )
+        with patch.object(Connector, "_apply_object", autospec=True, side_effect=Connector._apply_object) as one_by_one:
+            log = self.Connector.pull_payments()
+        self.assertFalse(one_by_one.called, "created, posted and reconciled together")
+        self.assertEqual(self._children(log, "onec_payment").mapped("state"), ["done"] * 4)
+        self.assertEqual(moves.mapped("amount_residual"), [0.0, 50.0, 0.0, 0.0])
+        self.assertEqual(json.loads(self._children(log, "onec_payment")[3].response_payload)["unapplied"], 100.0)
         # the same with one document whose total is not its lines': it alone fails
         sales = [
             self._sale(f"cccc0000-0000-4000-8000-00000000000{index}", f"0000-00020{index}", [line])
