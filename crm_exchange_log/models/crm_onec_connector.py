@@ -47,6 +47,7 @@ OPEN_RECEIVABLE = [
     ("account_type", "=", "asset_receivable"),
     ("reconciled", "=", False),
 ]
+CACHED, CACHE_OBJECTS = "cached", 2000  # the ORM cache is emptied after so many objects of a file
 BATCH_SIZE = 200  # consecutive sales (or payments) of 1C created and posted together
 BATCHED = {ed.SALE: "sale", ed.SALE_RETURN: "sale", ed.PAYMENT: "payment"}
 PAYLOAD_LIMIT = 1024 * 1024  # a message from 1C up to this size is kept whole with its exchange
@@ -508,6 +509,12 @@ class CrmOnecConnector(models.AbstractModel):
     def _apply_batch(self, system, batch, exchange, results):
         if not batch:
             return
+        # what is written stays in the transaction, not in the cache: memory does not grow with the file
+        results[CACHED] += len(batch)
+        if results[CACHED] >= CACHE_OBJECTS:
+            self.env.flush_all()
+            self.env.invalidate_all()
+            results[CACHED] = 0
         if len(batch) > 1:
             company = system.company_id or self.env.company
             connector = self.with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
