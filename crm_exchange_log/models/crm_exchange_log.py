@@ -26,7 +26,7 @@ INTEGRATOR_GROUP = "crm_exchange_log.group_exchange_integrator"
 TEXT_FIELDS = ("operation", "error_message", "idempotency_key", "correlation_id")
 
 
-ONEC_OBJECT_OPERATIONS = ("onec_payment", "onec_sale", "onec_counterparty")
+ONEC_OBJECT_OPERATIONS = ("onec_payment", "onec_sale", "onec_counterparty", "onec_deletion")
 
 
 class Exchange:

@@ -28,6 +28,7 @@ OBJECT_OPERATIONS = {
     ed.SALE: "onec_sale",
     ed.SALE_RETURN: "onec_sale",
     ed.COUNTERPARTY: "onec_counterparty",
+    ed.DELETION: "onec_deletion",
 }
 #: units of measure by the OKEI code 1C's classifier uses (Odoo's xml id -> code, short name)
 OKEI_UNITS = {
@@ -600,6 +601,7 @@ class CrmOnecConnector(models.AbstractModel):
             ed.SALE: self._apply_sale,
             ed.SALE_RETURN: self._apply_sale,
             ed.COUNTERPARTY: self._apply_counterparty,
+            ed.DELETION: self._apply_deletion,
         }[kind]
         company = system.company_id or self.env.company
         # mirrors of 1C's objects: no chatter messages of creation or tracking (the journal has them)
@@ -695,6 +697,43 @@ class CrmOnecConnector(models.AbstractModel):
         values = ed.read_counterparty(node)
         partner = self._find_partner(values, company, create=True)
         return partner, {"partner": partner.id, "name": partner.name}
+
+    @api.model
+    def _apply_deletion(self, company, node):
+        """A document deleted in 1C: its mirror (a sale or return made in 1C) is cancelled, a payment
+        from 1C is cancelled (its reconciliations undone); anything else is left as it is."""
+        kind, ref = ed.read_deletion(node)
+        if kind in ("РеализацияТоваровУслугСсылка", "ВозвратТоваровОтПокупателяСсылка"):
+            move = (
+                self.env["account.move"]
+                .sudo()
+                .search([("crm_onec_ref", "=", ref), ("company_id", "=", company.id)], limit=1)
+            )
+            if not move or not move._crm_is_from_onec():
+                return move or None, {"result": "not a document made in 1C", "ref": ref}
+            if move.state != "cancel":
+                if move.state == "posted":
+                    move.button_draft()
+                move.button_cancel()
+            return move, {"move": move.name, "result": "cancelled"}
+        if kind == "ПБДСРасчетыСКонтрагентамиСсылка":
+            payments = (
+                self.env["account.payment"]
+                .sudo()
+                .search(
+                    [
+                        "|",
+                        ("crm_onec_ref", "=", ref),
+                        ("crm_onec_ref", "=like", f"{ref}/%"),
+                        ("company_id", "=", company.id),
+                    ]
+                )
+            )
+            for payment in payments.filtered(lambda payment: payment.state != "canceled"):
+                payment.action_draft()
+                payment.action_cancel()
+            return payments[:1] or None, {"payments": payments.mapped("name"), "result": "cancelled"}
+        return None, {"result": "not mirrored", "kind": kind}
 
     @api.model
     def _onec_journal(self, company):

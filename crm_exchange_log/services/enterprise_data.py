@@ -37,7 +37,8 @@ CONTRACT = "Справочник.Договоры"
 SALE = "Документ.РеализацияТоваровУслуг"
 SALE_RETURN = "Документ.ВозвратТоваровОтПокупателя"
 PAYMENT = "Документ.ПБДСРасчетыСКонтрагентами"
-OBJECT_TYPES = (COUNTERPARTY, BANK_ACCOUNT, CONTRACT, SALE, SALE_RETURN, PAYMENT)
+DELETION = "УдалениеОбъекта"
+OBJECT_TYPES = (COUNTERPARTY, BANK_ACCOUNT, CONTRACT, SALE, SALE_RETURN, PAYMENT, DELETION)
 
 #: VAT rates (percent) of the enumeration СтавкиНДС of the format; other rates are sent as the
 #: amount only (СуммаНДС without СтавкаНДС)
@@ -583,7 +584,24 @@ def read_payment(node):
     return values
 
 
+def read_deletion(node):
+    """УдалениеОбъекта: (type of the reference, e.g. РеализацияТоваровУслугСсылка, reference)."""
+    check(node)
+    holder = node.find(f"{{{DATA_NS}}}СсылкаНаОбъект/{{{DATA_NS}}}СсылкаНаОбъект")
+    for child in holder if holder is not None else ():
+        if isinstance(child.tag, str):
+            return _local(child), (child.text or "").strip() or None
+    raise FormatError("УдалениеОбъекта: no reference")
+
+
 # ---------------------------------------------------------------------- as 1C writes them
+def deletion(kind, ref):
+    """УдалениеОбъекта as 1C writes it when an object is deleted (or its deletion is marked)."""
+    node = etree.Element(f"{{{DATA_NS}}}{DELETION}")
+    _el(_node(_node(node, "СсылкаНаОбъект"), "СсылкаНаОбъект"), kind, ref)
+    return check(node)
+
+
 def payment(values):
     """Документ.ПБДСРасчетыСКонтрагентами as 1C writes it (the test double and the benchmark
     use it to serve what 1C sends)."""

@@ -695,6 +695,17 @@ class TestOneC(CrmKpiCommon):
         )
         self.Connector.pull_payments()
         self.assertEqual(moves[0].amount_residual, 2500.0)
+        # deleted in 1C: the payment and the return are cancelled, the sale is open again
+        self._from_1c(
+            ed.deletion("ПБДСРасчетыСКонтрагентамиСсылка", "aaaa0000-0000-4000-8000-0000000000a3"),
+            ed.deletion("ВозвратТоваровОтПокупателяСсылка", "aaaa0000-0000-4000-8000-0000000000a2"),
+        )
+        log = self.Connector.pull_payments()
+        self.assertEqual(self._children(log, "onec_deletion").mapped("state"), ["done", "done"])
+        self.assertEqual(moves.mapped("state"), ["posted", "cancel"])
+        self.assertEqual(moves[0].amount_residual, 6000.0)
+        partner.invalidate_recordset()
+        self.assertEqual(partner.crm_ltv, 6000.0)
 
     def test_initial_sync_in_files_resumed_after_a_crash(self):
         invoices = [self.invoice(100.0 * (index + 1), days_ago=400 - index) for index in range(5)]
