@@ -1,4 +1,6 @@
 from odoo import fields, models
+from odoo.tools import SQL
+from odoo.tools.sql import index_exists
 
 
 class AccountPayment(models.Model):
@@ -9,5 +11,18 @@ class AccountPayment(models.Model):
         copy=False,
         readonly=True,
         index="btree_not_null",
-        help="Reference of the incoming payment in 1C: applied once.",
+        help="Reference of the incoming payment in 1C: applied once, unique per company.",
     )
+
+    def init(self):
+        result = super().init()
+        # one document (payment) per 1C reference and company
+        if not index_exists(self.env.cr, "account_payment_crm_onec_ref_uniq"):
+            self.env.cr.execute(
+                SQL(
+                    "CREATE UNIQUE INDEX %s ON %s (company_id, crm_onec_ref) WHERE crm_onec_ref IS NOT NULL",
+                    SQL.identifier("account_payment_crm_onec_ref_uniq"),
+                    SQL.identifier(self._table),
+                )
+            )
+        return result

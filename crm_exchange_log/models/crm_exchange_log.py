@@ -26,6 +26,9 @@ INTEGRATOR_GROUP = "crm_exchange_log.group_exchange_integrator"
 TEXT_FIELDS = ("operation", "error_message", "idempotency_key", "correlation_id")
 
 
+ONEC_OBJECT_OPERATIONS = ("onec_payment", "onec_sale", "onec_counterparty", "onec_deletion")
+
+
 class Exchange:
     """What the code inside :meth:`CrmExchangeLog._track` fills in."""
 
@@ -404,6 +407,13 @@ class CrmExchangeLog(models.Model):
         self._check_integrator()
         self.check_access("write")
         logs = self.filtered(lambda log: log.state in ("failed", "cancelled", "retrying"))
+        # an object received from 1C whose application failed is applied again from its payload
+        incoming = logs.filtered(lambda log: log.direction == "in" and log.operation in ONEC_OBJECT_OPERATIONS)
+        for log in incoming:
+            self.env["crm.onec.connector"]._retry_object(log)
+        logs -= incoming
+        if not logs:
+            return True
         not_retryable = logs.filtered(lambda log: log.direction != "out" or not log.handler)
         if not_retryable and len(logs) == 1:
             raise UserError(_("This exchange cannot be sent again: it is not an outgoing exchange of a document."))

@@ -9,6 +9,7 @@ class ResPartner(models.Model):
         string="1C Reference",
         copy=False,
         readonly=True,
+        index="btree_not_null",
         help="UUID of the counterparty in 1C (EnterpriseData reference).",
     )
 

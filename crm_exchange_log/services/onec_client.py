@@ -8,7 +8,9 @@ import base64
 import logging
 import os
 import re
+import tempfile
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import zeep
@@ -17,7 +19,7 @@ from requests.auth import HTTPBasicAuth
 from zeep import exceptions as zeep_exceptions
 from zeep.transports import Transport
 
-from .safe_xml import UnsafeContentError, unzip_single, zip_single
+from .safe_xml import zip_single
 
 _logger = logging.getLogger(__name__)
 
@@ -26,6 +28,15 @@ BINDING = f"{{{NAMESPACE}}}EnterpriseDataExchange_1_0_1_1SoapBinding"
 WSDL_PATH = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "static", "wsdl", "EnterpriseDataExchange_1_0_1_1.wsdl"
 )
+
+
+MAX_DOWNLOAD = 512 * 1024 * 1024  # bytes of a zipped file from 1C
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _without_userinfo(error):
+    """The text of an error without the user:password@ of an address it quotes."""
+    return re.sub(r"(https?://)[^/@\s]*@", r"\1", str(error))
 
 
 class OneCError(Exception):
@@ -71,10 +82,22 @@ class OneCClient:
         poll_interval=1.0,
         max_polls=120,
         verify=True,
+        max_parts=10000,
+        max_bytes=MAX_DOWNLOAD,
     ):
         if not url:
             raise OneCError("The 1C web service URL is not set (Settings > CrmAI > 1C).")
         self.url = re.sub(r"\?wsdl$", "", url.strip(), flags=re.IGNORECASE)
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise OneCError("The 1C web service URL must be an http(s) address (Settings > CrmAI > 1C).")
+        # an address never shows a user name or password (errors and journal quote it)
+        self.display_url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+        if username and parts.scheme == "http" and parts.hostname not in LOOPBACK:
+            raise OneCError(
+                f"The 1C password is not sent over plain http to {parts.hostname}: publish 1C over https "
+                "(Settings > CrmAI > 1C)."
+            )
         self.timeout = timeout or 30
         self.exchange_plan = exchange_plan
         self.peer_code = peer_code
@@ -82,6 +105,8 @@ class OneCClient:
         self.part_size = max(int(part_size_kb or 1024), 1) * 1024
         self.poll_interval = poll_interval
         self.max_polls = max_polls
+        self.max_parts = max_parts
+        self.max_bytes = max_bytes
         session = requests.Session()
         session.verify = verify
         if username:
@@ -109,7 +134,7 @@ class OneCClient:
         except requests.exceptions.SSLError as error:
             raise OneCError(f"TLS verification of the 1C server failed: {error}") from error
         except requests.exceptions.ConnectionError as error:
-            raise OneCError(f"Cannot connect to 1C at {self.url}: {error}") from error
+            raise OneCError(f"Cannot connect to 1C at {self.display_url}: {_without_userinfo(error)}") from error
         except zeep_exceptions.TransportError as error:
             if error.status_code in (401, 403):
                 raise OneCError(f"1C refused the user name or password (HTTP {error.status_code})") from error
@@ -136,13 +161,18 @@ class OneCClient:
         return True
 
     def _wait(self, operation, operation_id):
+        """Poll an asynchronous operation of 1C until it leaves ``Active``. PutDataActionResult
+        answers the status as a string, PrepareDataActionResult as a PrepareDataOperationResult
+        object (Status, ErrorMessage, FileID, PartCount); ``Failed`` and ``Canceled`` are errors."""
         for _poll in range(self.max_polls):
             result = self._call(operation, OperationID=operation_id)
-            status = result["return"]
+            value = result["return"]
+            status = value if isinstance(value, str) or value is None else value["Status"]
             if status != "Active":
-                if status in ("Failed", "Error"):
-                    raise OneCError(f"1C: {operation} {status}")
-                return result
+                if status not in ("Completed",):
+                    error = None if isinstance(value, str) or value is None else value["ErrorMessage"]
+                    raise OneCError(f"1C: {operation} {status or 'без состояния'}" + (f": {error}" if error else ""))
+                return value
             time.sleep(self.poll_interval)
         raise OneCError(f"1C is still busy after {self.max_polls} polls of {operation}")
 
@@ -157,7 +187,9 @@ class OneCClient:
         return {"file_id": file_id, "parts": len(parts), "operation_id": result["OperationID"]}
 
     def get_message(self):
-        """Ask 1C to prepare its changes and download them: (file id, message bytes) or (None, None)."""
+        """Ask 1C to prepare its changes and download them: (file id, zip file object) or
+        (None, None). The parts (GetDataPart 1..PartCount) are written one after the other to a
+        temporary file, so that years of history never sit in memory."""
         result = self._call(
             "PrepareDataForGetting",
             ExchangePlanName=self.exchange_plan,
@@ -165,19 +197,28 @@ class OneCClient:
             PartSize=self.part_size // 1024,
         )
         prepared = self._wait("PrepareDataActionResult", result["OperationID"])
-        file_id, count = prepared["FileID"], prepared["PartCount"] or 0
+        if prepared["ErrorMessage"]:
+            raise OneCError(f"1C: {prepared['ErrorMessage']}")
+        file_id, count = prepared["FileID"], int(prepared["PartCount"] or 0)
         if not file_id or not count:
             return None, None
-        data = b"".join(
-            base64.b64decode(part) if isinstance(part, str) else (part or b"")
-            for part in (
-                self._call("GetDataPart", FileID=file_id, PartNumber=number)["return"] for number in range(1, count + 1)
-            )
-        )
+        if count > self.max_parts:
+            raise OneCError(f"1C's file {file_id} has {count} parts: more than {self.max_parts} are refused")
+        spool = tempfile.TemporaryFile()
         try:
-            return file_id, unzip_single(data)
-        except UnsafeContentError as error:
-            raise OneCError(f"1C's file {file_id} is refused: {error}") from error
+            size = 0
+            for number in range(1, count + 1):
+                part = self._call("GetDataPart", FileID=file_id, PartNumber=number)["return"]
+                part = base64.b64decode(part) if isinstance(part, str) else (part or b"")
+                size += len(part)
+                if size > self.max_bytes:
+                    raise OneCError(f"1C's file {file_id} is refused: more than {self.max_bytes} bytes")
+                spool.write(part)
+            spool.seek(0)
+        except Exception:
+            spool.close()
+            raise
+        return file_id, spool
 
     def confirm(self, file_id):
         self._call("ConfirmGettingFile", FileID=file_id, ClearDataPool=True)

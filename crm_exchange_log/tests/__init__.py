@@ -7,3 +7,4 @@ from . import test_security
 from . import test_website
 from . import test_tours
 from . import test_messenger_exchanges
+from . import test_onec_access

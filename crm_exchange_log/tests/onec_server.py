@@ -10,16 +10,21 @@ import threading
 import time
 import uuid
 import zipfile
+from copy import deepcopy
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from lxml import etree
-from spyne import Application, Boolean, ByteArray, Integer, ServiceBase, Unicode, rpc
+from spyne import Application, Boolean, ByteArray, ComplexModel, Decimal, Integer, ServiceBase, Unicode, rpc
 from spyne.model.fault import Fault
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
+from ..services import enterprise_data as ed
+from ..services.safe_xml import parse_xml
+
 NAMESPACE = "http://www.1c.ru/SSL/EnterpriseDataExchange_1_0_1_1"
+RESULT_NS = "http://v8.1c.ru/SSL/Exchange/EnterpriseDataExchange"
 MSG_NS = "http://www.1c.ru/SSL/Exchange/Message"
 USER = "Обмен"
 PASSWORD = "пароль-секрет"
@@ -47,6 +52,13 @@ class OneCState:
         self.slow_seconds = 3
         self.fail_once_done = False
         self.last_auth = None
+        self.rejected = []  # (message bytes, 1C's error) of the messages 1C refused
+        self.results = {}  # operation id of PutData -> (status, error message)
+        self.received_no = 0  # highest message number of CRM applied
+        self.pool = []  # objects registered for CRM and not confirmed yet: (element, sent in message no)
+        self.sent_no = 0  # number of 1C's last message to CRM
+        self.node_code = "CRM1C"
+        self.max_objects = None  # objects per message (None: all that are registered)
 
 
 STATE = OneCState()
@@ -58,6 +70,70 @@ def _active(operation_id):
         STATE.polls[operation_id] = remaining - 1
         return True
     return False
+
+
+class PrepareDataOperationResult(ComplexModel):
+    """The XDTO object of the package EnterpriseDataExchange_1_0_1_1 that 1C returns."""
+
+    __namespace__ = RESULT_NS
+    _type_info = [("ErrorMessage", Unicode), ("FileID", Unicode), ("PartCount", Integer), ("Status", Unicode)]
+
+
+def read_like_1c(message):
+    """What SSL's reader says of a message (None when it reads it): the root ``Message`` read by
+    name, the Header read with XDTOFactory.ReadXML, then each object of the Body read against its
+    type; one invalid object fails the whole message. The compact schema stands for the format."""
+    try:
+        root = parse_xml(message)
+    except ValueError as error:
+        return f"Ошибка чтения XML: {error}"
+    if etree.QName(root).localname != "Message":
+        return "Ошибка формата сообщения обмена: ожидался элемент Message"
+    head = root.find(f"{{{MSG_NS}}}Header")
+    if head is None or root[0] is not head:
+        return "Ошибка формата сообщения обмена: ожидался элемент Header"
+    errors = ed._header_errors(head)
+    if errors:
+        return "Ошибка преобразования данных XDTO: Header: " + "; ".join(errors)
+    body = root.find(f"{{{ed.DATA_NS}}}Body")
+    if body is None:
+        return "Ошибка формата сообщения обмена: ожидался элемент Body"
+    for node in body:
+        kind = etree.QName(node).localname
+        if etree.QName(node).namespace != ed.DATA_NS or kind not in ed.OBJECT_TYPES:
+            return f"Ошибка преобразования данных XDTO: тип {kind} не найден в пакете {ed.DATA_NS}"
+        errors = ed.schema_errors(node)
+        if errors:
+            return f"Ошибка преобразования данных XDTO: ЧтениеXML: {kind}: " + "; ".join(errors)
+    return None
+
+
+def message_from_1c(message_no, received_no, objects, sender="CRM1C", receiver="CRM"):
+    """A message exactly as SSL writes it (DataExchangeXDTOServer.WriteExchangeMessageHeader and
+    OpenExportFile): the root Message without a namespace, msg:Header, Body with the objects."""
+    root = etree.Element("Message", nsmap={"msg": MSG_NS, "xs": ed.XS_NS, "xsi": ed.XSI_NS})
+    head = etree.SubElement(root, f"{{{MSG_NS}}}Header")
+    etree.SubElement(head, f"{{{MSG_NS}}}Format").text = ed.DATA_NS
+    etree.SubElement(head, f"{{{MSG_NS}}}CreationDate").text = "2026-11-30T10:15:42"
+    confirmation = etree.SubElement(head, f"{{{MSG_NS}}}Confirmation")
+    etree.SubElement(confirmation, f"{{{MSG_NS}}}ExchangePlan").text = "СинхронизацияДанныхЧерезУниверсальныйФормат"
+    etree.SubElement(confirmation, f"{{{MSG_NS}}}To").text = receiver
+    etree.SubElement(confirmation, f"{{{MSG_NS}}}From").text = sender
+    etree.SubElement(confirmation, f"{{{MSG_NS}}}MessageNo").text = str(message_no)
+    etree.SubElement(confirmation, f"{{{MSG_NS}}}ReceivedNo").text = str(received_no)
+    for version in ("1.8", "1.10", "1.11"):
+        etree.SubElement(head, f"{{{MSG_NS}}}AvailableVersion").text = version
+    body = etree.SubElement(root, f"{{{ed.DATA_NS}}}Body", nsmap={None: ed.DATA_NS})
+    for node in objects:
+        body.append(deepcopy(node))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def zip_message(message):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.xml", message)
+    return buffer.getvalue()
 
 
 class EnterpriseDataExchange(ServiceBase):
@@ -98,14 +174,25 @@ class EnterpriseDataExchange(ServiceBase):
         data = b"".join(parts[number] for number in sorted(parts))
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             message = archive.read(archive.namelist()[0])
-        root = etree.fromstring(message)
-        number = int(root.findtext(f"{{{MSG_NS}}}Header/{{{MSG_NS}}}Confirmation/{{{MSG_NS}}}MessageNo"))
-        sender = root.findtext(f"{{{MSG_NS}}}Header/{{{MSG_NS}}}Confirmation/{{{MSG_NS}}}From")
-        if (sender, number) not in STATE.applied_numbers:
-            STATE.applied_numbers.add((sender, number))
-            STATE.applied.append(root)
         operation_id = str(uuid.uuid4())
         STATE.polls[operation_id] = STATE.active_polls
+        error = read_like_1c(message)
+        if error:
+            STATE.rejected.append((message, error))
+            STATE.results[operation_id] = ("Failed", error)
+        else:
+            root = etree.fromstring(message)
+            number = int(root.findtext(f"{{{MSG_NS}}}Header/{{{MSG_NS}}}Confirmation/{{{MSG_NS}}}MessageNo") or 0)
+            received = int(root.findtext(f"{{{MSG_NS}}}Header/{{{MSG_NS}}}Confirmation/{{{MSG_NS}}}ReceivedNo") or 0)
+            sender = root.findtext(f"{{{MSG_NS}}}Header/{{{MSG_NS}}}Confirmation/{{{MSG_NS}}}From")
+            # SSL: the changes registered for the node are cleared up to the number it received
+            STATE.pool = [(node, sent) for node, sent in STATE.pool if not sent or sent > received]
+            if (sender, number) not in STATE.applied_numbers:
+                STATE.applied_numbers.add((sender, number))
+                STATE.received_no = max(STATE.received_no, number)
+                if len(root.find(f"{{{ed.DATA_NS}}}Body")):
+                    STATE.applied.append(root)
+            STATE.results[operation_id] = ("Completed", "")
         if STATE.mode == "fail_once" and not STATE.fail_once_done:
             # applied, but the answer is lost: the client must send the same message again
             STATE.fail_once_done = True
@@ -115,22 +202,34 @@ class EnterpriseDataExchange(ServiceBase):
     @rpc(Unicode, _returns=(Unicode, Unicode), _out_variable_names=("return", "ErrorMessage"))
     def PutDataActionResult(ctx, OperationID):
         if OperationID not in STATE.polls:
-            return "Failed", "Операция не найдена"
-        return ("Active" if _active(OperationID) else "Completed"), ""
+            return "Canceled", ""
+        if _active(OperationID):
+            return "Active", ""
+        return STATE.results.get(OperationID, ("Completed", ""))
 
     @rpc(
         Unicode,
         Unicode,
-        Integer,
+        Decimal,
         _returns=(Unicode, Unicode, Unicode),
         _out_variable_names=("return", "OperationID", "ErrorMessage"),
     )
     def PrepareDataForGetting(ctx, ExchangePlanName, PeerCode, PartSize):
         operation_id = str(uuid.uuid4())
         STATE.polls[operation_id] = STATE.active_polls
-        file_id = str(uuid.uuid4()) if STATE.outgoing else ""
+        data = STATE.outgoing
+        if data is None and STATE.pool:
+            # every object not confirmed yet, in a message with a new number (as SSL does)
+            STATE.sent_no += 1
+            count = STATE.max_objects or len(STATE.pool)
+            STATE.pool = [
+                (node, STATE.sent_no if index < count else sent) for index, (node, sent) in enumerate(STATE.pool)
+            ]
+            data = zip_message(
+                message_from_1c(STATE.sent_no, STATE.received_no, [node for node, _sent in STATE.pool[:count]])
+            )
+        file_id = str(uuid.uuid4()) if data else ""
         if file_id:
-            data = STATE.outgoing
             size = STATE.outgoing_part_size
             STATE.files[file_id] = [data[i : i + size] for i in range(0, len(data), size)]
         STATE.prepared[operation_id] = file_id
@@ -138,14 +237,17 @@ class EnterpriseDataExchange(ServiceBase):
 
     @rpc(
         Unicode,
-        _returns=(Unicode, Unicode, Integer, Unicode),
-        _out_variable_names=("return", "FileID", "PartCount", "ErrorMessage"),
+        _returns=(PrepareDataOperationResult, Unicode),
+        _out_variable_names=("return", "ErrorMessage"),
     )
     def PrepareDataActionResult(ctx, OperationID):
         if _active(OperationID):
-            return "Active", "", 0, ""
+            return PrepareDataOperationResult(ErrorMessage="", FileID="", PartCount=0, Status="Active"), ""
         file_id = STATE.prepared.get(OperationID, "")
-        return "Completed", file_id, len(STATE.files.get(file_id, [])), ""
+        result = PrepareDataOperationResult(
+            ErrorMessage="", FileID=file_id, PartCount=len(STATE.files.get(file_id, [])), Status="Completed"
+        )
+        return result, ""
 
     @rpc(Unicode, Integer, _returns=(ByteArray, Unicode), _out_variable_names=("return", "ErrorMessage"))
     def GetDataPart(ctx, FileID, PartNumber):

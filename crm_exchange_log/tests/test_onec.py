@@ -1,17 +1,27 @@
 import base64
 import contextlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from unittest.mock import patch
 from urllib.parse import urlparse
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
-from odoo import fields
+from odoo import Command, fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tests.common import _super_send
 
 from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..services.enterprise_data import DATA_NS, build_payments_message
+from ..services import enterprise_data as ed
+from ..services.enterprise_data import DATA_NS
+from ..services.onec_client import OneCClient, OneCError
 from ..services.safe_xml import UnsafeContentError, parse_xml, unzip_single, zip_single
 from . import onec_server
 from .onec_server import STATE
@@ -119,17 +129,48 @@ class TestOneC(CrmKpiCommon):
             "1C: Предварительная настройка не найдена. Обратитесь к администратору приложения.",
         )
 
+    def _document(self, kind):
+        self.assertFalse(STATE.rejected, STATE.rejected and STATE.rejected[0][1])
+        return STATE.applied[-1].find(f"{D}Body/{D}{kind}")
+
     def test_push_partner(self):
+        bank = self.env["res.bank"].create({"name": "АО «Halyk Bank»", "bic": "HSBKKZKX"})
+        self.env["res.partner.bank"].create(
+            {"partner_id": self.customer.id, "acc_number": "KZ86125KZT5004100100", "bank_id": bank.id}
+        )
+        self.customer.write({"phone": "+7 701 234 56 78", "email": "buh@mashstroy.kz"})
         log = self.Connector.push_partner(self.customer)
         self.assertEqual(log.state, "done", log.error_message)
         self.assertEqual((log.res_model, log.res_id, log.operation), ("res.partner", self.customer.id, "push_partner"))
         self.assertEqual(len(STATE.applied), 1)
-        root = STATE.applied[0]
+        node = self._document("Справочник.Контрагенты")
         self.assertEqual(
-            root.findtext(f".//{D}Справочник.Контрагенты/{D}КлючевыеСвойства/{D}Наименование"), "ТОО «МашСтрой»"
+            [child.tag.replace(D, "") for child in node.find(f"{D}КлючевыеСвойства")],
+            ["Ссылка", "Наименование", "НаименованиеПолное", "ИНН", "ЮридическоеФизическоеЛицо"],
         )
-        self.assertEqual(root.findtext(f".//{D}ИНН"), "950140009013")
-        self.assertEqual(root.findtext(f".//{D}Ссылка"), self.customer.crm_onec_ref)
+        self.assertEqual(node.findtext(f"{D}КлючевыеСвойства/{D}ИНН"), "950140009013")
+        self.assertEqual(node.findtext(f"{D}КлючевыеСвойства/{D}Ссылка"), self.customer.crm_onec_ref)
+        rows = [
+            (row.findtext(f"{D}ВидКонтактнойИнформации"), row.findtext(f"{D}ЗначенияПолей"))
+            for row in node.findall(f"{D}КонтактнаяИнформация/{D}Строка")
+        ]
+        self.assertEqual(
+            rows,
+            [
+                ("ЮридическийАдрес", "100012, г. Караганда, ул. Ерубаева, 48"),
+                ("Телефон", "+7 701 234 56 78"),
+                ("АдресЭлектроннойПочты", "buh@mashstroy.kz"),
+            ],
+        )
+        account = STATE.applied[0].find(f"{D}Body/{D}Справочник.БанковскиеСчета")
+        self.assertEqual(account.findtext(f"{D}КлючевыеСвойства/{D}НомерСчета"), "KZ86125KZT5004100100")
+        self.assertEqual(
+            account.findtext(f"{D}КлючевыеСвойства/{D}Владелец/{D}КонтрагентыСсылка/{D}Ссылка"),
+            self.customer.crm_onec_ref,
+        )
+        self.assertEqual(account.findtext(f"{D}ВалютаДенежныхСредств/{D}ДанныеКлассификатора/{D}Код"), "840")
+        self.assertIsNone(node.find(f"{D}БанковскиеСчета"), "bank accounts are objects of their own")
+        self.assertEqual(STATE.applied[0].tag, "Message", "the root has no namespace, as 1C writes it")
         self.assertEqual(len(STATE.polls), 1)
         self.assertEqual(list(STATE.polls.values()), [0], "PutDataActionResult polled while Active")
         self.assertIn("ТОО «МашСтрой»", log.request_payload)
@@ -139,18 +180,158 @@ class TestOneC(CrmKpiCommon):
         tax = self.env["account.tax"].create(
             {"name": "НДС 12%", "amount": 12, "type_tax_use": "sale", "company_id": self.env.company.id}
         )
+        service = self.env["product.product"].create({"name": "Монтаж станка", "type": "service"})
         move = self.init_invoice(
             "out_invoice", partner=self.customer, invoice_date=fields.Date.today(), amounts=[1000.0], taxes=tax
+        )
+        move.write(
+            {
+                "invoice_line_ids": [
+                    Command.create({"product_id": service.id, "quantity": 3, "price_unit": 0.1, "tax_ids": False}),
+                    Command.create({"product_id": service.id, "quantity": 1, "price_unit": 0.0, "tax_ids": False}),
+                ]
+            }
         )
         move.action_post()
         log = self.Connector.push_invoice(move)
         self.assertEqual(log.state, "done", log.error_message)
-        document = STATE.applied[0].find(f".//{D}Документ.РеализацияТоваровУслуг")
-        self.assertEqual(document.findtext(f"{D}КлючевыеСвойства/{D}Номер"), move.name)
-        self.assertEqual(float(document.findtext(f"{D}Сумма")), 1120.0)
-        self.assertEqual(float(document.findtext(f"{D}СуммаНДС")), 120.0)
-        self.assertEqual(document.findtext(f"{D}Товары/{D}Строка/{D}СтавкаНДС"), "НДС12")
+        document = self._document("Документ.РеализацияТоваровУслуг")
+        self.assertEqual(
+            [child.tag.replace(D, "") for child in document],
+            [
+                "КлючевыеСвойства",
+                "ВидОперации",
+                "Валюта",
+                "Сумма",
+                "СуммаВключаетНДС",
+                "Контрагент",
+                "ДанныеВзаиморасчетов",
+                "Товары",
+                "Услуги",
+            ],
+        )
+        keys = document.find(f"{D}КлючевыеСвойства")
+        self.assertEqual(keys.findtext(f"{D}Номер"), move.name)
+        self.assertEqual(keys.findtext(f"{D}Дата"), f"{move.invoice_date.isoformat()}T00:00:00")
+        self.assertEqual(keys.findtext(f"{D}Организация/{D}Наименование"), self.env.company.name)
+        self.assertEqual(document.findtext(f"{D}ВидОперации"), "РеализацияКлиенту")
+        self.assertEqual(document.findtext(f"{D}Валюта/{D}ДанныеКлассификатора/{D}Код"), "840")
+        self.assertEqual(document.findtext(f"{D}Сумма"), "1120.30")
+        self.assertEqual(document.findtext(f"{D}СуммаВключаетНДС"), "false")
+        self.assertEqual(document.findtext(f"{D}Контрагент/{D}Наименование"), "ТОО «МашСтрой»")
+        self.assertIsNone(document.find(f"{D}Контрагент/{D}КлючевыеСвойства"))
+        goods = document.find(f"{D}Товары/{D}Строка")
+        self.assertEqual(
+            [child.tag.replace(D, "") for child in goods],
+            ["ДанныеНоменклатуры", "ЕдиницаИзмерения", "Количество", "Сумма", "Цена", "СуммаНДС"],
+            "12 % is not in СтавкиНДС: the VAT amount only",
+        )
+        self.assertEqual(goods.findtext(f"{D}ДанныеНоменклатуры/{D}Номенклатура/{D}Наименование"), "test line")
+        self.assertEqual(goods.findtext(f"{D}ЕдиницаИзмерения/{D}ДанныеКлассификатора/{D}Код"), "796")
+        self.assertEqual(
+            (goods.findtext(f"{D}Количество"), goods.findtext(f"{D}Сумма"), goods.findtext(f"{D}СуммаНДС")),
+            ("1.000", "1000.00", "120.00"),
+        )
+        services = [
+            (
+                row.findtext(f"{D}Количество"),
+                row.findtext(f"{D}Сумма"),
+                row.findtext(f"{D}Цена"),
+                row.findtext(f"{D}СтавкаНДС"),
+            )
+            for row in document.findall(f"{D}Услуги/{D}Строка")
+        ]
+        self.assertEqual(services, [("3.000", "0.30", "0.10", "БезНДС"), ("1.000", "0.00", "0.00", "БезНДС")])
+        self.assertEqual(json.loads(log.response_payload)["vat_rates_sent_as_amount_only"], ["12%"])
         self.assertEqual(move.crm_exchange_count, 1)
+
+    def test_push_contract_and_credit_note(self):
+        self.env["crm.contract"].create(
+            {
+                "partner_id": self.customer.id,
+                "name": "Д-17/2026",
+                "contract_type": "framework",
+                "date_start": fields.Date.today() - timedelta(days=30),
+                "state": "active",
+            }
+        )
+        invoice = self.invoice(5000.0)
+        refund = invoice._reverse_moves([{"invoice_date": fields.Date.today()}])
+        refund.action_post()
+        self.assertEqual(self.Connector.push_invoice(invoice).state, "done")
+        sale = self._document("Документ.РеализацияТоваровУслуг")
+        agreement = sale.find(f"{D}ДанныеВзаиморасчетов/{D}Договор")
+        self.assertEqual(agreement.findtext(f"{D}Номер"), "Д-17/2026")
+        self.assertEqual(agreement.findtext(f"{D}ВидДоговора"), "СПокупателем")
+        self.assertEqual(
+            STATE.applied[-1].findtext(f"{D}Body/{D}Справочник.Договоры/{D}КлючевыеСвойства/{D}Ссылка"),
+            agreement.findtext(f"{D}Ссылка"),
+        )
+        self.assertEqual(self.Connector.push_invoice(refund).state, "done")
+        back = self._document("Документ.ВозвратТоваровОтПокупателя")
+        self.assertEqual(back.findtext(f"{D}Сумма"), "5000.00")
+        self.assertEqual(
+            back.findtext(f"{D}ДокументРеализации/{D}РеализацияТоваровУслугСсылка/{D}Ссылка"), invoice.crm_onec_ref
+        )
+
+    def test_only_posted_customer_documents(self):
+        draft = self.invoice(100.0, post=False)
+        cancelled = self.invoice(100.0, post=False)
+        cancelled.button_cancel()
+        bill = self.init_invoice("in_invoice", partner=self.customer, invoice_date=fields.Date.today(), amounts=[10.0])
+        bill.action_post()
+        for move, message in (
+            (draft, "is not posted"),
+            (cancelled, "is not posted"),
+            (bill, "is not a customer invoice"),
+        ):
+            with self.assertRaisesRegex(UserError, message):
+                move.action_onec_push()
+        self.assertFalse(STATE.put_calls)
+
+    def test_1c_refuses_an_invalid_object(self):
+        """The test double reads like 1C: one invalid object fails the whole message."""
+        objects, _notes = self.Connector._objects(self.customer)
+        contacts = objects[0].find(f"{D}КонтактнаяИнформация")
+        contacts[0].tag = f"{D}СтрокаКонтактнойИнформации"
+        client = self.Connector._get_client()
+        with self.assertRaisesRegex(
+            OneCError, "^1C: Ошибка преобразования данных XDTO: ЧтениеXML: Справочник.Контрагенты"
+        ):
+            client.put_message("bad-file", ed.build_message({"from": "CRM", "message_no": 99}, objects))
+        self.assertEqual(len(STATE.rejected), 1)
+        self.assertFalse(STATE.applied)
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(
+        name=st.text(min_size=0, max_size=300),
+        amount=st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.decimals(allow_nan=False, allow_infinity=False, places=4),
+        ),
+        quantity=st.one_of(st.floats(min_value=-1e6, max_value=1e18), st.integers(min_value=0, max_value=10**20)),
+    )
+    def test_fuzz_invoice_content(self, name, amount, quantity):
+        """Any names and amounts: a message 1C reads, or a clear error before anything is sent."""
+        line = {"name": name, "quantity": quantity, "amount": amount, "price": amount, "vat_rate": 12, "amount_tax": 0}
+        values = {
+            "ref": ed.ref_of("fuzz"),
+            "date": datetime(2026, 11, 30, 10, 0),
+            "number": name[:20] or "1",
+            "organization": {"name": name or "ТОО"},
+            "currency": {"code": 398, "name": "KZT"},
+            "amount_total": amount,
+            "partner": {"name": name or "ТОО", "inn": "950140009013", "is_company": True},
+            "lines": [line, dict(line, service=True)],
+        }
+        try:
+            message = ed.build_message({"from": "CRM", "message_no": 1}, [ed.sale(values)])
+        except ed.FormatError as error:
+            self.assertTrue(str(error))
+            return
+        self.assertIsNone(onec_server.read_like_1c(message))
+        sale = ed.read_sale(ed.read_message(message)[1][0][1])
+        self.assertEqual(sale["amount_total"], ed.decimal(amount))
 
     def _push_failure(self, mode):
         STATE.mode = mode
@@ -185,6 +366,28 @@ class TestOneC(CrmKpiCommon):
         self.env["ir.config_parameter"].sudo().set_param("crm_exchange_log.onec_password", "неверный")
         log = self.Connector.ping()
         self.assertEqual((log.state, log.error_message), ("failed", "1C refused the user name or password (HTTP 401)"))
+
+    def test_no_password_over_plain_http_no_userinfo_in_errors(self):
+        with self.assertRaisesRegex(OneCError, "^The 1C password is not sent over plain http to 1c.example.kz"):
+            OneCClient("http://1c.example.kz/base/ws/EnterpriseDataExchange_1_0_1_1.1cws", username="Обмен")
+        client = OneCClient("https://user:secret@127.0.0.1:9/base/ws/EnterpriseDataExchange_1_0_1_1.1cws", timeout=2)
+        with self.assertRaises(OneCError) as caught:
+            client.ping()
+        self.assertTrue(str(caught.exception).startswith("Cannot connect to 1C at https://127.0.0.1:9/base/ws/"))
+        self.assertNotIn("secret", str(caught.exception))
+
+    def test_format_version_it_cannot_read(self):
+        message = onec_server.message_from_1c(1, 0, []).replace(b"EnterpriseData/1.8<", b"EnterpriseData/1.11<")
+        STATE.outgoing = zip_single("Message.xml", message)
+        log = self.Connector.pull_payments()
+        self.assertEqual(log.state, "failed")
+        self.assertEqual(
+            log.error_message,
+            "Format http://v8.1c.ru/edi/edi_stnd/EnterpriseData/1.11 cannot be read: this adapter "
+            "reads EnterpriseData 1.8 (http://v8.1c.ru/edi/edi_stnd/EnterpriseData/1.8)",
+        )
+        self.assertIn("EnterpriseData/1.11", log.request_payload, "the message is kept")
+        self.assertFalse(STATE.confirmed)
 
     def test_dtd_refused(self):
         STATE.mode = "dtd"
@@ -235,67 +438,427 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual((log.operation, log.state, log.system_id), ("push_invoice", "pending", self.system))
 
     # ------------------------------------------------------------------ incoming
-    def _outgoing(self, message_no, payments, statuses=()):
-        STATE.outgoing = zip_single(
-            "Message.xml",
-            build_payments_message(
-                "СинхронизацияДанныхЧерезУниверсальныйФормат",
-                "CRM1C",
-                "CRM",
-                message_no,
-                0,
-                payments,
-                statuses,
-            ),
+    def _organization(self):
+        return {"name": self.env.company.name, "inn": False}
+
+    def _payment(self, ref, amount, invoice=None, currency=("840", "USD"), inn="950140009013", days_ago=0, rows=None):
+        """Документ.ПБДСРасчетыСКонтрагентами as 1C writes it."""
+        moment = datetime.combine(self.days_ago(days_ago), datetime.min.time()).replace(hour=11, minute=5)
+        return ed.payment(
+            {
+                "ref": ref,
+                "date": moment,
+                "number": f"0000-{ref[:6]}",
+                "organization": self._organization(),
+                "currency": {"code": currency[0], "name": currency[1]},
+                "amount": amount,
+                "partner": {"ref": None, "name": "ТОО «МашСтрой»", "inn": inn, "is_company": True},
+                "rows": rows
+                or [
+                    {
+                        "amount": amount,
+                        "document": invoice
+                        and {"ref": invoice.crm_onec_ref, "number": invoice.name, "date": invoice.invoice_date},
+                    }
+                ],
+            }
         )
 
-    def test_invoice_status(self):
-        invoice = self.invoice(1000.0)
-        self._outgoing(3, [], [{"number": invoice.name, "status": "Отгружен"}])
-        log = self.Connector.pull_payments()
-        self.assertEqual(log.state, "done", log.error_message)
-        notes = self.env["mail.message"].search([("model", "=", "account.move"), ("res_id", "=", invoice.id)])
-        self.assertIn("Status in 1C: Отгружен", notes.mapped("body")[0])
-        status_log = self.Log.search([("operation", "=", "invoice_status"), ("res_id", "=", invoice.id)])
-        self.assertEqual((status_log.correlation_id, status_log.res_model), (log.correlation_id, "account.move"))
+    def _from_1c(self, *objects):
+        """Objects registered in 1C for the CRM node (sent until the CRM confirms them)."""
+        STATE.pool.extend((node, 0) for node in objects)
 
-    def test_pull_payments_multipart_applied_once(self):
+    def _children(self, log, operation=None):
+        domain = [("correlation_id", "=", log.correlation_id), ("id", "!=", log.id)]
+        if operation:
+            domain.append(("operation", "=", operation))
+        return self.Log.search(domain, order="id")
+
+    def test_pull_payment_in_parts_then_confirmed(self):
         invoice = self.invoice(300000.0, days_ago=10)
         other = self.invoice(1000.0, days_ago=5)
-        payment = {
-            "ref": "a1b2-c3",
-            "date": fields.Date.to_string(self.today),
-            "number": "ПП-000123",
-            "amount": 300000.0,
-            "invoice_number": invoice.name,
-            "partner_inn": "950140009013",
-        }
-        self._outgoing(
-            7, [payment, {**payment, "ref": "zz-9", "number": "ПП-9", "amount": 10.0, "invoice_number": "НЕТ-ТАКОГО"}]
-        )
+        self._from_1c(self._payment("a1b2c3d4-0000-4000-8000-000000000001", 300000, invoice))
         STATE.outgoing_part_size = 200
         log = self.Connector.pull_payments()
         self.assertEqual(log.state, "done", log.error_message)
         self.assertGreater(len(next(iter(STATE.files.values()))), 1, "the file came in several parts")
-        self.assertEqual(invoice.payment_state, "in_payment" if invoice.payment_state == "in_payment" else "paid")
         self.assertEqual(invoice.amount_residual, 0.0)
         self.assertEqual(other.amount_residual, 1000.0)
+        payment = self.env["account.payment"].search([("crm_onec_ref", "=", "a1b2c3d4-0000-4000-8000-000000000001")])
+        self.assertEqual((payment.amount, payment.partner_id, payment.date), (300000.0, self.customer, self.today))
         self.assertEqual(len(STATE.confirmed), 1, "the file is confirmed")
-        children = self.Log.search([("correlation_id", "=", log.correlation_id), ("id", "!=", log.id)])
-        self.assertEqual(sorted(children.mapped("state")), ["done", "failed"])
-        failed = children.filtered(lambda child: child.state == "failed")
-        self.assertIn("НЕТ-ТАКОГО", failed.error_message)
-        self.assertEqual(self.env["ir.config_parameter"].sudo().get_param("crm_exchange_log.onec_received_no"), "7")
-        # the same message again (1C did not get our confirmation): nothing applied twice
-        log = self.Connector.pull_payments()
-        self.assertEqual(log.state, "done")
-        self.assertIn("message already applied", log.response_payload)
-        # the same payment in a new message: known by its reference
-        self._outgoing(8, [payment])
+        self.assertFalse(STATE.pool, "1C got ReceivedNo 1 and cleared what it had registered")
+        self.assertEqual(STATE.received_no, 1 + STATE.received_no - 1)
+        child = self._children(log, "onec_payment")
+        self.assertEqual((child.state, child.res_model, child.res_id), ("done", "account.payment", payment.id))
+        self.assertEqual(json.loads(log.response_payload)["applied"], 1)
+        # nothing more to get
+        self.assertEqual(json.loads(self.Connector.pull_payments().response_payload), {"file": None})
+
+    def test_payment_resent_under_a_new_number_applied_once(self):
+        invoice = self.invoice(1000.0)
+        node = self._payment("a1b2c3d4-0000-4000-8000-000000000002", 1000, invoice)
+        self._from_1c(node)
         self.Connector.pull_payments()
-        payments = self.env["account.payment"].search([("crm_onec_ref", "=", "a1b2-c3")])
-        self.assertEqual(len(payments), 1)
-        self.assertEqual(payments.amount, 300000.0)
+        # 1C did not get the confirmation (lost): it sends the same object in message 2
+        self._from_1c(node)
+        log = self.Connector.pull_payments()
+        self.assertEqual(STATE.sent_no, 2)
+        self.assertEqual(json.loads(log.response_payload)["header"]["message_no"], 2)
+        self.assertEqual(self._children(log, "onec_payment").response_payload.count("already applied"), 1)
+        self.assertEqual(
+            self.env["account.payment"].search_count([("crm_onec_ref", "=", "a1b2c3d4-0000-4000-8000-000000000002")]), 1
+        )
+        self.assertEqual(invoice.amount_residual, 0.0)
+
+    def test_payment_dated_yesterday_pulled_today(self):
+        invoice = self.invoice(700.0, days_ago=3)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "crm_exchange_log.onec_last_pull", fields.Datetime.to_string(fields.Datetime.now())
+        )
+        self._from_1c(self._payment("a1b2c3d4-0000-4000-8000-000000000003", 700, invoice, days_ago=1))
+        log = self.Connector._cron_pull()
+        self.assertEqual(log.state, "done", log.error_message)
+        self.assertEqual(invoice.amount_residual, 0.0)
+        payment = self.env["account.payment"].search([("crm_onec_ref", "=", "a1b2c3d4-0000-4000-8000-000000000003")])
+        self.assertEqual(payment.date, self.days_ago(1))
+
+    def test_poison_object_in_the_middle_then_retried(self):
+        first, third = self.invoice(100.0), self.invoice(300.0)
+        missing = {"ref": "f0000000-0000-4000-8000-00000000dead", "number": "НЕТ-ТАКОГО", "date": self.today}
+        self._from_1c(
+            self._payment("b0000000-0000-4000-8000-000000000001", 100, first),
+            self._payment("b0000000-0000-4000-8000-000000000002", 200, rows=[{"amount": 200, "document": missing}]),
+            self._payment("b0000000-0000-4000-8000-000000000003", 300, third),
+        )
+        log = self.Connector.pull_payments()
+        self.assertEqual(log.state, "done", log.error_message)
+        self.assertEqual((first.amount_residual, third.amount_residual), (0.0, 0.0))
+        children = self._children(log, "onec_payment")
+        self.assertEqual(children.mapped("state"), ["done", "failed", "done"])
+        failed = children[1]
+        self.assertEqual(
+            failed.error_message,
+            f"No posted document НЕТ-ТАКОГО of {self.env.company.name} for the payment 0000-b00000 from 1C",
+        )
+        self.assertIn("b0000000-0000-4000-8000-000000000002", failed.request_payload)
+        self.assertEqual(len(STATE.confirmed), 1, "confirmed: every object is applied or journaled")
+        self.assertEqual(json.loads(log.response_payload)["failed"], 1)
+        # the document arrives, the integrator retries the object from its payload
+        late = self.invoice(200.0)
+        late.crm_onec_ref = "f0000000-0000-4000-8000-00000000dead"
+        failed.action_retry()
+        self.assertEqual((failed.state, failed.attempt_count, failed.res_model), ("done", 2, "account.payment"))
+        self.assertEqual(late.amount_residual, 0.0)
+
+    def test_payment_checks_currency_counterparty_company(self):
+        invoice = self.invoice(500.0)
+        self._from_1c(
+            self._payment("c0000000-0000-4000-8000-000000000001", 500, invoice, currency=("978", "EUR")),
+            self._payment("c0000000-0000-4000-8000-000000000002", 500, invoice, inn="971240001315"),
+        )
+        log = self.Connector.pull_payments()
+        errors = self._children(log, "onec_payment").mapped("error_message")
+        self.assertEqual(
+            errors,
+            [
+                f"The payment 0000-c00000 is in EUR but {invoice.name} is in USD",
+                f"The payment 0000-c00000 is from INN/BIN 971240001315 but {invoice.name} belongs to ТОО «МашСтрой»",
+            ],
+        )
+        self.assertEqual(invoice.amount_residual, 500.0)
+        self.assertFalse(self.env["account.payment"].search([("crm_onec_ref", "like", "c0000000-")]))
+
+    def test_two_companies_with_the_same_invoice_numbers(self):
+        other = self.setup_other_company(name="ТОО «Вторая»")["company"]
+        here = self.invoice(400.0)
+        there = self.init_invoice(
+            "out_invoice", partner=self.customer, invoice_date=self.today, amounts=[400.0], company=other
+        )
+        there.action_post()
+        there.name = here.name
+        self._from_1c(
+            self._payment(
+                "d0000000-0000-4000-8000-000000000001",
+                400,
+                rows=[{"amount": 400, "document": {"ref": None, "number": here.name, "date": self.today}}],
+            )
+        )
+        self.Connector.pull_payments()
+        self.assertEqual((here.amount_residual, there.amount_residual), (0.0, 400.0))
+
+    def test_overpayment_stays_as_credit(self):
+        invoice = self.invoice(1000.0)
+        self._from_1c(self._payment("e0000000-0000-4000-8000-000000000001", Decimal("1500.50"), invoice))
+        log = self.Connector.pull_payments()
+        child = self._children(log, "onec_payment")
+        self.assertEqual(child.state, "done", child.error_message)
+        self.assertEqual(invoice.amount_residual, 0.0)
+        payment = self.env["account.payment"].search([("crm_onec_ref", "=", "e0000000-0000-4000-8000-000000000001")])
+        self.assertEqual(payment.amount, 1500.5, "the payment is not cut to the invoice")
+        self.assertEqual(json.loads(child.response_payload)["unapplied"], 500.5)
+        self.assertEqual(self.customer.crm_debt, -500.5, "an outstanding credit of the customer")
+
+    def _sale(self, ref, number, lines, days_ago=0, kind=ed.SALE, partner=None, origin=None):
+        values = {
+            "ref": ref,
+            "date": datetime.combine(self.days_ago(days_ago), datetime.min.time()).replace(hour=9),
+            "number": number,
+            "organization": self._organization(),
+            "currency": {"code": "840", "name": "USD"},
+            "amount_total": sum(line["amount"] for line in lines),
+            "price_include": True,
+            "partner": partner
+            or {
+                "ref": "aaaa0000-0000-4000-8000-000000000001",
+                "name": "ТОО «Новый»",
+                "inn": "971240001315",
+                "is_company": True,
+            },
+            "lines": lines,
+            "origin": origin,
+        }
+        return (ed.sale if kind == ed.SALE else ed.sale_return)(values)
+
+    def test_sales_made_in_1c_reach_the_card(self):
+        goods = {
+            "name": "Станок ТВ-4",
+            "quantity": 2,
+            "amount": Decimal("5000.00"),
+            "price": Decimal("2500.00"),
+            "vat_rate": None,
+            "uom_code": "796",
+            "uom_name": "шт",
+        }
+        service = {
+            "name": "Пусконаладка",
+            "service": True,
+            "quantity": 3,
+            "amount": Decimal("1000.00"),
+            "price": Decimal("333.33"),
+            "vat_rate": None,
+        }
+        sale = self._sale("aaaa0000-0000-4000-8000-0000000000a1", "0000-000042", [goods, service], days_ago=40)
+        back = self._sale(
+            "aaaa0000-0000-4000-8000-0000000000a2",
+            "0000-000007",
+            [dict(goods, quantity=1, amount=Decimal("2500.00"))],
+            days_ago=20,
+            kind=ed.SALE_RETURN,
+            origin={"ref": "aaaa0000-0000-4000-8000-0000000000a1", "number": "0000-000042", "date": self.days_ago(40)},
+        )
+        self._from_1c(sale, back)
+        self.env["ir.config_parameter"].sudo().set_param("crm_exchange_log.onec_auto_push", "1")
+        with trap_jobs() as trap:
+            log = self.Connector.pull_payments()
+            trap.assert_jobs_count(0)  # what 1C made does not go back to 1C
+        self.assertEqual(log.state, "done", log.error_message)
+        self.assertEqual(
+            self._children(log, "onec_sale").mapped("state"),
+            ["done", "done"],
+            self._children(log, "onec_sale").mapped("error_message"),
+        )
+        partner = self.env["res.partner"].search([("crm_bin", "=", "971240001315")])
+        self.assertEqual((partner.name, partner.crm_onec_ref), ("ТОО «Новый»", "aaaa0000-0000-4000-8000-000000000001"))
+        moves = self.env["account.move"].search([("partner_id", "=", partner.id)], order="move_type")
+        self.assertEqual(moves.mapped("move_type"), ["out_invoice", "out_refund"])
+        self.assertEqual(moves.mapped("state"), ["posted", "posted"])
+        self.assertEqual(moves.journal_id.code, "1C")
+        self.assertEqual(moves.mapped("amount_total"), [6000.0, 2500.0])
+        self.assertEqual(moves[0].invoice_date, self.days_ago(40))
+        self.assertEqual(moves[0].ref, "0000-000042")
+        self.assertEqual((partner.crm_ltv, partner.crm_order_count), (3500.0, 1))
+        with self.assertRaisesRegex(UserError, "was made in 1C: it is not sent back"):
+            moves[0].action_onec_push()
+        # sent again (not confirmed): the same documents, unchanged
+        self._from_1c(sale)
+        log = self.Connector.pull_payments()
+        self.assertIn("unchanged", self._children(log, "onec_sale").response_payload)
+        self.assertEqual(self.env["account.move"].search_count([("partner_id", "=", partner.id)]), 2)
+        # a payment of the 1C sale closes it
+        self._from_1c(
+            self._payment(
+                "aaaa0000-0000-4000-8000-0000000000a3",
+                3500,
+                inn="971240001315",
+                rows=[
+                    {
+                        "amount": 3500,
+                        "document": {
+                            "ref": "aaaa0000-0000-4000-8000-0000000000a1",
+                            "number": "0000-000042",
+                            "date": self.days_ago(40),
+                        },
+                    }
+                ],
+            )
+        )
+        self.Connector.pull_payments()
+        self.assertEqual(moves[0].amount_residual, 2500.0)
+        # deleted in 1C: the payment and the return are cancelled, the sale is open again
+        self._from_1c(
+            ed.deletion("ПБДСРасчетыСКонтрагентамиСсылка", "aaaa0000-0000-4000-8000-0000000000a3"),
+            ed.deletion("ВозвратТоваровОтПокупателяСсылка", "aaaa0000-0000-4000-8000-0000000000a2"),
+        )
+        log = self.Connector.pull_payments()
+        self.assertEqual(self._children(log, "onec_deletion").mapped("state"), ["done", "done"])
+        self.assertEqual(moves.mapped("state"), ["posted", "cancel"])
+        self.assertEqual(moves[0].amount_residual, 6000.0)
+        partner.invalidate_recordset()
+        self.assertEqual(partner.crm_ltv, 6000.0)
+
+    def test_initial_sync_in_files_resumed_after_a_crash(self):
+        invoices = [self.invoice(100.0 * (index + 1), days_ago=400 - index) for index in range(5)]
+        self._from_1c(
+            *(
+                self._payment(f"10000000-0000-4000-8000-00000000000{index}", 100 * (index + 1), invoice)
+                for index, invoice in enumerate(invoices)
+            )
+        )
+        STATE.max_objects = 2
+        confirm = OneCClient.confirm
+        calls = []
+
+        def crash_once(client, file_id):
+            calls.append(file_id)
+            if len(calls) == 2:
+                raise OneCError("Соединение с 1С прервано")
+            return confirm(client, file_id)
+
+        with patch.object(OneCClient, "confirm", crash_once):
+            logs = self.Connector.action_initial_sync()
+        self.assertEqual(logs.mapped("state"), ["done", "failed"], "stopped by the crash in the second file")
+        self.assertEqual([move.amount_residual for move in invoices], [0.0, 0.0, 0.0, 0.0, 500.0])
+        # resumed: 1C sends again what was not confirmed (under new numbers); nothing twice
+        logs = self.Connector.action_initial_sync()
+        self.assertEqual(logs.mapped("state"), ["done", "done", "done"])
+        self.assertEqual(json.loads(logs[-1].response_payload), {"file": None})
+        self.assertEqual([move.amount_residual for move in invoices], [0.0] * 5)
+        self.assertEqual(self.env["account.payment"].search_count([("crm_onec_ref", "like", "10000000-")]), 5)
+        self.assertFalse(STATE.pool)
+
+    def test_sales_in_a_batch_and_a_poison_one(self):
+        line = {
+            "name": "Станок",
+            "quantity": 1,
+            "amount": Decimal("100.00"),
+            "price": Decimal("100.00"),
+            "vat_rate": None,
+        }
+        sales = [
+            self._sale(f"bbbb0000-0000-4000-8000-00000000000{index}", f"0000-00010{index}", [line])
+            for index in range(4)
+        ]
+        self._from_1c(*sales)
+        Connector = type(self.Connector)
+        with patch.object(Connector, "_apply_object", autospec=True, side_effect=Connector._apply_object) as one_by_one:
+            log = self.Connector.pull_payments()
+        self.assertFalse(one_by_one.called, "created and posted together")
+        children = self._children(log, "onec_sale")
+        self.assertEqual(children.mapped("state"), ["done"] * 4, "one batch")
+        self.assertEqual(len(set(children.mapped("res_id"))), 4)
+        # their payments, in a batch too; the second pays half, the fourth twice
+        moves = self.env["account.move"].browse(children.mapped("res_id"))
+        self._from_1c(
+            *(
+                self._payment(
+                    f"bbbb1111-0000-4000-8000-00000000000{index}",
+                    amount,
+                    inn="971240001315",
+                    rows=[
+                        {
+                            "amount": amount,
+                            "document": {"ref": move.crm_onec_ref, "number": move.ref, "date": self.today},
+                        }
+                    ],
+                )
+                for index, (move, amount) in enumerate(zip(moves, (100, 50, 100, 200), strict=True))
+            )
+        )
+        with patch.object(Connector, "_apply_object", autospec=True, side_effect=Connector._apply_object) as one_by_one:
+            log = self.Connector.pull_payments()
+        self.assertFalse(one_by_one.called, "created, posted and reconciled together")
+        self.assertEqual(self._children(log, "onec_payment").mapped("state"), ["done"] * 4)
+        self.assertEqual(moves.mapped("amount_residual"), [0.0, 50.0, 0.0, 0.0])
+        self.assertEqual(json.loads(self._children(log, "onec_payment")[3].response_payload)["unapplied"], 100.0)
+        # the same with one document whose total is not its lines': it alone fails
+        sales = [
+            self._sale(f"cccc0000-0000-4000-8000-00000000000{index}", f"0000-00020{index}", [line])
+            for index in range(3)
+        ]
+        sales[1].find(f"{D}Сумма").text = "999.00"
+        self._from_1c(*sales)
+        with patch.object(Connector, "_apply_object", autospec=True, side_effect=Connector._apply_object) as one_by_one:
+            log = self.Connector.pull_payments()
+        self.assertEqual(one_by_one.call_count, 3, "the batch failed: applied object by object")
+        children = self._children(log, "onec_sale")
+        self.assertEqual(children.mapped("state"), ["done", "failed", "done"])
+        self.assertEqual(
+            children[1].error_message, "The document 0000-000201 of 1C totals 999.00 but its lines add up to 100.0"
+        )
+        self.assertEqual(
+            self.env["account.move"].search_count([("crm_onec_ref", "like", "cccc0000-")]), 2, "nothing half-written"
+        )
+
+    def test_unknown_object_types_are_counted(self):
+        node = etree.Element(f"{D}Справочник.Номенклатура")
+        etree.SubElement(etree.SubElement(node, f"{D}КлючевыеСвойства"), f"{D}Наименование").text = "Станок"
+        self._from_1c(node, node)
+        log = self.Connector.pull_payments()
+        self.assertEqual(json.loads(log.response_payload)["not_mapped"], {"Справочник.Номенклатура": 2})
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        st.one_of(
+            st.binary(max_size=200),
+            st.text(max_size=200).map(lambda text: text.encode("utf-8", "surrogatepass")),
+            st.sampled_from(
+                [
+                    b"<Message/>",
+                    b"<Message><Header/></Message>",
+                    b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY e "x">]><Message>&e;</Message>',
+                ]
+            ),
+            st.tuples(
+                st.sampled_from(["Сумма", "Дата", "ВидРасчетов", "Ссылка"]),
+                st.one_of(
+                    st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40),
+                    st.sampled_from(["1e400", "-0", "9" * 40, "NaN", "2026-13-40"]),
+                ),
+            ),
+        )
+    )
+    def test_fuzz_pull_journals_failures(self, content):
+        """Whatever 1C sends, the pull ends in the journal: a failed object (or a failed pull
+        with the message kept), never an exception and never a half-written payment."""
+        STATE.reset()
+        invoice = self.invoice(100.0)
+        if isinstance(content, tuple):
+            tag, value = content
+            node = self._payment(str(uuid.uuid4()), 100, invoice)
+            for found in node.iter(f"{D}{tag}"):
+                found.text = value
+            message = onec_server.message_from_1c(1, 0, [node])
+        else:
+            message = content
+        STATE.outgoing = zip_single("Message.xml", message)
+        count = self.env["account.payment"].search_count([])
+        log = self.Connector.pull_payments()
+        self.assertIn(log.state, ("done", "failed"))
+        if log.state == "failed":
+            self.assertTrue(log.error_message)
+            self.assertFalse(STATE.confirmed, "1C sends it again")
+        else:
+            children = self._children(log, "onec_payment")
+            if children.state == "failed":
+                self.assertTrue(children.request_payload)
+        paid = self.env["account.payment"].search_count([]) - count
+        self.assertEqual(paid, 0 if invoice.amount_residual else 1)
 
     def test_zip_bomb_refused(self):
         STATE.outgoing = onec_server.zip_bomb(60 * 1024 * 1024)
@@ -316,6 +879,25 @@ class TestHardenedParsing(CrmKpiCommon):
         ):
             with self.assertRaises(UnsafeContentError):
                 parse_xml(data)
+
+    def test_message_stream_hardened(self):
+        """The streaming reader of 1C's messages refuses DTDs and entities as parse_xml does."""
+        body = f'<Body xmlns="{DATA_NS}"><Справочник.Контрагенты>&e;</Справочник.Контрагенты></Body>'
+        header = onec_server.message_from_1c(1, 0, []).split(b"<Body")[0].split(b"?>", 1)[1].decode()
+        for data in (
+            '<?xml version="1.0"?><!DOCTYPE Message [<!ENTITY e "x">]>' + header + body + "</Message>",
+            '<!DOCTYPE Message [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + header + body + "</Message>",
+            '<!DOCTYPE Message SYSTEM "http://example.com/m.dtd">' + header + "</Message>",
+        ):
+            with self.assertRaises(UnsafeContentError):
+                ed.read_message(data.encode())
+        with self.assertRaisesRegex(ed.FormatError, "root is Envelope"):
+            ed.read_message(b"<Envelope/>")
+        with self.assertRaisesRegex(UnsafeContentError, "not well-formed"):
+            ed.read_message(onec_server.message_from_1c(1, 0, [])[:-20])
+        header, objects = ed.read_message(onec_server.message_from_1c(7, 3, []))
+        self.assertEqual((header["message_no"], header["received_no"], objects), (7, 3, []))
+        self.assertEqual(header["versions"], ["1.8", "1.10", "1.11"])
 
     def test_bom_and_cyrillic(self):
         root = parse_xml("\ufeff<?xml version='1.0' encoding='windows-1251'?><r>Привет</r>")

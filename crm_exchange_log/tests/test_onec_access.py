@@ -1,0 +1,101 @@
+import json
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestOneCRpcAccess(HttpCase):
+    """Exchanges with 1C through RPC (``call_kw``, as the web client calls it): integrators and
+    administrators only, on the documents of their companies, posted customer documents only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.company_b = cls.env["res.company"].create({"name": "ТОО «Другая 1С»"})
+        cls.portal = new_test_user(cls.env, "onec_portal", groups="base.group_portal")
+        cls.salesman = new_test_user(cls.env, "onec_salesman", groups="sales_team.group_sale_salesman_all_leads")
+        cls.other_company = new_test_user(
+            cls.env,
+            "onec_other_company",
+            groups="crm_exchange_log.group_exchange_integrator,account.group_account_invoice",
+            company_id=cls.company_b.id,
+            company_ids=[cls.company_b.id],
+        )
+        cls.integrator = new_test_user(
+            cls.env,
+            "onec_integrator",
+            groups="crm_exchange_log.group_exchange_integrator,account.group_account_invoice",
+        )
+        cls.customer = cls.env["res.partner"].create({"name": "ТОО «Клиент 1С»", "is_company": True})
+        cls.draft = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": cls.customer.id,
+                "company_id": cls.company.id,
+                "invoice_line_ids": [(0, 0, {"name": "Станок", "quantity": 1, "price_unit": 100.0, "tax_ids": False})],
+            }
+        )
+        cls.env["ir.config_parameter"].sudo().set_param("crm_exchange_log.onec_wsdl_url", "")
+
+    def _call(self, login, model, method, *args, **kwargs):
+        self.authenticate(login, login)
+        response = self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "id": 1,
+                    "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        answer = response.json()
+        if "error" in answer:
+            return "error", answer["error"]["data"]["name"].rsplit(".", 1)[-1]
+        return "ok", answer.get("result")
+
+    def test_connector_entry_points(self):
+        Log = self.env["crm.exchange.log"].sudo()
+        before = Log.search_count([])
+        for login in ("onec_portal", "onec_salesman"):
+            for method in ("pull_payments", "ping"):
+                self.assertEqual(self._call(login, "crm.onec.connector", method), ("error", "AccessError"), login)
+            self.assertEqual(
+                self._call(login, "crm.onec.connector", "push_partner", self.customer.id),
+                ("error", "AccessError"),
+                login,
+            )
+        self.assertEqual(Log.search_count([]), before, "nothing journaled, nothing called")
+
+    def test_push_buttons(self):
+        for login in ("onec_portal", "onec_salesman"):
+            self.assertEqual(
+                self._call(login, "res.partner", "action_onec_push", self.customer.ids), ("error", "AccessError"), login
+            )
+            self.assertEqual(
+                self._call(login, "account.move", "action_onec_push", self.draft.ids), ("error", "AccessError"), login
+            )
+        self.assertEqual(
+            self._call("onec_other_company", "account.move", "action_onec_push", self.draft.ids),
+            ("error", "AccessError"),
+            "a document of another company",
+        )
+        self.assertEqual(
+            self._call("onec_integrator", "account.move", "action_onec_push", self.draft.ids),
+            ("error", "UserError"),
+            "a draft is refused",
+        )
+        self.draft.button_cancel()
+        self.assertEqual(
+            self._call("onec_integrator", "account.move", "action_onec_push", self.draft.ids),
+            ("error", "UserError"),
+            "a cancelled invoice is refused",
+        )
+        self.assertFalse(
+            self.env["crm.exchange.log"]
+            .sudo()
+            .search([("res_model", "=", "account.move"), ("res_id", "=", self.draft.id)])
+        )
