@@ -72,6 +72,17 @@ class AccountMove(models.Model):
         "crm.bad.debt.writeoff", string="Written Off By", copy=False, readonly=True, index="btree_not_null"
     )
 
+    @api.model
+    def _crm_kpi_tracked_fields(self):
+        # a write-off changes the invoice's place in the payment history
+        return super()._crm_kpi_tracked_fields() | {"crm_writeoff_id"}
+
+    @api.model
+    def _crm_payment_history_sql(self, move):
+        """A bad debt written off was not paid: it stays out of the payment rating of the card
+        and of the discipline history alike."""
+        return SQL("%s AND %s.crm_writeoff_id IS NULL", super()._crm_payment_history_sql(move), move)
+
     @api.depends("state", "is_move_sent", "crm_agreed_date", "payment_state")
     def _compute_crm_postpay_state(self):
         for move in self:

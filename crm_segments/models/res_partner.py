@@ -77,13 +77,18 @@ class ResPartner(models.Model):
 
     # ------------------------------------------------------------------ segments
     @api.model
-    def _crm_kpi_sql(self, partner_ids=None, **kwargs):
+    def _crm_kpi_sql(self, partner_ids=None, columns=None, **kwargs):
         """While segments are refreshed, the KPI rows of all customers come from the snapshot taken
         once for the segments refreshed together (crm.segment._kpi_snapshot)."""
         snapshot = self.env.context.get("crm_segment_kpi_snapshot")
         if snapshot and partner_ids is None and not kwargs:
-            return SQL("SELECT * FROM %s", SQL.identifier(snapshot))
-        return super()._crm_kpi_sql(partner_ids, **kwargs)
+            select = (
+                SQL("*")
+                if columns is None
+                else SQL(", ").join(SQL.identifier(name) for name in ["partner_id", *columns])
+            )
+            return SQL("SELECT %s FROM %s", select, SQL.identifier(snapshot))
+        return super()._crm_kpi_sql(partner_ids, columns=columns, **kwargs)
 
     def _crm_segment_memberships(self, domain=()):
         """Query of the current memberships in the current company visible to the user."""
