@@ -485,6 +485,8 @@ class ResPartner(models.Model):
     def _crm_search_kpi(self, fname, operator, value):
         """A subquery of the partners whose visible KPI matches: evaluated by PostgreSQL inside the
         search, never a list of ids; partners whose dossier the user may not read never match."""
+        # the field's groups, which Odoo does not check for a field searched through a method
+        self.check_field_access_rights("read", [fname])
         column = SQL.identifier("q", "value")
         if operator in ("in", "not in"):
             values = [v for v in value if v is not False]
