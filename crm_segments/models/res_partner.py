@@ -204,12 +204,14 @@ class ResPartner(models.Model):
             self._crm_kpi_sql(),
         )
 
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_crm_rfm(self):
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                "SELECT * FROM (%s) rfm WHERE partner_id = ANY(%s)", self._crm_rfm_sql(), self.commercial_partner_id.ids
+                "SELECT * FROM (%s) rfm WHERE partner_id = ANY(%s)",
+                self._crm_rfm_sql(),
+                self._crm_visible().commercial_partner_id.ids,
             )
         )
         scores = {row["partner_id"]: row for row in self.env.cr.dictfetchall()}

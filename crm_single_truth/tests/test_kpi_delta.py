@@ -1,4 +1,5 @@
 import random
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo.tests import tagged
@@ -130,3 +131,35 @@ def _num(value):
     if isinstance(value, str):
         return Decimal(value)
     return value
+
+
+@tagged("post_install", "-at_install")
+class TestPeriodFromMonthlyRows(CrmKpiCommon):
+    def test_any_period_equals_the_documents(self):
+        """crm_get_kpis of any range (whole months from the monthly rows, partial edge months from
+        the documents) equals the figures computed from the documents alone."""
+        rng = random.Random(SEED + 1)
+        player = TestKpiDeltaMatchesRebuild.play
+        for _round in range(3):
+            player(self, rng, self.customer)
+        Kpi = self.env["crm.partner.kpi"]
+        Kpi._crm_apply_pending()
+        company_ids = self.customer._crm_company_ids()
+        for _case in range(40):
+            start = self.today - timedelta(days=rng.randint(0, 1600))
+            end = start + timedelta(days=rng.randint(0, 1200)) if rng.random() < 0.7 else None
+            start = start if rng.random() < 0.9 else None
+            kpis = self.customer.crm_get_kpis(start, end)
+            [(ltv, count, first, last)] = self.env.execute_query(
+                SQL(
+                    "SELECT COALESCE(SUM(ltv), 0), COALESCE(SUM(order_count), 0), MIN(first_day), MAX(last_day)"
+                    " FROM (%s) s WHERE company_id = ANY(%s)",
+                    Kpi._crm_purchase_sql([self.customer.id], start, end),
+                    company_ids,
+                )
+            )
+            case = f"{start} - {end}"
+            self.assertEqual(self.currency.compare_amounts(kpis["ltv"], ltv), 0, case)
+            self.assertEqual(kpis["order_count"], count, case)
+            self.assertEqual(kpis["first_order_date"] or None, first, case)
+            self.assertEqual(kpis["last_order_date"] or None, last, case)
