@@ -2,6 +2,7 @@ from . import test_kpi
 from . import test_kpi_delta
 from . import test_kpi_rules
 from . import test_kpi_access
+from . import test_kpi_concurrency
 from . import test_anomaly
 from . import test_legal
 from . import test_contract
