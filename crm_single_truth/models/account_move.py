@@ -42,7 +42,11 @@ class AccountMove(models.Model):
     def _crm_kpi_touch(self):
         customer = self.filtered(lambda m: m.move_type in CUSTOMER_MOVE_TYPES)
         if customer:
-            self.env["crm.partner.kpi"]._crm_touch(self._name, customer.ids)
+            # a move that is not posted contributes nothing: no need to read it (posting costs less)
+            posted = customer.filtered(lambda m: m.state == "posted")
+            Kpi = self.env["crm.partner.kpi"]
+            Kpi._crm_touch(self._name, (customer - posted).ids, new=True)
+            Kpi._crm_touch(self._name, posted.ids)
 
     @api.model_create_multi
     def create(self, vals_list):

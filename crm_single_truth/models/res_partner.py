@@ -340,10 +340,13 @@ class ResPartner(models.Model):
         """(partner_id, value) of one KPI column for the commercial partners whose dossier the user
         may read, and only them: searches and orders go through it, so a hidden figure never
         decides whether or where a partner appears."""
+        kpis = self._crm_kpi_sql(columns=[column])
+        if self._crm_sees_all():
+            return SQL("SELECT q.partner_id, q.%s AS value FROM (%s) q", SQL.identifier(column), kpis)
         return SQL(
             "SELECT q.partner_id, q.%s AS value FROM (%s) q JOIN res_partner vp ON vp.id = q.partner_id WHERE %s",
             SQL.identifier(column),
-            self._crm_kpi_sql(columns=[column]),
+            kpis,
             self._crm_visibility_sql("vp"),
         )
 

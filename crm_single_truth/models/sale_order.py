@@ -30,7 +30,10 @@ class SaleOrder(models.Model):
 
     def write(self, vals):
         if {"state", "date_order", "partner_id", "company_id"} & set(vals):
-            self.env["crm.partner.kpi"]._crm_touch(self._name, self.ids)
+            confirmed = self.filtered(lambda o: o.state == "sale")
+            Kpi = self.env["crm.partner.kpi"]
+            Kpi._crm_touch(self._name, (self - confirmed).ids, new=True)  # nothing counted yet
+            Kpi._crm_touch(self._name, confirmed.ids)
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
