@@ -202,6 +202,11 @@ class CrmPartnerKpi(models.Model):
         self.env.cr.precommit.data[PENDING_KEY].update(ids)
 
     @api.model
+    def _crm_has_pending(self):
+        data = self.env.cr.precommit.data
+        return bool(data.get(BEFORE_KEY) or data.get(PENDING_KEY))
+
+    @api.model
     def _crm_apply_pending(self):
         """Apply the deltas of the documents changed so far in this transaction."""
         data = self.env.cr.precommit.data

@@ -1,3 +1,4 @@
+import operator
 import re
 
 from dateutil.relativedelta import relativedelta
@@ -45,6 +46,50 @@ KPI_COLUMNS = {
     "crm_temperature": "temperature",
 }
 KPI_GROUPS = "crm_single_truth.group_crm_user"
+# KPI columns read from the stored rows alone: (over several companies, over one company's row,
+# value of a customer without a row); searched and ordered without scanning every partner
+STORED_KPIS = {
+    "ltv": ("SUM(k.ltv)", "k.ltv", 0),
+    "order_count": ("SUM(k.order_count)", "k.order_count", 0),
+    "avg_check": (
+        "CASE WHEN SUM(k.order_count) > 0 THEN SUM(k.ltv) / SUM(k.order_count) ELSE 0 END",
+        "CASE WHEN k.order_count > 0 THEN k.ltv / k.order_count ELSE 0 END",
+        0,
+    ),
+    "first_order_date": ("MIN(k.first_order_date)", "k.first_order_date", None),
+    "last_order_date": ("MAX(k.last_order_date)", "k.last_order_date", None),
+    "avg_payment_delay": (
+        "COALESCE(SUM(k.paid_delay_amount) / NULLIF(SUM(k.paid_amount), 0), 0)",
+        "COALESCE(k.paid_delay_amount / NULLIF(k.paid_amount, 0), 0)",
+        0,
+    ),
+}
+COMPARATORS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
+def condition_holds(default, op, value):
+    """Whether a KPI condition holds for the value of a customer without history (``default``):
+    when it does not, the search can start from the stored rows alone. None when unknown."""
+    if op in ("in", "not in"):
+        holds = (False in value) if default is None else (default in value)
+        return holds if op == "in" else not holds
+    if value is False and op in ("=", "!="):
+        return (default is None) == (op == "=")
+    if default is None:
+        return op == "!="  # NULL matches only "!=" (see _crm_search_kpi)
+    try:
+        return COMPARATORS[op](default, value)
+    except (KeyError, TypeError):
+        return None
+
+
 SQL_OPERATORS = {"=": "=", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 
@@ -350,6 +395,28 @@ class ResPartner(models.Model):
             self._crm_visibility_sql("vp"),
         )
 
+    @api.model
+    def _crm_kpi_stored_sql(self, column):
+        """(partner_id, value) of a stored KPI column for the customers that have a row in the
+        current company (and its branches): one index range when a condition bounds the value."""
+        Kpi = self.env["crm.partner.kpi"]
+        if Kpi._crm_has_pending():
+            Kpi._crm_apply_pending()
+        company_ids = self._crm_company_ids()
+        many, one, _default = STORED_KPIS[column]
+        if len(company_ids) == 1:
+            return SQL(
+                "SELECT k.partner_id, %s AS value FROM crm_partner_kpi k WHERE k.company_id = %s",
+                SQL(one),
+                company_ids[0],
+            )
+        return SQL(
+            "SELECT k.partner_id, %s AS value FROM crm_partner_kpi k"
+            " WHERE k.company_id = ANY(%s) GROUP BY k.partner_id",
+            SQL(many),
+            company_ids,
+        )
+
     # ------------------------------------------------------------------ computes
     @api.depends_context("company")
     def _compute_crm_currency_id(self):
@@ -506,9 +573,20 @@ class ResPartner(models.Model):
                 condition = SQL("(%s OR %s IS NULL)", condition, column)
         else:
             raise ValueError(_("Unsupported operator %(operator)s for %(field)s", operator=operator, field=fname))
-        subquery = SQL(
-            "(SELECT q.partner_id FROM (%s) q WHERE %s)", self._crm_kpi_visible_sql(KPI_COLUMNS[fname]), condition
-        )
+        column_name = KPI_COLUMNS[fname]
+        if column_name in STORED_KPIS and condition_holds(STORED_KPIS[column_name][2], operator, value) is False:
+            # customers without history do not match: start from the stored rows that do
+            visible = self._crm_visibility_sql("vp")
+            source = SQL(
+                "SELECT q.partner_id, q.value FROM (%s) q%s",
+                self._crm_kpi_stored_sql(column_name),
+                SQL("")
+                if self._crm_sees_all()
+                else SQL(" JOIN res_partner vp ON vp.id = q.partner_id AND %s", visible),
+            )
+        else:
+            source = self._crm_kpi_visible_sql(column_name)
+        subquery = SQL("(SELECT q.partner_id FROM (%s) q WHERE %s)", source, condition)
         return [("commercial_partner_id", "in", subquery)]
 
     _search_crm_ltv = _kpi_searcher("crm_ltv")
@@ -527,16 +605,35 @@ class ResPartner(models.Model):
         if field_name not in KPI_COLUMNS:
             return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
         self.check_field_access_rights("read", [field_name])
+        column = KPI_COLUMNS[field_name]
         kpi_alias = query.make_alias(alias, field_name)
+        stored = column in STORED_KPIS
         if kpi_alias not in query._joins:
             query.add_join(
                 "LEFT JOIN",
                 kpi_alias,
-                SQL("(%s)", self._crm_kpi_visible_sql(KPI_COLUMNS[field_name])),
+                SQL("(%s)", self._crm_kpi_stored_sql(column) if stored else self._crm_kpi_visible_sql(column)),
                 SQL("%s = %s", SQL.identifier(kpi_alias, "partner_id"), SQL.identifier(alias, "commercial_partner_id")),
             )
+        value = SQL.identifier(kpi_alias, "value")
+        if stored:
+            default = STORED_KPIS[column][2]
+            if default is not None:
+                value = SQL("COALESCE(%s, %s)", value, default)
+            if not self._crm_sees_all():
+                owner_alias = query.make_alias(alias, "crm_kpi_owner")
+                if owner_alias not in query._joins:
+                    query.add_join(
+                        "LEFT JOIN",
+                        owner_alias,
+                        "res_partner",
+                        SQL(
+                            "%s = %s", SQL.identifier(owner_alias, "id"), SQL.identifier(alias, "commercial_partner_id")
+                        ),
+                    )
+                value = SQL("CASE WHEN %s THEN %s END", self._crm_visibility_sql(owner_alias), value)
         # hidden figures are NULL: last, whatever the direction, in the order of the next key
-        return SQL("%s %s %s", SQL.identifier(kpi_alias, "value"), direction, nulls or SQL("NULLS LAST"))
+        return SQL("%s %s %s", value, direction, nulls or SQL("NULLS LAST"))
 
     # ------------------------------------------------------------------ triggers and actions
     def write(self, vals):
