@@ -365,7 +365,10 @@ class CrmPartnerKpi(models.Model):
                     [pair[1] for pair in shrunk],
                 )
             )
-        # rows of customers whose documents all disappeared go (as a rebuild would not create them)
+        # rows of customers whose documents all disappeared go (as a rebuild would not create them);
+        # a row that just gained a purchase (posting an invoice, confirming an order) is not empty
+        if all(added and not gone for _deltas, added, gone in changes.values()):
+            return
         for table, key_columns, key_values in (
             ("crm_partner_kpi_month", "(partner_id, company_id, month)", keys),
             ("crm_partner_kpi", "(partner_id, company_id)", pairs),
@@ -388,7 +391,7 @@ class CrmPartnerKpi(models.Model):
         """LTV and purchase count of the commercial entity of ``partner`` in ``company`` and its
         branches, as stored (no rebuild): the anomaly check of a posting reads this."""
         self._crm_apply_pending()
-        companies = self.env["res.company"].sudo().search([("id", "child_of", company.root_id.id)]).ids
+        companies = self.env["res.partner"].with_company(company)._crm_company_ids()
         [(ltv, count)] = self.env.execute_query(
             SQL(
                 "SELECT COALESCE(SUM(ltv), 0), COALESCE(SUM(order_count), 0) FROM crm_partner_kpi"
