@@ -258,6 +258,7 @@ class CrmPartnerKpi(models.Model):
               FROM unnest(%(pids)s::int[], %(cids)s::int[], %(months)s::date[], %(ltv)s::numeric[],
                           %(cnt)s::int[], %(first)s::date[], %(last)s::date[], %(paid)s::numeric[],
                           %(delay)s::numeric[]) AS d(pid, cid, month, ltv, cnt, first, last, paid, delay)
+              JOIN res_partner p ON p.id = d.pid  -- a customer deleted in the transaction has no rows
             ON CONFLICT (partner_id, company_id, month) DO UPDATE SET
                 ltv = t.ltv + EXCLUDED.ltv,
                 order_count = t.order_count + EXCLUDED.order_count,
@@ -324,6 +325,7 @@ class CrmPartnerKpi(models.Model):
               FROM unnest(%(pids)s::int[], %(cids)s::int[], %(ltv)s::numeric[], %(cnt)s::int[],
                           %(first)s::date[], %(last)s::date[], %(paid)s::numeric[], %(delay)s::numeric[])
                    AS d(pid, cid, ltv, cnt, first, last, paid, delay)
+              JOIN res_partner p ON p.id = d.pid
             ON CONFLICT (partner_id, company_id) DO UPDATE SET
                 ltv = t.ltv + EXCLUDED.ltv,
                 order_count = t.order_count + EXCLUDED.order_count,

@@ -126,6 +126,18 @@ class TestKpiDeltaMatchesRebuild(CrmKpiCommon):
         self.assertEqual(self.customer.crm_last_order_date, self.days_ago(40))
         self.assertEqual(self.customer.crm_first_order_date, self.days_ago(40))
 
+    def test_customer_deleted_with_its_documents(self):
+        """Documents changed, then their customer deleted in the same transaction: its rows go
+        with it and the pending deltas are not written for it."""
+        customer = self.env["res.partner"].create({"name": "Short-lived LLP", "is_company": True})
+        invoice = self.invoice(100.0, days_ago=3, partner=customer)
+        self.env["crm.partner.kpi"]._crm_apply_pending()
+        invoice.button_draft()
+        invoice.with_context(force_delete=True).unlink()
+        customer.unlink()
+        self.env["crm.partner.kpi"]._crm_apply_pending()
+        self.assertFalse(self.env["crm.partner.kpi.month"].search([("partner_id", "=", customer.id)]))
+
 
 def _num(value):
     if isinstance(value, str):
