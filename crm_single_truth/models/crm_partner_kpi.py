@@ -398,7 +398,7 @@ class CrmPartnerKpi(models.Model):
             SQL(
                 "SELECT COALESCE(SUM(ltv), 0), COALESCE(SUM(order_count), 0) FROM crm_partner_kpi"
                 " WHERE partner_id = %s AND company_id = ANY(%s)",
-                partner.commercial_partner_id.id,
+                partner.commercial_partner_id._origin.id,
                 companies,
             )
         )

@@ -443,8 +443,9 @@ class ResPartner(models.Model):
             rows = {row["partner_id"]: row for row in self.env.cr.dictfetchall()}
         for partner in self:
             hidden = partner not in visible
-            row = {} if hidden else rows.get(partner.commercial_partner_id.id) or {}
-            partner.crm_kpi_hidden = hidden and bool(partner.id)
+            # in an onchange the records are new ones: their figures are those of their origin
+            row = {} if hidden else rows.get(partner.commercial_partner_id._origin.id) or {}
+            partner.crm_kpi_hidden = hidden and bool(partner._origin.id)
             partner.crm_ltv = currency.round(row.get("ltv") or 0.0)
             partner.crm_order_count = row.get("order_count") or 0
             partner.crm_avg_check = currency.round(row.get("avg_check") or 0.0)
@@ -501,7 +502,7 @@ class ResPartner(models.Model):
             "last_order_date": False,
             "hidden": False,
         }
-        commercial = self.commercial_partner_id
+        commercial = self.commercial_partner_id._origin  # the period switch runs in an onchange
         if not commercial:
             return result
         if not self._crm_visible():
