@@ -71,13 +71,16 @@ class CrmPartnerKpi(models.Model):
             cr, "crm_sale_order_partner_date_idx", "sale_order", ["partner_id", "date_order"], where="state = 'sale'"
         )
         # debt is read live from the open receivable items, a small indexed subset: lines of
-        # accounts that are not reconcilable are never "reconciled" but always have no residual
+        # accounts that are not reconcilable are never "reconciled" but always have no residual;
+        # the account in the key skips a customer's open lines of other accounts (the outstanding
+        # receipts of its payments, as many as its history has payments not matched to a statement)
         cr.execute("DROP INDEX IF EXISTS crm_account_move_line_open_idx")
+        cr.execute("DROP INDEX IF EXISTS crm_account_move_line_open_residual_idx")
         create_index(
             cr,
-            "crm_account_move_line_open_residual_idx",
+            "crm_account_move_line_open_account_idx",
             "account_move_line",
-            ["partner_id", "company_id"],
+            ["partner_id", "account_id"],
             where="reconciled IS NOT TRUE AND parent_state = 'posted' AND amount_residual != 0",
         )
         # search and order by lifetime value in one company (crm_ltv > 500000)

@@ -287,11 +287,10 @@ class ResPartner(models.Model):
             """
             SELECT rp.commercial_partner_id AS partner_id, aml.company_id,
                    COALESCE(aml.date_maturity, aml.date) AS date_due, aml.amount_residual AS amount
-              FROM account_move_line aml
-              JOIN account_account acc ON acc.id = aml.account_id
-              JOIN res_partner rp ON rp.id = aml.partner_id
-             WHERE aml.parent_state = 'posted' AND aml.reconciled IS NOT TRUE
-               AND acc.account_type = 'asset_receivable' AND aml.amount_residual != 0
+              FROM res_partner rp
+              JOIN account_account acc ON acc.account_type = 'asset_receivable'
+              JOIN account_move_line aml ON aml.partner_id = rp.id AND aml.account_id = acc.id
+             WHERE aml.parent_state = 'posted' AND aml.reconciled IS NOT TRUE AND aml.amount_residual != 0
                AND %s AND %s
             """,
             companies,
