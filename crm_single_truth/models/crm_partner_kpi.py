@@ -396,13 +396,16 @@ class CrmPartnerKpi(models.Model):
         """LTV and purchase count of the commercial entity of ``partner`` in ``company`` and its
         branches, as stored (no rebuild): the anomaly check of a posting reads this."""
         self._crm_apply_pending()
-        companies = self.env["res.partner"].with_company(company)._crm_company_ids()
         [(ltv, count)] = self.env.execute_query(
             SQL(
-                "SELECT COALESCE(SUM(ltv), 0), COALESCE(SUM(order_count), 0) FROM crm_partner_kpi"
-                " WHERE partner_id = %s AND company_id = ANY(%s)",
+                """SELECT COALESCE(SUM(k.ltv), 0), COALESCE(SUM(k.order_count), 0)
+                     FROM crm_partner_kpi k
+                     JOIN res_company c ON c.id = k.company_id
+                     JOIN res_company cur ON cur.id = %s
+                    WHERE k.partner_id = %s AND c.parent_path LIKE split_part(cur.parent_path, '/', 1) || %s""",
+                company.id,
                 partner.commercial_partner_id._origin.id,
-                companies,
+                "/%",
             )
         )
         return ltv, count
