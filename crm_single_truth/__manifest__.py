@@ -2,7 +2,7 @@
     "name": "CrmAI: Customer Single Source of Truth",
     "summary": "Customer dossier on the partner card: lifetime value, orders, debt, "
     "payment discipline, B2B legal data, contact roles and contracts",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "author": "CrmAI",
     "website": "https://github.com/crmai/crmai",

@@ -72,6 +72,17 @@ class AccountMove(models.Model):
         "crm.bad.debt.writeoff", string="Written Off By", copy=False, readonly=True, index="btree_not_null"
     )
 
+    @api.model
+    def _crm_kpi_tracked_fields(self):
+        # a write-off changes the invoice's place in the payment history
+        return super()._crm_kpi_tracked_fields() | {"crm_writeoff_id"}
+
+    @api.model
+    def _crm_payment_history_sql(self, move):
+        """A bad debt written off was not paid: it stays out of the payment rating of the card
+        and of the discipline history alike."""
+        return SQL("%s AND %s.crm_writeoff_id IS NULL", super()._crm_payment_history_sql(move), move)
+
     @api.depends("state", "is_move_sent", "crm_agreed_date", "payment_state")
     def _compute_crm_postpay_state(self):
         for move in self:
@@ -150,7 +161,16 @@ class AccountMove(models.Model):
                AND (m.crm_dunning_paused_until IS NULL OR m.crm_dunning_paused_until < d.today)
                AND (m.crm_deferral_date IS NULL OR m.crm_deferral_date < d.today)
                AND %(partner_ok)s AND %(partners)s AND %(not_excluded)s
+               AND EXISTS (
+                   -- money already credited is not chased: the customer's open items in the
+                   -- company, unapplied credit notes and payments included, still owe something
+                   SELECT 1 FROM (%(balance)s) bal
+                    WHERE bal.partner_id = m.commercial_partner_id AND bal.company_id = m.company_id
+                      AND bal.debt > 0)
             """,
+            balance=self.env["res.partner"]._crm_overdue_sql(
+                self.env["res.partner"]._crm_open_items_sql(None, partner_ids), fields.Date.context_today(self), True
+            ),
             days=days,
             partner_ok=self._crm_dunning_partner_sql(SQL.identifier("cp"), SQL("d.today")),
             partners=SQL("m.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids is not None else SQL("TRUE"),

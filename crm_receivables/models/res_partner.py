@@ -54,10 +54,12 @@ class ResPartner(models.Model):
         "crm.bad.debt.writeoff", "partner_id", string="Bad Debts Written Off", readonly=True
     )
 
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_crm_discipline(self):
         today = fields.Date.context_today(self)
-        commercial = {partner: partner.commercial_partner_id.id for partner in self}
+        # the dossier's visibility: a colleague's customer has no discipline to show
+        visible = self._crm_visible()
+        commercial = {partner: partner.commercial_partner_id.id if partner in visible else False for partner in self}
         stats = self.env["crm.payment.discipline"]._get_partner_stats(
             set(commercial.values()) - {False}, self._crm_company_ids(), today
         )
@@ -149,14 +151,14 @@ class ResPartner(models.Model):
     # invoices per month of payment, on time and late, for the last twelve months (one grouped query)
     crm_payment_chart = fields.Json(string="Payments by Month", compute="_compute_crm_payment_chart")
 
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_crm_payment_chart(self):
         today = fields.Date.context_today(self)
         first_month = today.replace(day=1) - relativedelta(months=CHART_MONTHS - 1)
         months = [first_month + relativedelta(months=index) for index in range(CHART_MONTHS)]
         groups = self.env["crm.payment.discipline"]._read_group(
             [
-                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("partner_id", "in", self._crm_visible().commercial_partner_id.ids),
                 ("company_id", "=", self.env.company.id),
                 ("date_paid", ">=", first_month),
             ],

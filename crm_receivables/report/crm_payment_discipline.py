@@ -83,8 +83,9 @@ class CrmPaymentDiscipline(models.Model):
 
     @api.model
     def _not_written_off_sql(self):
-        """Invoices left out of the discipline history (bad debts written off are not payments)."""
-        return SQL("m.crm_writeoff_id IS NULL")
+        """Invoices left out of the discipline history (bad debts written off are not payments):
+        the rule of the card's payment rating (account.move._crm_payment_history_sql)."""
+        return self.env["account.move"]._crm_payment_history_sql(SQL.identifier("m"))
 
     @api.model
     def _get_partner_stats(self, partner_ids, company_ids, today):

@@ -54,19 +54,8 @@ class CrmReceivableAging(models.Model):
     def _get_aging_sources(self):
         """Queries of open items: (partner_id, company_id, date_due, amount) in company currency.
         Override to add sources (installment lines...)."""
-        return [
-            SQL(
-                """
-            SELECT rp.commercial_partner_id AS partner_id, aml.company_id,
-                   COALESCE(aml.date_maturity, aml.date) AS date_due, aml.amount_residual AS amount
-              FROM account_move_line aml
-              JOIN account_account acc ON acc.id = aml.account_id
-              JOIN res_partner rp ON rp.id = aml.partner_id
-             WHERE aml.parent_state = 'posted' AND aml.reconciled IS NOT TRUE
-               AND acc.account_type = 'asset_receivable' AND aml.amount_residual != 0
-            """
-            )
-        ]
+        # the open items the customer card reads too (res.partner._crm_open_items_sql)
+        return [self.env["res.partner"]._crm_open_items_sql(None)]
 
     @property
     def _table_query(self):
@@ -91,11 +80,11 @@ class CrmReceivableAging(models.Model):
             SELECT items.partner_id::bigint * 100000 + items.company_id AS id,
                    items.partner_id, p.user_id, items.company_id, c.currency_id,
                    %(buckets)s,
-                   COALESCE(SUM(items.amount) FILTER (WHERE %(days)s > 0), 0) AS amount_overdue,
+                   %(overdue)s AS amount_overdue,
                    SUM(items.amount) AS amount_total,
                    COALESCE(MAX(%(days)s) FILTER (WHERE items.amount > 0 AND %(days)s > 0), 0) AS max_days_overdue,
                    COALESCE(MAX(%(days)s) FILTER (WHERE items.amount > 0), 0) > 30
-                       OR COALESCE(SUM(items.amount) FILTER (WHERE %(days)s > 0), 0) > %(threshold)s AS is_critical
+                       OR %(overdue)s > %(threshold)s AS is_critical
               FROM (%(sources)s) items
               JOIN res_partner p ON p.id = items.partner_id
               JOIN res_company c ON c.id = items.company_id
@@ -104,6 +93,11 @@ class CrmReceivableAging(models.Model):
             """,
             buckets=SQL(", ").join(bucket(name, low, high) for name, low, high in BUCKETS),
             days=days,
+            # credits dated before today net the overdue amount, never beyond the total owed: the
+            # rule of the customer card (res.partner._crm_net_overdue_sql)
+            overdue=self.env["res.partner"]._crm_net_overdue_sql(
+                SQL("SUM(items.amount) FILTER (WHERE %s > 0)", days), SQL("SUM(items.amount)")
+            ),
             threshold=threshold,
             sources=SQL(" UNION ALL ").join(self._get_aging_sources()),
         )

@@ -126,3 +126,37 @@ class TestReceivablesAging(CrmKpiCommon):
         later = self.env["crm.receivable.aging"].with_context(crm_aging_date=self.today + timedelta(days=45))
         row = later.search([("partner_id", "=", self.customer.id)])
         self.assertMoney(row.amount_31_60, 100.0)
+
+    def test_overdue_nets_unapplied_credits_on_card_and_aging_alike(self):
+        """Issue 17: a customer owing 70,000 in total (120,000 overdue, a 50,000 credit note not
+        applied yet) has 70,000 overdue - on the card and in the aging, to the cent; a credit
+        dated before today nets the overdue buckets as stock's aged receivable does."""
+        self.invoice(120000.0, days_ago=40, due_days=10)  # 30 days overdue
+        self.invoice(50000.0, days_ago=0, move_type="out_refund")  # not applied, due today
+        row = self.aging()
+        self.assertMoney(row.amount_total, 70000.0)
+        self.assertMoney(row.amount_overdue, 70000.0)
+        self.assertMoney(row.amount_1_30, 120000.0)  # each item stays in the bucket of its date
+        self.assertMoney(row.amount_not_due, -50000.0)
+        self.customer.invalidate_recordset()
+        self.assertMoney(self.customer.crm_debt, 70000.0)
+        self.assertMoney(self.customer.crm_overdue_debt, 70000.0)
+        # an older unapplied payment nets the overdue part first: 70,000 - 30,000
+        self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.customer.id,
+                "amount": 30000.0,
+                "date": self.days_ago(5),
+            }
+        ).action_post()
+        row = self.aging()
+        self.customer.invalidate_recordset()
+        self.assertMoney(row.amount_total, 40000.0)
+        self.assertMoney(row.amount_overdue, 40000.0)
+        self.assertMoney(self.customer.crm_overdue_debt, 40000.0)
+        self.assertEqual(
+            self.env["res.partner"].search([("id", "=", self.customer.id), ("crm_overdue_debt", "=", 40000.0)]),
+            self.customer,
+        )

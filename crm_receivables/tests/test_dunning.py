@@ -264,3 +264,16 @@ class TestDunning(CrmKpiCommon):
         self.assertEqual((events.move_id, events.offset_days, events.date), (invoice, 1, date(2024, 1, 11)))
         self.env.company.partner_id.tz = "UTC"
         self.assertEqual(self.env.company._crm_today(datetime(2024, 1, 10, 20, 30)), date(2024, 1, 10))
+
+
+@tagged("post_install", "-at_install")
+class TestDunningNetsCredits(CrmKpiCommon):
+    def test_money_already_credited_is_not_chased(self):
+        policy = self.env.ref("crm_receivables.dunning_policy_default")
+        self.customer.write({"email": "credited@example.com", "crm_dunning_policy_id": policy.id})
+        invoice = self.invoice(1000.0, days_ago=12, due_days=10)  # 2 days overdue
+        self.invoice(1000.0, days_ago=1, move_type="out_refund")  # credited in full, not applied
+        Policy = self.env["crm.dunning.policy"]
+        events = Policy._cron_run_dunning(date_ref=self.today).filtered(lambda e: e.move_id == invoice)
+        self.assertFalse(events)
+        self.assertEqual(self.customer.crm_overdue_debt, 0.0)

@@ -131,3 +131,53 @@ class TestBadDebtWriteoff(CrmKpiCommon):
         )
         with self.assertRaises(AccessError):
             theirs.with_user(self.seller).read(["amount"])
+
+
+@tagged("post_install", "-at_install")
+class TestWriteoffOutOfPaymentRating(CrmKpiCommon):
+    """A bad debt written off is no payment: the card's payment rating and the discipline history
+    leave it out alike (account.move._crm_payment_history_sql), and the stored KPI rows, kept by
+    deltas, equal a rebuild."""
+
+    def test_writeoff_leaves_the_payment_rating_and_the_history_alike(self):
+        self.env.company.crm_bad_debt_account_id = self.company_data["default_account_expense"]
+        on_time = self.invoice(3000.0, days_ago=100, due_days=10)
+        self.pay(on_time, days_ago=90)  # on the due date
+        bad = self.invoice(1000.0, days_ago=300, due_days=10)  # 290 days overdue
+        writeoff = self.env["crm.bad.debt.writeoff"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.env.company.id,
+                "move_ids": [Command.set(bad.ids)],
+                "reason": "Liquidated",
+            }
+        )
+        approver = new_test_user(
+            self.env,
+            login="writeoff.rating.manager",
+            groups="base.group_user,account.group_account_invoice,crm_single_truth.group_crm_manager",
+        )
+        writeoff.with_user(approver).action_approve()
+        writeoff.with_user(approver).action_post()
+        self.assertEqual(bad.payment_state, "paid")
+        self.customer.invalidate_recordset()
+        # counted as paid 290 days late it would make the rating poor; it is not a payment
+        self.assertEqual(self.customer.crm_avg_payment_delay, 0.0)
+        self.assertEqual(self.customer.crm_payment_rating, "excellent")
+        self.assertEqual(self.customer.crm_paid_invoice_count, 1)
+        history = self.env["crm.payment.discipline"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(history.move_id, on_time)
+        Kpi = self.env["crm.partner.kpi"]
+        Kpi._crm_apply_pending()
+        columns = ["ltv", "order_count", "paid_amount", "paid_delay_amount", "last_order_date"]
+
+        def rows():
+            return [
+                {name: row[name] for name in columns}
+                for row in Kpi.search_read([("partner_id", "=", self.customer.id)], columns)
+            ]
+
+        before = rows()
+        Kpi._crm_rebuild([self.customer.id])
+        self.assertEqual(rows(), before)
+        self.assertEqual(before[0]["paid_amount"], 3000.0)

@@ -77,13 +77,18 @@ class ResPartner(models.Model):
 
     # ------------------------------------------------------------------ segments
     @api.model
-    def _crm_kpi_sql(self, partner_ids=None, **kwargs):
+    def _crm_kpi_sql(self, partner_ids=None, columns=None, **kwargs):
         """While segments are refreshed, the KPI rows of all customers come from the snapshot taken
         once for the segments refreshed together (crm.segment._kpi_snapshot)."""
         snapshot = self.env.context.get("crm_segment_kpi_snapshot")
         if snapshot and partner_ids is None and not kwargs:
-            return SQL("SELECT * FROM %s", SQL.identifier(snapshot))
-        return super()._crm_kpi_sql(partner_ids, **kwargs)
+            select = (
+                SQL("*")
+                if columns is None
+                else SQL(", ").join(SQL.identifier(name) for name in ["partner_id", *columns])
+            )
+            return SQL("SELECT %s FROM %s", select, SQL.identifier(snapshot))
+        return super()._crm_kpi_sql(partner_ids, columns=columns, **kwargs)
 
     def _crm_segment_memberships(self, domain=()):
         """Query of the current memberships in the current company visible to the user."""
@@ -199,12 +204,14 @@ class ResPartner(models.Model):
             self._crm_kpi_sql(),
         )
 
-    @api.depends_context("company")
+    @api.depends_context("company", "uid")
     def _compute_crm_rfm(self):
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                "SELECT * FROM (%s) rfm WHERE partner_id = ANY(%s)", self._crm_rfm_sql(), self.commercial_partner_id.ids
+                "SELECT * FROM (%s) rfm WHERE partner_id = ANY(%s)",
+                self._crm_rfm_sql(),
+                self._crm_visible().commercial_partner_id.ids,
             )
         )
         scores = {row["partner_id"]: row for row in self.env.cr.dictfetchall()}

@@ -315,7 +315,7 @@ class TestSegments(CrmKpiCommon):
             [self.shipped(code, customers).id for code in ("sleeping", "large", "sleeping_large")]
         )
         Kpi = self.registry["crm.partner.kpi"]
-        with patch.object(Kpi, "_crm_refresh_pending", autospec=True, side_effect=Kpi._crm_refresh_pending) as kpi_runs:
+        with patch.object(Kpi, "_crm_apply_pending", autospec=True, side_effect=Kpi._crm_apply_pending) as kpi_runs:
             segments.action_refresh()
         # one computation of every customer's KPIs for the five KPI conditions of the three segments
         self.assertEqual(kpi_runs.call_count, 1)

@@ -1,4 +1,5 @@
 from . import crm_partner_kpi
+from . import crm_partner_kpi_month
 from . import res_company
 from . import res_partner
 from . import crm_contract

@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.tools import SQL
 
 CUSTOMER_MOVE_TYPES = ("out_invoice", "out_refund")
 
@@ -26,17 +27,41 @@ class AccountMove(models.Model):
             move._crm_anomaly_flag(warnings[move.id], move.invoice_user_id or move.partner_id.user_id)
         return posted
 
+    @api.model
+    def _crm_kpi_tracked_fields(self):
+        """Fields whose change alters what a customer document contributes to the KPIs."""
+        return {"state", "partner_id", "invoice_date", "invoice_date_due", "company_id", "move_type"}
+
+    @api.model
+    def _crm_payment_history_sql(self, move):
+        """Condition on the paid invoice ``move`` (an SQL alias) for its payment to count in the
+        payment history (the rating of the card; crm_receivables' discipline history uses it too).
+        crm_receivables leaves out the bad debts written off."""
+        return SQL("TRUE")
+
+    def _crm_kpi_touch(self):
+        customer = self.filtered(lambda m: m.move_type in CUSTOMER_MOVE_TYPES)
+        if customer:
+            # a move that is not posted contributes nothing: no need to read it (posting costs less)
+            posted = customer.filtered(lambda m: m.state == "posted")
+            Kpi = self.env["crm.partner.kpi"]
+            Kpi._crm_touch(self._name, (customer - posted).ids, new=True)
+            Kpi._crm_touch(self._name, posted.ids)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        moves = super().create(vals_list)
+        # created posted (imports): nothing was counted before
+        posted = moves.filtered(lambda m: m.state == "posted" and m.move_type in CUSTOMER_MOVE_TYPES)
+        if posted:
+            self.env["crm.partner.kpi"]._crm_touch(self._name, posted.ids, new=True)
+        return moves
+
     def write(self, vals):
-        tracked = {"state", "partner_id", "invoice_date", "invoice_date_due", "company_id"} & set(vals)
-        customer_moves = self.filtered(lambda m: m.move_type in CUSTOMER_MOVE_TYPES) if tracked else self.browse()
-        before = customer_moves.partner_id
-        res = super().write(vals)
-        if customer_moves:
-            self.env["crm.partner.kpi"]._crm_mark_dirty(before | customer_moves.partner_id)
-        return res
+        if self._crm_kpi_tracked_fields() & set(vals):
+            self._crm_kpi_touch()
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
-    def _crm_unlink_mark_dirty(self):
-        self.env["crm.partner.kpi"]._crm_mark_dirty(
-            self.filtered(lambda m: m.move_type in CUSTOMER_MOVE_TYPES).partner_id
-        )
+    def _crm_unlink_kpi_touch(self):
+        self._crm_kpi_touch()

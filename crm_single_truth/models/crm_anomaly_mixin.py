@@ -20,20 +20,23 @@ class CrmAnomalyMixin(models.AbstractModel):
     def _crm_anomaly_check(self, partner, amount, company, salesperson):
         """Return the warning for ``amount`` (company currency) against the customer's history
         before this document, or False. Needs at least 3 past purchases."""
-        history = partner.commercial_partner_id.sudo().with_company(company)
+        history = partner.commercial_partner_id.sudo()
         factor = self._crm_anomaly_factor()
-        if history.crm_order_count < 3 or factor <= 0:
+        # the stored aggregate, as it is: no rebuild of the customer's history before a posting
+        ltv, count = self.env["crm.partner.kpi"].sudo()._crm_stored_kpis(history, company)
+        if count < 3 or factor <= 0:
             return False
-        threshold = history.crm_avg_check * factor
+        avg_check = company.currency_id.round(ltv / count)
+        threshold = avg_check * factor
         if company.currency_id.compare_amounts(amount, threshold) <= 0:
             return False
         return _(
             "%(amount)s is %(ratio).1f times the average check of %(partner)s (%(avg)s over %(count)s purchases).",
             amount=company.currency_id.format(amount),
-            ratio=amount / history.crm_avg_check if history.crm_avg_check else 0.0,
+            ratio=amount / avg_check if avg_check else 0.0,
             partner=history.display_name,
-            avg=company.currency_id.format(history.crm_avg_check),
-            count=history.crm_order_count,
+            avg=company.currency_id.format(avg_check),
+            count=count,
         )
 
     def _crm_anomaly_flag(self, message, salesperson):

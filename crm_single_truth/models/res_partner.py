@@ -1,3 +1,4 @@
+import operator
 import re
 
 from dateutil.relativedelta import relativedelta
@@ -7,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 
+from ..tools.kpi import payment_rating_sql, split_period, temperature_sql
 from ..tools.legal_id import (
     clean_legal_id,
     is_inn_format,
@@ -43,6 +45,51 @@ KPI_COLUMNS = {
     "crm_payment_rating": "payment_rating",
     "crm_temperature": "temperature",
 }
+KPI_GROUPS = "crm_single_truth.group_crm_user"
+# KPI columns read from the stored rows alone: (over several companies, over one company's row,
+# value of a customer without a row); searched and ordered without scanning every partner
+STORED_KPIS = {
+    "ltv": ("SUM(k.ltv)", "k.ltv", 0),
+    "order_count": ("SUM(k.order_count)", "k.order_count", 0),
+    "avg_check": (
+        "CASE WHEN SUM(k.order_count) > 0 THEN SUM(k.ltv) / SUM(k.order_count) ELSE 0 END",
+        "CASE WHEN k.order_count > 0 THEN k.ltv / k.order_count ELSE 0 END",
+        0,
+    ),
+    "first_order_date": ("MIN(k.first_order_date)", "k.first_order_date", None),
+    "last_order_date": ("MAX(k.last_order_date)", "k.last_order_date", None),
+    "avg_payment_delay": (
+        "COALESCE(SUM(k.paid_delay_amount) / NULLIF(SUM(k.paid_amount), 0), 0)",
+        "COALESCE(k.paid_delay_amount / NULLIF(k.paid_amount, 0), 0)",
+        0,
+    ),
+}
+COMPARATORS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
+def condition_holds(default, op, value):
+    """Whether a KPI condition holds for the value of a customer without history (``default``):
+    when it does not, the search can start from the stored rows alone. None when unknown."""
+    if op in ("in", "not in"):
+        holds = (False in value) if default is None else (default in value)
+        return holds if op == "in" else not holds
+    if value is False and op in ("=", "!="):
+        return (default is None) == (op == "=")
+    if default is None:
+        return op == "!="  # NULL matches only "!=" (see _crm_search_kpi)
+    try:
+        return COMPARATORS[op](default, value)
+    except (KeyError, TypeError):
+        return None
+
+
 SQL_OPERATORS = {"=": "=", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 
 
@@ -67,11 +114,17 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     crm_currency_id = fields.Many2one("res.currency", string="Dossier Currency", compute="_compute_crm_currency_id")
+    crm_kpi_hidden = fields.Boolean(
+        string="Figures Hidden",
+        compute="_compute_crm_kpis",
+        help="The customer belongs to another salesperson: its figures are not shown to you.",
+    )
     crm_ltv = fields.Monetary(
         string="Lifetime Value",
         currency_field="crm_currency_id",
         compute="_compute_crm_kpis",
         search="_search_crm_ltv",
+        groups=KPI_GROUPS,
         help="Posted customer invoices minus posted credit notes, taxes included, all time, in the "
         "currency of the current company.",
     )
@@ -79,6 +132,7 @@ class ResPartner(models.Model):
         string="Purchases",
         compute="_compute_crm_kpis",
         search="_search_crm_order_count",
+        groups=KPI_GROUPS,
         help="Confirmed sale orders plus posted customer invoices not linked to any sale order.",
     )
     crm_avg_check = fields.Monetary(
@@ -86,24 +140,27 @@ class ResPartner(models.Model):
         currency_field="crm_currency_id",
         compute="_compute_crm_kpis",
         search="_search_crm_avg_check",
+        groups=KPI_GROUPS,
         help="Lifetime value divided by the number of purchases.",
     )
     crm_first_order_date = fields.Date(
-        string="First Purchase", compute="_compute_crm_kpis", search="_search_crm_first_order_date"
+        string="First Purchase", compute="_compute_crm_kpis", search="_search_crm_first_order_date", groups=KPI_GROUPS
     )
     crm_last_order_date = fields.Date(
-        string="Last Purchase", compute="_compute_crm_kpis", search="_search_crm_last_order_date"
+        string="Last Purchase", compute="_compute_crm_kpis", search="_search_crm_last_order_date", groups=KPI_GROUPS
     )
     crm_days_since_last_order = fields.Integer(
         string="Days Since Last Purchase",
         compute="_compute_crm_kpis",
         search="_search_crm_days_since_last_order",
+        groups=KPI_GROUPS,
     )
     crm_debt = fields.Monetary(
         string="Debt",
         currency_field="crm_currency_id",
         compute="_compute_crm_kpis",
         search="_search_crm_debt",
+        groups=KPI_GROUPS,
         help="What the customer owes now: open receivable items of posted entries.",
     )
     crm_overdue_debt = fields.Monetary(
@@ -111,13 +168,16 @@ class ResPartner(models.Model):
         currency_field="crm_currency_id",
         compute="_compute_crm_kpis",
         search="_search_crm_overdue_debt",
-        help="Part of the debt whose due date has passed.",
+        groups=KPI_GROUPS,
+        help="Part of the debt whose due date has passed, net of the unapplied credits (credit notes, "
+        "payments) dated before today, and never more than the debt.",
     )
     crm_avg_payment_delay = fields.Float(
         string="Average Payment Delay",
         digits=(16, 1),
         compute="_compute_crm_kpis",
         search="_search_crm_avg_payment_delay",
+        groups=KPI_GROUPS,
         help="Amount-weighted average number of days between the due date and the full payment "
         "of paid invoices (early payments count as 0).",
     )
@@ -126,6 +186,7 @@ class ResPartner(models.Model):
         string="Payment Rating",
         compute="_compute_crm_kpis",
         search="_search_crm_payment_rating",
+        groups=KPI_GROUPS,
         help="From the amount-weighted days late of paid invoices and of open overdue items: "
         "excellent up to 1 day, good up to 7, fair up to 30, poor beyond.",
     )
@@ -134,6 +195,7 @@ class ResPartner(models.Model):
         string="Temperature",
         compute="_compute_crm_kpis",
         search="_search_crm_temperature",
+        groups=KPI_GROUPS,
         help="Hot, warm or cold by days since the last purchase (thresholds in Settings).",
     )
     # period switch of the card header: a form-only field, recomputed by onchange
@@ -145,30 +207,66 @@ class ResPartner(models.Model):
         readonly=False,
     )
     crm_period_ltv = fields.Monetary(
-        string="Bought in Period", currency_field="crm_currency_id", compute="_compute_crm_period_kpis"
+        string="Bought in Period",
+        currency_field="crm_currency_id",
+        compute="_compute_crm_period_kpis",
+        groups=KPI_GROUPS,
     )
-    crm_period_order_count = fields.Integer(string="Purchases in Period", compute="_compute_crm_period_kpis")
+    crm_period_order_count = fields.Integer(
+        string="Purchases in Period", compute="_compute_crm_period_kpis", groups=KPI_GROUPS
+    )
     crm_period_avg_check = fields.Monetary(
-        string="Average Check in Period", currency_field="crm_currency_id", compute="_compute_crm_period_kpis"
+        string="Average Check in Period",
+        currency_field="crm_currency_id",
+        compute="_compute_crm_period_kpis",
+        groups=KPI_GROUPS,
     )
 
     # ------------------------------------------------------------------ helpers
     @api.model
     def _crm_kpi_fnames(self):
-        return [*KPI_COLUMNS, "crm_period_ltv", "crm_period_order_count", "crm_period_avg_check"]
+        return [*KPI_COLUMNS, "crm_kpi_hidden", "crm_period_ltv", "crm_period_order_count", "crm_period_avg_check"]
 
     def _crm_company_ids(self):
-        """The current company and its branches, as the stock credit/debit fields count them."""
-        return self.env["res.company"].sudo().search([("id", "child_of", self.env.company.root_id.id)]).ids
+        """The current company's root and its branches, as the stock credit/debit fields count
+        them (one indexed query on the companies' parent path: the card reads it on every open)."""
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT c.id FROM res_company c, res_company cur
+                    WHERE cur.id = %s AND c.parent_path LIKE split_part(cur.parent_path, '/', 1) || %s
+                    ORDER BY c.id""",
+                self.env.company.id,
+                "/%",
+            )
+        )
+        return [row[0] for row in rows]
+
+    def _crm_sees_all(self):
+        return self.env.su or self.env.user.has_group("crm_single_truth.group_crm_manager")
 
     def _crm_visible(self):
         """Partners whose dossier the current user may read: managers see all, salespeople
-        their own customers and customers without a salesperson."""
-        if self.env.su or self.env.user.has_group("crm_single_truth.group_crm_manager"):
+        their own customers and customers without a salesperson (see _crm_visibility_sql)."""
+        if self._crm_sees_all():
             return self
         if not self.env.user.has_group("crm_single_truth.group_crm_user"):
             return self.browse()
         return self.filtered(lambda p: p.commercial_partner_id.user_id in (self.env.user, self.env["res.users"]))
+
+    @api.model
+    def _crm_visibility_sql(self, partner):
+        """The rule of :meth:`_crm_visible` as an SQL condition on ``partner``, an alias of the
+        commercial partner's ``res_partner`` row: every search and order on a KPI applies it."""
+        if self._crm_sees_all():
+            return SQL("TRUE")
+        if not self.env.user.has_group("crm_single_truth.group_crm_user"):
+            return SQL("FALSE")
+        return SQL(
+            "(%s = %s OR %s IS NULL)",
+            SQL.identifier(partner, "user_id"),
+            self.env.uid,
+            SQL.identifier(partner, "user_id"),
+        )
 
     @api.model
     def _crm_thresholds(self):
@@ -179,81 +277,153 @@ class ResPartner(models.Model):
         }
 
     @api.model
-    def _crm_kpi_sql(self, partner_ids=None):
-        """One row of KPIs per commercial partner for the current company: the indexed aggregate
-        joined with the live open receivable items (debt depends on today)."""
-        self.env["crm.partner.kpi"]._crm_refresh_pending()
+    def _crm_open_items_sql(self, company_ids, partner_ids=None):
+        """Open receivable items of posted entries: (partner_id, company_id, date_due, amount) per
+        commercial partner, residual in company currency (what stock's ``credit`` counts). The card
+        and crm_receivables' aging read the same items."""
+        scope = SQL("TRUE") if partner_ids is None else SQL("rp.commercial_partner_id = ANY(%s)", sorted(partner_ids))
+        companies = SQL("TRUE") if company_ids is None else SQL("aml.company_id = ANY(%s)", list(company_ids))
+        return SQL(
+            """
+            SELECT rp.commercial_partner_id AS partner_id, aml.company_id,
+                   COALESCE(aml.date_maturity, aml.date) AS date_due, aml.amount_residual AS amount
+              FROM res_partner rp
+              JOIN account_account acc ON acc.account_type = 'asset_receivable'
+              JOIN account_move_line aml ON aml.partner_id = rp.id AND aml.account_id = acc.id
+             WHERE aml.parent_state = 'posted' AND aml.reconciled IS NOT TRUE AND aml.amount_residual != 0
+               AND %s AND %s
+            """,
+            companies,
+            scope,
+        )
+
+    @api.model
+    def _crm_net_overdue_sql(self, overdue, total):
+        """Overdue debt net of unapplied credits: the items past due (credit notes and payments
+        dated before today included, as stock's aged receivable nets them), never below zero nor
+        above what the customer owes in total (a credit not due yet still reduces the debt)."""
+        return SQL("GREATEST(0, LEAST(COALESCE(%s, 0), COALESCE(%s, 0)))", overdue, total)
+
+    @api.model
+    def _crm_overdue_sql(self, items, today, by_company=False):
+        """Per commercial partner (and company with ``by_company``) of the open ``items`` (see
+        _crm_open_items_sql): ``debt``, ``overdue_debt`` (netted), ``overdue_gross`` and
+        ``overdue_delay_amount`` (open items past due, amount and amount x days late, for the
+        payment rating)."""
+        past_due = SQL("items.date_due < %s", today)
+        return SQL(
+            """
+            SELECT items.partner_id%(company)s, SUM(items.amount) AS debt,
+                   %(net)s AS overdue_debt,
+                   SUM(items.amount) FILTER (WHERE %(past_due)s AND items.amount > 0) AS overdue_gross,
+                   SUM(items.amount * (%(today)s::date - items.date_due))
+                       FILTER (WHERE %(past_due)s AND items.amount > 0) AS overdue_delay_amount
+              FROM (%(items)s) items
+             GROUP BY items.partner_id%(company)s
+            """,
+            company=SQL(", items.company_id") if by_company else SQL(),
+            net=self._crm_net_overdue_sql(
+                SQL("SUM(items.amount) FILTER (WHERE %s)", past_due), SQL("SUM(items.amount)")
+            ),
+            past_due=past_due,
+            today=today,
+            items=items,
+        )
+
+    @api.model
+    def _crm_kpi_sql(self, partner_ids=None, columns=None):
+        """One row of KPIs per commercial partner for the current company: the stored aggregate
+        joined with the live open receivable items (debt depends on today). ``columns``: the KPI
+        columns wanted (all by default); the open items are read only when a debt column is."""
+        self.env["crm.partner.kpi"]._crm_apply_pending()
         self.env.flush_all()
-        today = fields.Date.context_today(self)
+        today = fields.Date.context_today(self.sudo())  # the user's time zone, without access checks
         thresholds = self._crm_thresholds()
         company_ids = self._crm_company_ids()
+        columns = list(KPI_COLUMNS.values()) if columns is None else columns
         ids = sorted(partner_ids) if partner_ids is not None else None
         p_scope = SQL("TRUE") if ids is None else SQL("p.id = ANY(%s)", ids)
         k_scope = SQL("TRUE") if ids is None else SQL("k.partner_id = ANY(%s)", ids)
-        d_scope = SQL("TRUE") if ids is None else SQL("lp.commercial_partner_id = ANY(%s)", ids)
+        with_debt = bool({"debt", "overdue_debt", "payment_rating"} & set(columns))
+        history = SQL("COALESCE(k.paid_amount, 0) + COALESCE(d.overdue_gross, 0)")
+        delay = SQL("(COALESCE(k.paid_delay_amount, 0) + COALESCE(d.overdue_delay_amount, 0)) / NULLIF(%s, 0)", history)
+        days = SQL("(%s::date - k.last_order_date)", today)
+        expressions = {
+            "ltv": SQL("COALESCE(k.ltv, 0)"),
+            "order_count": SQL("COALESCE(k.order_count, 0)"),
+            "avg_check": SQL("CASE WHEN k.order_count > 0 THEN k.ltv / k.order_count ELSE 0 END"),
+            "first_order_date": SQL("k.first_order_date"),
+            "last_order_date": SQL("k.last_order_date"),
+            "days_since_last_order": days,
+            "debt": SQL("COALESCE(d.debt, 0)"),
+            "overdue_debt": SQL("COALESCE(d.overdue_debt, 0)"),
+            "avg_payment_delay": SQL("COALESCE(k.paid_delay_amount / NULLIF(k.paid_amount, 0), 0)"),
+            "payment_rating": payment_rating_sql(delay, SQL("%s > 0", history)),
+            "temperature": temperature_sql(days, thresholds["hot"], thresholds["cold"]),
+        }
         return SQL(
             """
-            SELECT p.id AS partner_id,
-                   COALESCE(k.ltv, 0) AS ltv,
-                   COALESCE(k.order_count, 0) AS order_count,
-                   CASE WHEN k.order_count > 0 THEN k.ltv / k.order_count ELSE 0 END AS avg_check,
-                   k.first_order_date, k.last_order_date,
-                   %(today)s::date - k.last_order_date AS days_since_last_order,
-                   COALESCE(d.debt, 0) AS debt,
-                   COALESCE(d.overdue_debt, 0) AS overdue_debt,
-                   COALESCE(k.avg_payment_delay, 0) AS avg_payment_delay,
-                   CASE WHEN COALESCE(k.paid_amount, 0) + COALESCE(d.overdue_debt, 0) <= 0 THEN 'none'
-                        WHEN x.delay <= 1 THEN 'excellent'
-                        WHEN x.delay <= 7 THEN 'good'
-                        WHEN x.delay <= 30 THEN 'fair'
-                        ELSE 'poor' END AS payment_rating,
-                   CASE WHEN k.last_order_date IS NULL THEN NULL
-                        WHEN %(today)s::date - k.last_order_date <= %(hot)s THEN 'hot'
-                        WHEN %(today)s::date - k.last_order_date <= %(cold)s THEN 'warm'
-                        ELSE 'cold' END AS temperature
+            SELECT p.id AS partner_id, %(select)s
               FROM res_partner p
               LEFT JOIN (
                     SELECT k.partner_id, SUM(k.ltv) AS ltv, SUM(k.order_count) AS order_count,
                            MIN(k.first_order_date) AS first_order_date,
                            MAX(k.last_order_date) AS last_order_date,
-                           SUM(k.paid_amount) AS paid_amount,
-                           SUM(k.paid_amount * k.avg_payment_delay) / NULLIF(SUM(k.paid_amount), 0)
-                             AS avg_payment_delay
+                           SUM(k.paid_amount) AS paid_amount, SUM(k.paid_delay_amount) AS paid_delay_amount
                       FROM crm_partner_kpi k
                      WHERE k.company_id = ANY(%(company_ids)s) AND %(k_scope)s
                      GROUP BY k.partner_id
               ) k ON k.partner_id = p.id
-              LEFT JOIN (
-                    SELECT lp.commercial_partner_id AS partner_id,
-                           SUM(l.amount_residual) AS debt,
-                           SUM(l.amount_residual) FILTER (
-                               WHERE COALESCE(l.date_maturity, l.date) < %(today)s AND l.amount_residual > 0
-                           ) AS overdue_debt,
-                           SUM(l.amount_residual * (%(today)s::date - COALESCE(l.date_maturity, l.date)))
-                               FILTER (WHERE COALESCE(l.date_maturity, l.date) < %(today)s
-                                       AND l.amount_residual > 0) AS overdue_days_amount
-                      FROM account_move_line l
-                      JOIN account_account a ON a.id = l.account_id
-                      JOIN res_partner lp ON lp.id = l.partner_id
-                     WHERE l.reconciled IS NOT TRUE AND l.parent_state = 'posted' AND l.amount_residual != 0
-                       AND a.account_type = 'asset_receivable'
-                       AND l.company_id = ANY(%(company_ids)s) AND %(d_scope)s
-                     GROUP BY lp.commercial_partner_id
-              ) d ON d.partner_id = p.id
-              CROSS JOIN LATERAL (
-                    SELECT (COALESCE(k.paid_amount * k.avg_payment_delay, 0)
-                            + COALESCE(d.overdue_days_amount, 0))
-                           / NULLIF(COALESCE(k.paid_amount, 0) + COALESCE(d.overdue_debt, 0), 0) AS delay
-              ) x
+              %(debt_join)s
              WHERE p.id = p.commercial_partner_id AND %(p_scope)s
             """,
-            today=today,
-            hot=thresholds["hot"],
-            cold=thresholds["cold"],
+            select=SQL(", ").join(SQL("%s AS %s", expressions[name], SQL.identifier(name)) for name in columns),
             company_ids=company_ids,
-            p_scope=p_scope,
             k_scope=k_scope,
-            d_scope=d_scope,
+            p_scope=p_scope,
+            debt_join=SQL(
+                "LEFT JOIN (%s) d ON d.partner_id = p.id",
+                self._crm_overdue_sql(self._crm_open_items_sql(company_ids, ids), today),
+            )
+            if with_debt
+            else SQL(),
+        )
+
+    @api.model
+    def _crm_kpi_visible_sql(self, column):
+        """(partner_id, value) of one KPI column for the commercial partners whose dossier the user
+        may read, and only them: searches and orders go through it, so a hidden figure never
+        decides whether or where a partner appears."""
+        kpis = self._crm_kpi_sql(columns=[column])
+        if self._crm_sees_all():
+            return SQL("SELECT q.partner_id, q.%s AS value FROM (%s) q", SQL.identifier(column), kpis)
+        return SQL(
+            "SELECT q.partner_id, q.%s AS value FROM (%s) q JOIN res_partner vp ON vp.id = q.partner_id WHERE %s",
+            SQL.identifier(column),
+            kpis,
+            self._crm_visibility_sql("vp"),
+        )
+
+    @api.model
+    def _crm_kpi_stored_sql(self, column):
+        """(partner_id, value) of a stored KPI column for the customers that have a row in the
+        current company (and its branches): one index range when a condition bounds the value."""
+        Kpi = self.env["crm.partner.kpi"]
+        if Kpi._crm_has_pending():
+            Kpi._crm_apply_pending()
+        company_ids = self._crm_company_ids()
+        many, one, _default = STORED_KPIS[column]
+        if len(company_ids) == 1:
+            return SQL(
+                "SELECT k.partner_id, %s AS value FROM crm_partner_kpi k WHERE k.company_id = %s",
+                SQL(one),
+                company_ids[0],
+            )
+        return SQL(
+            "SELECT k.partner_id, %s AS value FROM crm_partner_kpi k"
+            " WHERE k.company_id = ANY(%s) GROUP BY k.partner_id",
+            SQL(many),
+            company_ids,
         )
 
     # ------------------------------------------------------------------ computes
@@ -271,8 +441,10 @@ class ResPartner(models.Model):
             self.env.cr.execute(self._crm_kpi_sql(commercial_ids))
             rows = {row["partner_id"]: row for row in self.env.cr.dictfetchall()}
         for partner in self:
-            row = rows.get(partner.commercial_partner_id.id) if partner in visible else None
-            row = row or {}
+            hidden = partner not in visible
+            # in an onchange the records are new ones: their figures are those of their origin
+            row = {} if hidden else rows.get(partner.commercial_partner_id._origin.id) or {}
+            partner.crm_kpi_hidden = hidden and bool(partner._origin.id)
             partner.crm_ltv = currency.round(row.get("ltv") or 0.0)
             partner.crm_order_count = row.get("order_count") or 0
             partner.crm_avg_check = currency.round(row.get("avg_check") or 0.0)
@@ -282,7 +454,8 @@ class ResPartner(models.Model):
             partner.crm_debt = currency.round(row.get("debt") or 0.0)
             partner.crm_overdue_debt = currency.round(row.get("overdue_debt") or 0.0)
             partner.crm_avg_payment_delay = row.get("avg_payment_delay") or 0.0
-            partner.crm_payment_rating = row.get("payment_rating") or "none"
+            # a hidden figure is no figure: no rating at all rather than "no history"
+            partner.crm_payment_rating = False if hidden else row.get("payment_rating") or "none"
             partner.crm_temperature = row.get("temperature") or False
 
     def _compute_crm_kpi_period(self):
@@ -307,33 +480,77 @@ class ResPartner(models.Model):
     def crm_get_kpis(self, date_from=None, date_to=None):
         """KPIs of the customer restricted to a period (dates included), in the current
         company's currency: ``ltv``, ``order_count``, ``avg_check``, ``first_order_date``,
-        ``last_order_date``."""
+        ``last_order_date``; ``hidden`` is True (and the figures empty) when the user may not see
+        this customer's dossier."""
         self.ensure_one()
+        self.check_access("read")
         return self._crm_get_kpis_visible(
             fields.Date.to_date(date_from) if date_from else None,
             fields.Date.to_date(date_to) if date_to else None,
         )
 
     def _crm_get_kpis_visible(self, date_from, date_to):
+        """The period figures from the monthly aggregate (whole months, at most 37 rows for three
+        years) and the documents of at most two partial months at the edges."""
         currency = self.env.company.currency_id
-        result = {"ltv": 0.0, "order_count": 0, "avg_check": 0.0, "first_order_date": False, "last_order_date": False}
-        commercial = self.commercial_partner_id
-        if not commercial or not self._crm_visible():
+        result = {
+            "ltv": 0.0,
+            "order_count": 0,
+            "avg_check": 0.0,
+            "first_order_date": False,
+            "last_order_date": False,
+            "hidden": False,
+        }
+        commercial = self.commercial_partner_id._origin  # the period switch runs in an onchange
+        if not commercial:
             return result
-        self.env["crm.partner.kpi"]._crm_refresh_pending()
-        self.env.flush_all()
-        self.env.cr.execute(
+        if not self._crm_visible():
+            result["hidden"] = True
+            return result
+        self.env["crm.partner.kpi"]._crm_apply_pending()
+        company_ids = self._crm_company_ids()
+        first_month, last_month, edges = split_period(date_from, date_to)
+        parts = []
+        if first_month is None and last_month is None:
+            parts.append(
+                SQL(
+                    "SELECT ltv, order_count, first_order_date AS first_day, last_order_date AS last_day"
+                    " FROM crm_partner_kpi WHERE partner_id = %s AND company_id = ANY(%s)",
+                    commercial.id,
+                    company_ids,
+                )
+            )
+        elif first_month is None or last_month is None or first_month <= last_month:
+            bounds = [SQL("TRUE")]
+            if first_month:
+                bounds.append(SQL("month >= %s", first_month))
+            if last_month:
+                bounds.append(SQL("month <= %s", last_month))
+            parts.append(
+                SQL(
+                    "SELECT ltv, order_count, first_order_date AS first_day, last_order_date AS last_day"
+                    " FROM crm_partner_kpi_month WHERE partner_id = %s AND company_id = ANY(%s) AND %s",
+                    commercial.id,
+                    company_ids,
+                    SQL(" AND ").join(bounds),
+                )
+            )
+        for edge_from, edge_to in edges:
+            parts.append(
+                SQL(
+                    "SELECT ltv, order_count, first_day, last_day FROM (%s) e WHERE e.company_id = ANY(%s)",
+                    self.env["crm.partner.kpi"]._crm_purchase_sql(commercial.ids, edge_from, edge_to),
+                    company_ids,
+                )
+            )
+        if not parts:
+            return result
+        [(ltv, count, first, last)] = self.env.execute_query(
             SQL(
-                """
-            SELECT SUM(s.ltv), SUM(s.order_count), MIN(s.first_day), MAX(s.last_day)
-              FROM (%s) s
-             WHERE s.company_id = ANY(%s)
-            """,
-                self.env["crm.partner.kpi"]._crm_purchase_sql(commercial.ids, date_from, date_to),
-                self._crm_company_ids(),
+                "SELECT SUM(ltv), SUM(order_count), MIN(first_day), MAX(last_day) FROM (%s) s",
+                SQL(" UNION ALL ").join(parts),
             )
         )
-        ltv, count, first, last = self.env.cr.fetchone()
         ltv, count = currency.round(ltv or 0.0), count or 0
         result.update(
             ltv=ltv,
@@ -346,7 +563,11 @@ class ResPartner(models.Model):
 
     # ------------------------------------------------------------------ search and order
     def _crm_search_kpi(self, fname, operator, value):
-        column = SQL.identifier("q", KPI_COLUMNS[fname])
+        """A subquery of the partners whose visible KPI matches: evaluated by PostgreSQL inside the
+        search, never a list of ids; partners whose dossier the user may not read never match."""
+        # the field's groups, which Odoo does not check for a field searched through a method
+        self.check_field_access_rights("read", [fname])
+        column = SQL.identifier("q", "value")
         if operator in ("in", "not in"):
             values = [v for v in value if v is not False]
             condition = SQL("%s = ANY(%s)", column, values) if values else SQL("FALSE")
@@ -362,8 +583,21 @@ class ResPartner(models.Model):
                 condition = SQL("(%s OR %s IS NULL)", condition, column)
         else:
             raise ValueError(_("Unsupported operator %(operator)s for %(field)s", operator=operator, field=fname))
-        self.env.cr.execute(SQL("SELECT q.partner_id FROM (%s) q WHERE %s", self._crm_kpi_sql(), condition))
-        return [("commercial_partner_id", "in", [row[0] for row in self.env.cr.fetchall()])]
+        column_name = KPI_COLUMNS[fname]
+        if column_name in STORED_KPIS and condition_holds(STORED_KPIS[column_name][2], operator, value) is False:
+            # customers without history do not match: start from the stored rows that do
+            visible = self._crm_visibility_sql("vp")
+            source = SQL(
+                "SELECT q.partner_id, q.value FROM (%s) q%s",
+                self._crm_kpi_stored_sql(column_name),
+                SQL("")
+                if self._crm_sees_all()
+                else SQL(" JOIN res_partner vp ON vp.id = q.partner_id AND %s", visible),
+            )
+        else:
+            source = self._crm_kpi_visible_sql(column_name)
+        subquery = SQL("(SELECT q.partner_id FROM (%s) q WHERE %s)", source, condition)
+        return [("commercial_partner_id", "in", subquery)]
 
     _search_crm_ltv = _kpi_searcher("crm_ltv")
     _search_crm_order_count = _kpi_searcher("crm_order_count")
@@ -380,15 +614,36 @@ class ResPartner(models.Model):
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
         if field_name not in KPI_COLUMNS:
             return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
-        kpi_alias = query.make_alias(alias, "crm_kpi")
+        self.check_field_access_rights("read", [field_name])
+        column = KPI_COLUMNS[field_name]
+        kpi_alias = query.make_alias(alias, field_name)
+        stored = column in STORED_KPIS
         if kpi_alias not in query._joins:
             query.add_join(
                 "LEFT JOIN",
                 kpi_alias,
-                SQL("(%s)", self._crm_kpi_sql()),
+                SQL("(%s)", self._crm_kpi_stored_sql(column) if stored else self._crm_kpi_visible_sql(column)),
                 SQL("%s = %s", SQL.identifier(kpi_alias, "partner_id"), SQL.identifier(alias, "commercial_partner_id")),
             )
-        return SQL("%s %s %s", SQL.identifier(kpi_alias, KPI_COLUMNS[field_name]), direction, nulls)
+        value = SQL.identifier(kpi_alias, "value")
+        if stored:
+            default = STORED_KPIS[column][2]
+            if default is not None:
+                value = SQL("COALESCE(%s, %s)", value, default)
+            if not self._crm_sees_all():
+                owner_alias = query.make_alias(alias, "crm_kpi_owner")
+                if owner_alias not in query._joins:
+                    query.add_join(
+                        "LEFT JOIN",
+                        owner_alias,
+                        "res_partner",
+                        SQL(
+                            "%s = %s", SQL.identifier(owner_alias, "id"), SQL.identifier(alias, "commercial_partner_id")
+                        ),
+                    )
+                value = SQL("CASE WHEN %s THEN %s END", self._crm_visibility_sql(owner_alias), value)
+        # hidden figures are NULL: last, whatever the direction, in the order of the next key
+        return SQL("%s %s %s", value, direction, nulls or SQL("NULLS LAST"))
 
     # ------------------------------------------------------------------ triggers and actions
     def write(self, vals):

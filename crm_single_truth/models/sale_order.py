@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 
 
 class SaleOrder(models.Model):
@@ -20,10 +20,22 @@ class SaleOrder(models.Model):
             order._crm_anomaly_flag(warnings[order.id], order.user_id or order.partner_id.user_id)
         return res
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        confirmed = orders.filtered(lambda o: o.state == "sale")
+        if confirmed:
+            self.env["crm.partner.kpi"]._crm_touch(self._name, confirmed.ids, new=True)
+        return orders
+
     def write(self, vals):
-        tracked = {"state", "date_order", "partner_id", "company_id"} & set(vals)
-        before = self.partner_id if tracked else self.env["res.partner"]
-        res = super().write(vals)
-        if tracked:
-            self.env["crm.partner.kpi"]._crm_mark_dirty(before | self.partner_id)
-        return res
+        if {"state", "date_order", "partner_id", "company_id"} & set(vals):
+            confirmed = self.filtered(lambda o: o.state == "sale")
+            Kpi = self.env["crm.partner.kpi"]
+            Kpi._crm_touch(self._name, (self - confirmed).ids, new=True)  # nothing counted yet
+            Kpi._crm_touch(self._name, confirmed.ids)
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _crm_unlink_kpi_touch(self):
+        self.env["crm.partner.kpi"]._crm_touch(self._name, self.ids)

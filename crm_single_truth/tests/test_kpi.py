@@ -95,9 +95,10 @@ class TestCustomerKpi(CrmKpiCommon):
         payment = self.pay(inv, days_ago=20)  # 20 days late
         self.assertAlmostEqual(self.customer.crm_avg_payment_delay, 20.0, places=2)
         payment.move_id.line_ids.remove_move_reconcile()
-        # the invoice is open and overdue again; the unapplied payment nets the balance to zero
-        self.assertMoney(self.customer.crm_overdue_debt, 500.0)
+        # the invoice is open and overdue again, but the unapplied payment nets the balance, and
+        # the overdue debt, to zero (issue 17: overdue debt nets unapplied credits)
         self.assertMoney(self.customer.crm_debt, 0.0)
+        self.assertMoney(self.customer.crm_overdue_debt, 0.0)
         self.assertEqual(inv.payment_state, "not_paid")
         self.assertEqual(self.customer.crm_avg_payment_delay, 0.0)
 

@@ -58,8 +58,10 @@ class TestDossierAccess(TransactionCase):
         self.assertEqual(self.own_kpi.with_user(self.seller).ltv, 100.0)
         with self.assertRaises(AccessError):
             self.foreign_kpi.with_user(self.seller).read(["ltv"])
-        # the KPI fields of someone else's customer read as empty for them
-        self.assertEqual(self.foreign.with_user(self.seller).crm_payment_rating, "none")
+        # the KPI fields of someone else's customer read as hidden for them, not as "no history"
+        self.assertFalse(self.foreign.with_user(self.seller).crm_payment_rating)
+        self.assertTrue(self.foreign.with_user(self.seller).crm_kpi_hidden)
+        self.assertFalse(self.own.with_user(self.seller).crm_kpi_hidden)
 
     def test_manager_reads_all(self):
         Contract = self.env["crm.contract"].with_user(self.manager)

@@ -2,3 +2,4 @@ from . import legal_id
 from . import phone
 from . import inbound
 from . import dates
+from . import kpi
