@@ -17,7 +17,7 @@ WEBSITE_ORDER = {
     "customer": {
         "name": "ТОО «Сарыарка Металл»",
         "email": "zakup@saryarka-metall.kz",
-        "bin": "180340021791",
+        "bin": "190340010014",
         "phone": "+7 7212 50 40 30",
         "is_company": True,
     },
