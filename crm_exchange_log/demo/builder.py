@@ -13,7 +13,7 @@ from datetime import timedelta
 from odoo import fields
 
 WEBSITE_ORDER = {
-    "order_id": "WEB-2025-0417",
+    "order_id": "SHOP-2025-0417",
     "customer": {
         "name": "ТОО «Сарыарка Металл»",
         "email": "zakup@saryarka-metall.kz",

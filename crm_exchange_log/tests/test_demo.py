@@ -24,7 +24,7 @@ class TestDemo(TransactionCase):
     def test_website_order_to_1c_one_flow(self):
         """The demo's website order went the real way: the customer, the deal, the quotation, the
         invoice and its push to 1C share the correlation id the documents carry."""
-        order = self.env["sale.order"].search([("crm_external_ref", "=", "WEB-2025-0417")])
+        order = self.env["sale.order"].search([("crm_external_ref", "=", "SHOP-2025-0417")])
         if not order:
             self.skipTest("installed without demo data")
         flow = order.crm_correlation_id
