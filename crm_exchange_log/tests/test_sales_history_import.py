@@ -155,3 +155,10 @@ class TestSalesHistoryImport(TransactionCase):
         for method in ("action_read_columns", "action_dry_run", "action_import"):
             with self.assertRaises(AccessError):
                 getattr(wizard.with_user(self.salesman), method)()
+
+    def test_other_company_refused(self):
+        other = self.env["res.company"].create({"name": "ТОО «Чужая»"})
+        wizard = self._wizard(self._csv(), "history.csv")
+        wizard.company_id = other
+        with self.assertRaisesRegex(AccessError, "only into your companies"):
+            wizard.action_dry_run()

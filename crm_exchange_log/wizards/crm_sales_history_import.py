@@ -39,12 +39,14 @@ class CrmSalesHistoryImport(models.TransientModel):
     report = fields.Text(readonly=True)
 
     # ------------------------------------------------------------------ access
-    @api.model
     def _check_importer(self):
         """Only integrators and administrators import history, whatever the caller."""
-        if self.env.su or any(self.env.user.has_group(group) for group in INTEGRATOR_GROUPS):
+        if self.env.su:
             return
-        raise AccessError(_("Only integrators can import sales history."))
+        if not any(self.env.user.has_group(group) for group in INTEGRATOR_GROUPS):
+            raise AccessError(_("Only integrators can import sales history."))
+        if self.company_id - self.env.user.company_ids:
+            raise AccessError(_("You can import sales history only into your companies."))
 
     # ------------------------------------------------------------------ reading
     def _read_sheet(self):
