@@ -25,6 +25,7 @@ HEADER_WORDS = (
 )
 DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M:%S")
 MAX_ROWS = 100000
+MAX_DIGITS = 15  # digits before the point: beyond any sale, within what a float holds to the cent
 
 
 class SheetError(ValueError):
@@ -132,7 +133,7 @@ def parse_date(value):
 
 def parse_amount(value):
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return Decimal(str(value))
+        value = str(value)
     text = _cell_text(value).replace("\xa0", "").replace(" ", "")
     if "," in text and "." not in text:
         text = text.replace(",", ".")
@@ -142,9 +143,18 @@ def parse_amount(value):
         amount = Decimal(text)
     except InvalidOperation as error:
         raise ValueError(text) from error
-    if not amount.is_finite():
+    if not amount.is_finite() or (amount and amount.adjusted() >= MAX_DIGITS):
         raise ValueError(text)
     return amount
+
+
+def legal_id_text(value):
+    """INN/BIN/IIN of a cell without the spaces people type; a number in a spreadsheet has lost its
+    leading zero (a Kazakh BIN of the 2000s starts with 0): 9 or 11 digits get it back."""
+    text = "".join(_cell_text(value).split())
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and len(text) in (9, 11):
+        text = text.zfill(len(text) + 1)
+    return text
 
 
 def row_values(cells, mapping):

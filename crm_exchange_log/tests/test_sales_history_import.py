@@ -1,11 +1,14 @@
 import base64
 import io
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 import openpyxl
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
+
+from ..services import sales_history as sh
 
 CSV_ROWS = [
     "Контрагент;ИНН/БИН;Номер документа;Дата;Сумма;Валюта;Оплачено;Дата оплаты",
@@ -122,11 +125,13 @@ class TestSalesHistoryImport(TransactionCase):
         sheet.append(["ИП Сидоров", None, "INV-1", datetime(2024, 5, 1), 700, None, 700, datetime(2024, 5, 3)])
         sheet.append(["ИП Сидоров", None, "INV-2", datetime(2024, 6, 1), 300.25, None, None, None])
         sheet.append([None, "7707083893", "INV-3", "2024-06-02", 50, self.currency.name, 0, None])
+        # a BIN typed as a number has lost its leading zero
+        sheet.append(["ТОО «Нулевой»", 70340010019, "INV-4", "02.06.2024", 80, None, 80, "03.06.2024"])
         stream = io.BytesIO()
         book.save(stream)
         wizard = self._wizard(stream.getvalue(), "history.xlsx")
         wizard.action_dry_run()
-        self.assertEqual(wizard.report, "Dry run: 3 row(s) can be imported, 0 row(s) are bad.")
+        self.assertEqual(wizard.report, "Dry run: 4 row(s) can be imported, 0 row(s) are bad.")
         wizard.action_import()
         wizard.action_import()  # twice: nothing more
         sidorov = self._partner([("name", "=", "ИП Сидоров")])
@@ -162,3 +167,24 @@ class TestSalesHistoryImport(TransactionCase):
         wizard.company_id = other
         with self.assertRaisesRegex(AccessError, "only into your companies"):
             wizard.action_dry_run()
+
+    def test_reading_cells(self):
+        self.assertEqual(sh.parse_amount("1 234,56"), Decimal("1234.56"))
+        self.assertEqual(sh.parse_amount("1,234.56"), Decimal("1234.56"))
+        self.assertEqual(sh.parse_amount(300.25), Decimal("300.25"))
+        for bad in ("", "abc", "NaN", "1e999999999999"):
+            with self.assertRaises(ValueError, msg=bad):
+                sh.parse_amount(bad)
+        self.assertEqual(sh.parse_date("05.03.2024"), date(2024, 3, 5))
+        self.assertEqual(sh.parse_date("2024-03-05"), date(2024, 3, 5))
+        self.assertEqual(sh.parse_date(datetime(2024, 3, 5, 10, 30)), date(2024, 3, 5))
+        with self.assertRaises(ValueError):
+            sh.parse_date("31.02.2024")
+        self.assertEqual(
+            [sh.guess_field(header) for header in ("Сумма оплаты", "Дата платежа", "ИИН", "№ документа", "Итого", "X")],
+            ["paid_amount", "paid_date", "legal_id", "number", "amount", False],
+        )
+        self.assertEqual(
+            [sh.legal_id_text(value) for value in (70340010019, "0703 4001 0019", 707083893, None)],
+            ["070340010019", "070340010019", "0707083893", ""],
+        )

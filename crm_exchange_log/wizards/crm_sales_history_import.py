@@ -6,7 +6,6 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
 
 from odoo.addons.crm_single_truth.tools.legal_id import (
-    clean_legal_id,
     is_valid_inn,
     is_valid_kz_bin,
     is_valid_kz_iin,
@@ -128,7 +127,7 @@ class CrmSalesHistoryImport(models.TransientModel):
 
     def _check_customer(self, values, reasons):
         name = sh._cell_text(values["name"])
-        legal_id = clean_legal_id(sh._cell_text(values["legal_id"]))
+        legal_id = sh.legal_id_text(values["legal_id"])
         legal_field = self._legal_id_field(legal_id) if legal_id else False
         if legal_id and not legal_field:
             reasons.append(_("bad INN/BIN checksum: %(value)s", value=legal_id))
