@@ -1,1 +1,1 @@
-from . import controllers, models, report, services
+from . import controllers, models, report, services, wizards

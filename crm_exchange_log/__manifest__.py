@@ -18,6 +18,7 @@
         "views/crm_exchange_report_views.xml",
         "views/document_views.xml",
         "views/res_config_settings_views.xml",
+        "wizards/crm_sales_history_import_views.xml",
         "views/menus.xml",
     ],
     "demo": [

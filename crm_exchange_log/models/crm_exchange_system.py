@@ -8,6 +8,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
+from ..services.enterprise_data import FORMAT_VERSION, SUPPORTED_VERSIONS
+
 # the longest wait an outside system may impose through Retry-After (a day)
 MAX_RETRY_AFTER = 24 * 3600
 
@@ -60,6 +62,13 @@ class CrmExchangeSystem(models.Model):
         copy=False,
         groups="base.group_system",
         help="Key that the system sends in the X-Api-Key header of inbound requests.",
+    )
+    format_version = fields.Selection(
+        selection=[(version, version) for version in SUPPORTED_VERSIONS],
+        string="EnterpriseData Version",
+        default=FORMAT_VERSION,
+        help="Version of 1C's universal format (EnterpriseData) exchanged with this system: messages "
+        "are written in it, and a message in another version is journaled as an error.",
     )
     log_ids = fields.One2many("crm.exchange.log", "system_id", string="Exchanges")
     log_count = fields.Integer(string="Exchanges (window)", compute="_compute_stats")

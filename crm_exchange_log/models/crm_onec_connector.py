@@ -87,6 +87,23 @@ class CrmOnecConnector(models.AbstractModel):
         return system
 
     @api.model
+    def _format_versions(self, system):
+        """The versions of EnterpriseData read from ``system``: the one it is configured with, when
+        the suite can read it (else a clear error, journaled with the exchange)."""
+        version = system.format_version or ed.FORMAT_VERSION
+        if version not in ed.SUPPORTED_VERSIONS:
+            raise UserError(
+                _(
+                    "The exchange system %(system)s is set to EnterpriseData %(version)s, which this suite "
+                    "cannot read: it reads %(versions)s.",
+                    system=system.display_name,
+                    version=version,
+                    versions=", ".join(ed.SUPPORTED_VERSIONS),
+                )
+            )
+        return (version,)
+
+    @api.model
     def _get_client(self):
         return OneCClient(
             url=self._param("onec_wsdl_url"),
@@ -297,6 +314,8 @@ class CrmOnecConnector(models.AbstractModel):
                 "message_no": message_no,
                 "received_no": int(self._param("onec_received_no") or 0),
                 "created": fields.Datetime.now(),
+                # what the suite can read: 1C answers in one of them
+                "versions": list(ed.SUPPORTED_VERSIONS),
             },
             objects,
         )
@@ -464,7 +483,9 @@ class CrmOnecConnector(models.AbstractModel):
         """Apply a message read from ``stream`` (or bytes) object by object: (header, summary).
         Consecutive sales and returns are applied in batches (one create and one posting for a
         batch, see :meth:`_apply_sales_batch`); a batch that fails is applied object by object."""
-        items = ed.iter_message(io.BytesIO(stream) if isinstance(stream, bytes) else stream)
+        items = ed.iter_message(
+            io.BytesIO(stream) if isinstance(stream, bytes) else stream, versions=self._format_versions(system)
+        )
         header = next(items)[1]
         results = Counter()
         unmapped = Counter()

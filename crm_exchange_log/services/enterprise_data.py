@@ -370,13 +370,20 @@ def _local(node):
     return etree.QName(node).localname
 
 
-def iter_message(stream):
+def data_namespace(version):
+    """Namespace of the objects of EnterpriseData ``version``."""
+    return f"http://v8.1c.ru/edi/edi_stnd/EnterpriseData/{version}"
+
+
+def iter_message(stream, versions=SUPPORTED_VERSIONS):
     """Read a message as 1C writes it from a binary stream, one object at a time (a first load of
     years of history is never held in memory): yields ``("Header", header dict)`` first, then
     ``(type name, element)`` for each object of the Body; an element is cleared once the next one
     is read. The root ``Message`` is read by name, with or without a namespace, as SSL does.
     Raises :class:`FormatError` (not a message, invalid header, format it cannot read) or
-    :class:`~.safe_xml.UnsafeContentError` (DTD, entities, not well-formed)."""
+    :class:`~.safe_xml.UnsafeContentError` (DTD, entities, not well-formed). ``versions``: the
+    versions of the format the exchange system is configured to read (among
+    :data:`SUPPORTED_VERSIONS`)."""
     depth, header, body = 0, None, None
     try:
         for event, node in iterparse(stream, events=("start", "end")):
@@ -396,7 +403,7 @@ def iter_message(stream):
             depth -= 1
             if depth == 1:
                 if _local(node) == "Header" and header is None:
-                    header = _read_header(node)
+                    header = _read_header(node, versions)
                     yield "Header", header
                 elif _local(node) != "Body":
                     raise FormatError(f"Body expected after the Header, found {_local(node)}")
@@ -421,7 +428,7 @@ def read_message(data):
     return header, [(kind, deepcopy(node)) for kind, node in items]
 
 
-def _read_header(head):
+def _read_header(head, versions=SUPPORTED_VERSIONS):
     if head.tag != f"{{{MSG_NS}}}Header":
         raise FormatError(f"The Header is not in the namespace {MSG_NS}")
     errors = _header_errors(head)
@@ -442,10 +449,11 @@ def _read_header(head):
         "versions": [node.text for node in head.findall("m:AvailableVersion", namespaces={"m": MSG_NS})],
     }
     format_uri = (header["format"] or "").split(" ")[0]
-    if format_uri != DATA_NS:
+    readable = [version for version in versions if version in SUPPORTED_VERSIONS]
+    if format_uri not in {data_namespace(version) for version in readable}:
         raise FormatError(
             f"Format {format_uri or '-'} cannot be read: this adapter reads EnterpriseData "
-            f"{', '.join(SUPPORTED_VERSIONS)} ({DATA_NS})"
+            f"{', '.join(readable) or '-'} ({', '.join(data_namespace(version) for version in readable) or '-'})"
         )
     return header
 

@@ -8,3 +8,4 @@ from . import test_website
 from . import test_tours
 from . import test_messenger_exchanges
 from . import test_onec_access
+from . import test_sales_history_import

@@ -15,6 +15,7 @@ from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tests.common import _super_send
+from odoo.tools import SQL
 
 from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -387,6 +388,29 @@ class TestOneC(CrmKpiCommon):
             "reads EnterpriseData 1.8 (http://v8.1c.ru/edi/edi_stnd/EnterpriseData/1.8)",
         )
         self.assertIn("EnterpriseData/1.11", log.request_payload, "the message is kept")
+        self.assertFalse(STATE.confirmed)
+
+    def test_format_version_per_system(self):
+        """The version is configured per exchange system (1.8 by default, among the versions the suite
+        reads); outgoing messages list what the suite reads; a system set to a version the suite
+        cannot read journals a clear error and confirms nothing."""
+        self.assertEqual(self.system.format_version, "1.8")
+        self.assertEqual(
+            self.env["crm.exchange.system"]._fields["format_version"].get_values(self.env), list(ed.SUPPORTED_VERSIONS)
+        )
+        header, _objects = ed.read_message(self.Connector._message(1, []))
+        self.assertEqual(header["versions"], ["1.8"])
+        self.env.cr.execute(
+            SQL("UPDATE crm_exchange_system SET format_version = %s WHERE id = %s", "1.11", self.system.id)
+        )
+        self.system.invalidate_recordset(["format_version"])
+        STATE.outgoing = zip_single("Message.xml", onec_server.message_from_1c(1, 0, []))
+        log = self.Connector.pull_payments()
+        self.assertEqual(log.state, "failed")
+        self.assertEqual(
+            log.error_message,
+            "The exchange system 1C (test) is set to EnterpriseData 1.11, which this suite cannot read: it reads 1.8.",
+        )
         self.assertFalse(STATE.confirmed)
 
     def test_dtd_refused(self):

@@ -1,3 +1,4 @@
+import base64
 import json
 
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -99,3 +100,24 @@ class TestOneCRpcAccess(HttpCase):
             .sudo()
             .search([("res_model", "=", "account.move"), ("res_id", "=", self.draft.id)])
         )
+
+    def test_sales_history_import(self):
+        data = base64.b64encode("Клиент;БИН;Номер;Дата;Сумма\nТОО «А»;971240001315;1;01.01.2024;10\n".encode()).decode()
+        vals = {"data": data, "filename": "history.csv"}
+        for login in ("onec_portal", "onec_salesman"):
+            self.assertEqual(
+                self._call(login, "crm.sales.history.import", "create", vals), ("error", "AccessError"), login
+            )
+        wizard = self.env["crm.sales.history.import"].with_user(self.integrator).create(vals)
+        for login in ("onec_portal", "onec_salesman"):
+            for method in ("action_read_columns", "action_dry_run", "action_import"):
+                self.assertEqual(
+                    self._call(login, "crm.sales.history.import", method, wizard.ids), ("error", "AccessError"), login
+                )
+        state, _result = self._call("onec_integrator", "crm.sales.history.import", "action_read_columns", wizard.ids)
+        self.assertEqual(state, "ok")
+        state, _result = self._call("onec_integrator", "crm.sales.history.import", "action_dry_run", wizard.ids)
+        self.assertEqual(state, "ok")
+        wizard.invalidate_recordset()
+        self.assertEqual(wizard.report, "Dry run: 1 row(s) can be imported, 0 row(s) are bad.")
+        self.assertFalse(self.env["res.partner"].search_count([("crm_bin", "=", "971240001315")]))

@@ -1,0 +1,1 @@
+from . import crm_sales_history_import, crm_sales_history_import_column
