@@ -3,19 +3,11 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.crm_single_truth.tools.search import searcher
+
 # negative operators of a search on crm_segment_ids -> the positive one they negate
 NEGATIVE_OPERATORS = {"not in": "in", "!=": "=", "not any": "any", "not ilike": "ilike", "not like": "like"}
 RFM_FIELDS = {"crm_rfm_recency": "last_order_date", "crm_rfm_frequency": "order_count", "crm_rfm_monetary": "ltv"}
-
-
-def _searcher(method, key):
-    """A search method delegating to ``method`` with ``key`` (Odoo looks them up by name)."""
-
-    def search(self, operator, value):
-        return getattr(self, method)(key, operator, value)
-
-    search.__name__ = f"_search_{key}"
-    return search
 
 
 class ResPartner(models.Model):
@@ -232,9 +224,9 @@ class ResPartner(models.Model):
         )
         return [("commercial_partner_id", "in", self._crm_fetch_ids(query))]
 
-    _search_crm_rfm_recency = _searcher("_crm_search_rfm", "crm_rfm_recency")
-    _search_crm_rfm_frequency = _searcher("_crm_search_rfm", "crm_rfm_frequency")
-    _search_crm_rfm_monetary = _searcher("_crm_search_rfm", "crm_rfm_monetary")
+    _search_crm_rfm_recency = searcher("_crm_search_rfm", "crm_rfm_recency")
+    _search_crm_rfm_frequency = searcher("_crm_search_rfm", "crm_rfm_frequency")
+    _search_crm_rfm_monetary = searcher("_crm_search_rfm", "crm_rfm_monetary")
 
     # ------------------------------------------------------------------ source and categories
     @api.model
@@ -281,8 +273,8 @@ class ResPartner(models.Model):
         positive = operator in ("=", "in")
         return [("commercial_partner_id", "in" if positive else "not in", self._crm_fetch_ids(query))]
 
-    _search_crm_first_source_id = _searcher("_crm_search_first_utm", "source_id")
-    _search_crm_first_medium_id = _searcher("_crm_search_first_utm", "medium_id")
+    _search_crm_first_source_id = searcher("_crm_search_first_utm", "source_id")
+    _search_crm_first_medium_id = searcher("_crm_search_first_utm", "medium_id")
 
     @api.model
     def _crm_bought_categ_sql(self, partner_ids=None):

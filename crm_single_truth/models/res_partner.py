@@ -18,6 +18,7 @@ from ..tools.legal_id import (
     kz_iin_error,
 )
 from ..tools.phone import to_e164
+from ..tools.search import searcher
 from .crm_messenger_message import CHANNELS as MESSENGER_CHANNELS
 from .crm_messenger_message import address_of
 
@@ -91,16 +92,6 @@ def condition_holds(default, op, value):
 
 
 SQL_OPERATORS = {"=": "=", "!=": "!=", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
-
-
-def _kpi_searcher(fname):
-    """The search method of a KPI field (Odoo looks search methods up by name)."""
-
-    def search(self, operator, value):
-        return self._crm_search_kpi(fname, operator, value)
-
-    search.__name__ = f"_search_{fname}"
-    return search
 
 
 LEGAL_ID_FIELDS = ("crm_inn", "crm_kpp", "crm_bin", "crm_iin")
@@ -599,17 +590,17 @@ class ResPartner(models.Model):
         subquery = SQL("(SELECT q.partner_id FROM (%s) q WHERE %s)", source, condition)
         return [("commercial_partner_id", "in", subquery)]
 
-    _search_crm_ltv = _kpi_searcher("crm_ltv")
-    _search_crm_order_count = _kpi_searcher("crm_order_count")
-    _search_crm_avg_check = _kpi_searcher("crm_avg_check")
-    _search_crm_first_order_date = _kpi_searcher("crm_first_order_date")
-    _search_crm_last_order_date = _kpi_searcher("crm_last_order_date")
-    _search_crm_days_since_last_order = _kpi_searcher("crm_days_since_last_order")
-    _search_crm_debt = _kpi_searcher("crm_debt")
-    _search_crm_overdue_debt = _kpi_searcher("crm_overdue_debt")
-    _search_crm_avg_payment_delay = _kpi_searcher("crm_avg_payment_delay")
-    _search_crm_payment_rating = _kpi_searcher("crm_payment_rating")
-    _search_crm_temperature = _kpi_searcher("crm_temperature")
+    _search_crm_ltv = searcher("_crm_search_kpi", "crm_ltv")
+    _search_crm_order_count = searcher("_crm_search_kpi", "crm_order_count")
+    _search_crm_avg_check = searcher("_crm_search_kpi", "crm_avg_check")
+    _search_crm_first_order_date = searcher("_crm_search_kpi", "crm_first_order_date")
+    _search_crm_last_order_date = searcher("_crm_search_kpi", "crm_last_order_date")
+    _search_crm_days_since_last_order = searcher("_crm_search_kpi", "crm_days_since_last_order")
+    _search_crm_debt = searcher("_crm_search_kpi", "crm_debt")
+    _search_crm_overdue_debt = searcher("_crm_search_kpi", "crm_overdue_debt")
+    _search_crm_avg_payment_delay = searcher("_crm_search_kpi", "crm_avg_payment_delay")
+    _search_crm_payment_rating = searcher("_crm_search_kpi", "crm_payment_rating")
+    _search_crm_temperature = searcher("_crm_search_kpi", "crm_temperature")
 
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
         if field_name not in KPI_COLUMNS:

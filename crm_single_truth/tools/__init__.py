@@ -3,3 +3,4 @@ from . import phone
 from . import inbound
 from . import dates
 from . import kpi
+from . import search
