@@ -513,7 +513,15 @@ class CrmPartnerKpi(models.Model):
 
     def _crm_rebuild(self, partner_ids=None):
         """Rebuild the monthly and customer rows of the given commercial partners (all when None)
-        from their documents, in a few set-based statements."""
+        from their documents, in a few set-based statements. The changes of documents remembered
+        so far in the transaction are in what is rebuilt: they are not applied again at commit."""
+        if partner_ids is None:
+            data = self.env.cr.precommit.data
+            for key in (BEFORE_KEY, PENDING_KEY):
+                if data.get(key):
+                    data[key].clear()
+        else:
+            self._crm_apply_pending()
         self.env.flush_all()
         cr = self.env.cr
         ids = sorted(partner_ids) if partner_ids is not None else None

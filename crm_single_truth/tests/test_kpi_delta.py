@@ -126,6 +126,19 @@ class TestKpiDeltaMatchesRebuild(CrmKpiCommon):
         self.assertEqual(self.customer.crm_last_order_date, self.days_ago(40))
         self.assertEqual(self.customer.crm_first_order_date, self.days_ago(40))
 
+    def test_rebuild_before_commit_counts_each_document_once(self):
+        """Documents posted, then a rebuild in the same transaction (the install hook after the
+        demo data, the repair command): the commit does not add their deltas again."""
+        Kpi = self.env["crm.partner.kpi"]
+        self.invoice(1000.0, days_ago=5)
+        Kpi._crm_rebuild()
+        self.invoice(250.0, days_ago=4)
+        Kpi._crm_rebuild([self.customer.id])
+        self.invoice(40.5, days_ago=3)
+        Kpi._crm_apply_pending()  # as the commit does
+        self.assertEqual(self.customer.crm_order_count, 3)
+        self.assertEqual(self.customer.crm_ltv, 1290.5)
+
     def test_customer_deleted_with_its_documents(self):
         """Documents changed, then their customer deleted in the same transaction: its rows go
         with it and the pending deltas are not written for it."""
