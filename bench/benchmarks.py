@@ -547,6 +547,7 @@ class Bench:
             while True:
                 acted = Policy._cron_run_dunning(date_ref=self.today)
                 env.flush_all()
+                env.cr.commit()  # as the scheduler commits each call (its advisory locks end there)
                 calls += 1
                 events += len(acted)
                 if not acted:
