@@ -1,9 +1,10 @@
 import base64
-import json
 
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.crm_single_truth.tests.common import call_kw
 
 from .common import ExchangeCommon
 
@@ -153,20 +154,7 @@ class TestExchangeRpcAccess(HttpCase):
         )
 
     def _call(self, login, model, method, *args, **kwargs):
-        self.authenticate(login, login)
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "id": 1,
-                    "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
-        answer = response.json()
+        answer = call_kw(self, login, model, method, args, kwargs)
         if "error" in answer:
             return "error", answer["error"]["data"]["name"].rsplit(".", 1)[-1]
         return "ok", answer.get("result")

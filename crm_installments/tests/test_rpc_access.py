@@ -2,11 +2,12 @@
 another company against the money records (allocations, penalties, imported payments), the
 state and amount fields, and every public method of the addon."""
 
-import json
 from datetime import date, timedelta
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.crm_single_truth.tests.common import call_kw
 
 ACCESS = "odoo.exceptions.AccessError"
 USER = "odoo.exceptions.UserError"
@@ -135,21 +136,7 @@ class TestRpcAccess(HttpCase):
         cls.everyone = ("inst_rpc_portal", "inst_rpc_sales", "inst_rpc_other")
 
     def call(self, login, model, method, *args, **kwargs):
-        self.authenticate(login, login)
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "id": 1,
-                    "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200)
-        return response.json()
+        return call_kw(self, login, model, method, args, kwargs)
 
     def assertRefused(self, result, error=ACCESS, msg=None):
         self.assertIn("error", result, msg)

@@ -1,12 +1,10 @@
 """Who may send reminders and write debts off, tried through RPC as the web client calls it:
 a portal user, a salesperson, a user of another company, a manager."""
 
-import json
-
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
+from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon, call_kw
 
 SALES = "base.group_user,sales_team.group_sale_salesman,crm_single_truth.group_crm_user"
 MANAGER = "base.group_user,sales_team.group_sale_salesman_all_leads,crm_single_truth.group_crm_manager"
@@ -44,20 +42,7 @@ class TestDunningAccess(CrmKpiCommon, HttpCase):
 
     def call(self, login, model, method, *args, **kwargs):
         """``call_kw`` as the web client sends it; (result, error class name or None)."""
-        self.authenticate(login, login)
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
-        }
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(payload),
-            headers={"Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200)
-        body = response.json()
+        body = call_kw(self, login, model, method, args, kwargs)
         if "error" in body:
             return None, body["error"]["data"]["name"]
         return body["result"], None

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from odoo import Command, fields
@@ -70,3 +71,22 @@ class CrmKpiCommon(AccountTestInvoicingCommon):
             order.action_confirm()
             order.date_order = fields.Datetime.to_datetime(cls.days_ago(days_ago)) + timedelta(hours=12)
         return order
+
+
+def call_kw(case, login, model, method, args=(), kwargs=None):
+    """``call_kw`` as the web client sends it, logged in as ``login`` (password = login) in the
+    HttpCase ``case``: the JSON-RPC answer (``result`` or ``error``)."""
+    case.authenticate(login, login)
+    payload = {
+        "jsonrpc": "2.0",
+        "method": "call",
+        "id": 1,
+        "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs or {}},
+    }
+    response = case.url_open(
+        f"/web/dataset/call_kw/{model}/{method}",
+        data=json.dumps(payload),
+        headers={"Content-Type": "application/json"},
+    )
+    case.assertEqual(response.status_code, 200)
+    return response.json()

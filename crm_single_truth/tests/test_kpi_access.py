@@ -4,12 +4,10 @@ customer reads as hidden, never ranks by its figures and never matches a KPI con
 a domain reveals nothing); a portal user reaches no KPI at all; a user of another company sees
 that company's figures only."""
 
-import json
-
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import CrmKpiCommon
+from .common import CrmKpiCommon, call_kw
 
 SALES = "base.group_user,sales_team.group_sale_salesman"
 OWN, COLLEAGUE, NOBODY = "KPI Customer LLP", "Colleague's Customer", "Nobody's Customer"
@@ -45,20 +43,7 @@ class TestKpiAccessRpc(CrmKpiCommon, HttpCase):
 
     def call(self, login, model, method, *args, **kwargs):
         """``call_kw`` as the web client sends it; (result, error class name or None)."""
-        self.authenticate(login, login)
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
-        }
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(payload),
-            headers={"Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200)
-        body = response.json()
+        body = call_kw(self, login, model, method, args, kwargs)
         if "error" in body:
             return None, body["error"]["data"]["name"]
         return body["result"], None

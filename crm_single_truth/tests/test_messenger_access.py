@@ -1,6 +1,6 @@
-import json
-
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import call_kw
 
 
 @tagged("post_install", "-at_install")
@@ -54,18 +54,7 @@ class TestMessengerAccess(HttpCase):
         cls.call.sudo().write({"recording_state": "failed", "recording_ref": "r1"})
 
     def rpc(self, login, model, method, args, **kwargs):
-        self.authenticate(login, login)
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "params": {"model": model, "method": method, "args": args, "kwargs": kwargs},
-        }
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(payload),
-            headers={"Content-Type": "application/json"},
-        )
-        return response.json()
+        return call_kw(self, login, model, method, args, kwargs)
 
     def assertDenied(self, answer, error="odoo.exceptions.AccessError"):  # noqa: N802 - unittest style
         self.assertIn("error", answer, answer)
