@@ -288,21 +288,33 @@ def _settlement(node, values):
     _el(settlement, "РасчетыВУсловныхЕдиницах", boolean(False))
 
 
-def sale(values):
-    """Документ.РеализацияТоваровУслуг: a posted customer invoice (goods in Товары, services in
-    Услуги; Сумма is the total, tax included; row amounts include VAT when СуммаВключаетНДС)."""
-    node = etree.Element(f"{{{DATA_NS}}}{SALE}")
-    keys = _node(node, "КлючевыеСвойства")
-    _el(keys, "Ссылка", values["ref"])
-    _el(keys, "Дата", date_time(values["date"]))
-    _el(keys, "Номер", values["number"])
-    _organization_keys(keys, "Организация", values["organization"])
-    _el(node, "ВидОперации", "РеализацияКлиенту")
+def _document_keys(parent, name, document, organization):
+    """The key properties of a document: Ссылка, Дата, Номер, Организация."""
+    keys = _node(parent, name)
+    _el(keys, "Ссылка", document["ref"])
+    _el(keys, "Дата", date_time(document["date"]))
+    _el(keys, "Номер", document["number"])
+    _organization_keys(keys, "Организация", organization)
+
+
+def _sales_document(tag, operation, values):
+    """What a sale and a return from the customer write alike, in the format's order, up to
+    ДанныеВзаиморасчетов."""
+    node = etree.Element(f"{{{DATA_NS}}}{tag}")
+    _document_keys(node, "КлючевыеСвойства", values, values["organization"])
+    _el(node, "ВидОперации", operation)
     _currency(node, "Валюта", values["currency"])
     _el(node, "Сумма", money(values["amount_total"]))
     _el(node, "СуммаВключаетНДС", boolean(values.get("price_include")))
     _counterparty_keys(node, "Контрагент", values["partner"])
     _settlement(node, values)
+    return node
+
+
+def sale(values):
+    """Документ.РеализацияТоваровУслуг: a posted customer invoice (goods in Товары, services in
+    Услуги; Сумма is the total, tax included; row amounts include VAT when СуммаВключаетНДС)."""
+    node = _sales_document(SALE, "РеализацияКлиенту", values)
     _el(node, "Комментарий", values.get("comment") or None)
     _lines(node, values, "Товары")
     return check(node)
@@ -310,26 +322,11 @@ def sale(values):
 
 def sale_return(values):
     """Документ.ВозвратТоваровОтПокупателя: a posted credit note (its lines in Товары)."""
-    node = etree.Element(f"{{{DATA_NS}}}{SALE_RETURN}")
-    keys = _node(node, "КлючевыеСвойства")
-    _el(keys, "Ссылка", values["ref"])
-    _el(keys, "Дата", date_time(values["date"]))
-    _el(keys, "Номер", values["number"])
-    _organization_keys(keys, "Организация", values["organization"])
-    _el(node, "ВидОперации", "ВозвратОтКлиента")
-    _currency(node, "Валюта", values["currency"])
-    _el(node, "Сумма", money(values["amount_total"]))
-    _el(node, "СуммаВключаетНДС", boolean(values.get("price_include")))
-    _counterparty_keys(node, "Контрагент", values["partner"])
-    _settlement(node, values)
+    node = _sales_document(SALE_RETURN, "ВозвратОтКлиента", values)
     origin = values.get("origin")
     if origin:
         document = _node(node, "ДокументРеализации")
-        origin_keys = _node(document, "РеализацияТоваровУслугСсылка")
-        _el(origin_keys, "Ссылка", origin["ref"])
-        _el(origin_keys, "Дата", date_time(origin["date"]))
-        _el(origin_keys, "Номер", origin["number"])
-        _organization_keys(origin_keys, "Организация", values["organization"])
+        _document_keys(document, "РеализацияТоваровУслугСсылка", origin, values["organization"])
     _el(node, "Комментарий", values.get("comment") or None)
     _lines(node, {**values, "lines": [dict(line, service=False) for line in values["lines"]]}, "Товары", returned=True)
     return check(node)
