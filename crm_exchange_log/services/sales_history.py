@@ -53,7 +53,11 @@ def read_csv(data):
     text = _decode(data)
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        # newline="" as the csv module asks: a carriage return inside a field is the field's
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:  # a NUL byte, a broken quote
+        raise SheetError(f"not a readable csv file ({error})") from error
     return [[cell.strip() for cell in row] for row in rows]
 
 

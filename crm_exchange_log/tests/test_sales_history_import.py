@@ -4,6 +4,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import openpyxl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
@@ -188,3 +190,23 @@ class TestSalesHistoryImport(TransactionCase):
             [sh.legal_id_text(value) for value in (70340010019, "0703 4001 0019", 707083893, None)],
             ["070340010019", "070340010019", "0707083893", ""],
         )
+
+    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        data=st.binary(max_size=400)
+        | st.text(max_size=300).map(lambda text: text.encode("utf-8", "surrogatepass"))
+        | st.binary(max_size=300).map(lambda junk: b"PK\x03\x04" + junk),
+        filename=st.sampled_from(["history.csv", "history.xlsx", "history.txt", ""]),
+    )
+    def test_any_upload_is_read_or_refused_clearly(self, data, filename):
+        """Whatever the file holds (junk, invalid UTF-8, lone surrogates, a broken zip), it is read
+        as (headers, rows) of text cells or refused with SheetError, never another exception."""
+        try:
+            headers, rows = sh.read_sheet(data, filename)
+        except sh.SheetError as error:
+            self.assertTrue(str(error))
+            return
+        self.assertIsInstance(headers, list)
+        for number, cells in rows:
+            self.assertIsInstance(number, int)
+            self.assertIsInstance(cells, (list, tuple))
