@@ -1,6 +1,7 @@
 """The benchmarks: each figure is the median of warm runs, next to a stock Odoo or naive baseline
 measured in the same process on the same data."""
 
+import os
 import random
 import statistics
 import time
@@ -16,6 +17,9 @@ RUNS = 5
 SAMPLE = 2000
 # seconds a first penalty/dunning run may take before it is cut
 BUDGET = {"small": 600, "default": 300}
+# sales of the 1C first-load benchmark (the target is stated for 100,000; CRMAI_BENCH_ONEC_SALES
+# to try it quickly, not for results)
+ONEC_SALES = {"small": 5000, "default": 100000}
 
 
 def timed(fn, runs=RUNS, warmup=1, before=None):
@@ -663,6 +667,32 @@ class Bench:
             "<= 2 ms",
             overhead <= 0.002,
             runs=50,
+        )
+
+    # ------------------------------------------------------------------ 1C first load
+    def onec_load(self):
+        """The first load of history from 1C (issue 13): sales with a payment each, read and applied
+        from one zipped message as 1C writes it (bench/onec_load.py), rolled back."""
+        if "crm.onec.connector" not in self.env:
+            return
+        from .onec_load import run as onec_run
+
+        sales = int(os.environ.get("CRMAI_BENCH_ONEC_SALES") or ONEC_SALES[self.scale])
+        figures = onec_run(self.env, sales=sales, customers=max(sales // 10, 1))
+        self.info["onec_load"] = figures
+        full = 100000
+        # the target is 100,000 sales and their payments in 10 minutes: measured size scaled linearly
+        projected = figures["apply_s"] * full / sales
+        self.add(
+            "onec_load",
+            f"1C first load: {figures['objects']} objects ({sales} sales and their payments) applied from one "
+            f"message, {figures['objects_per_s']} objects/s, peak memory {figures['peak_rss_mib']} MiB"
+            + ("" if sales == full else f"; 100,000 sales projected linearly: {projected:.0f} s"),
+            figures["apply_s"],
+            target="100,000 sales + payments <= 600 s, <= 1 GiB",
+            ok=projected <= 600 and figures["peak_rss_mib"] <= 1024 and not figures["failed"],
+            note=f"reading alone {figures['read_s']} s; failed objects {figures['failed']}",
+            runs=1,
         )
 
     # ------------------------------------------------------------------ posting

@@ -271,7 +271,17 @@ def run_scale(args, conf, scale, logdir, stock_from=None):
         for name in (
             [n for n in args.only if n not in ("posting", "burst")]
             if args.only
-            else ["card", "search", "kpi_delta", "dashboard", "segments", "penalties", "dunning", "exchange_log"]
+            else [
+                "card",
+                "search",
+                "kpi_delta",
+                "dashboard",
+                "segments",
+                "penalties",
+                "dunning",
+                "exchange_log",
+                "onec_load",
+            ]
         ):
             getattr(bench, name)()
             cr.commit()
@@ -414,8 +424,8 @@ def main(argv=None):
     parser.add_argument(
         "--only",
         nargs="*",
-        help="run only these benchmarks (card search kpi_delta dashboard segments penalties dunning exchange_log burst"
-        " posting)",
+        help="run only these benchmarks (card search kpi_delta dashboard segments penalties dunning"
+        " exchange_log onec_load burst posting)",
     )
     parser.add_argument("--json", help="write the results as JSON to this file")
     parser.add_argument("--markdown", help="write the results as a markdown report to this file")

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -49,5 +49,35 @@ class ResConfigSettings(models.TransientModel):
                 "title": "1C",
                 "message": log.error_message or self.env._("Connection to 1C works."),
                 "sticky": log.state != "done",
+            },
+        }
+
+    def action_crm_onec_initial_sync(self):
+        """Settings > CrmAI > 1C: the first load of history runs as a job on the 1C channel (years of
+        history take minutes); the journal shows each file as it is applied. A second click while
+        the load waits or runs queues nothing more."""
+        self.execute()
+        connector = self.env["crm.onec.connector"]
+        connector._check_integrator()
+        system = connector._get_system()
+        connector.with_delay(
+            channel=system._get_channel_name(),
+            description=_("1C: first load of history"),
+            identity_key=f"crm_exchange_log:onec_initial_sync:{system.id}",
+            max_retries=1,
+        ).action_initial_sync()
+        journal = self.env["ir.actions.act_window"]._for_xml_id("crm_exchange_log.crm_exchange_log_action")
+        journal["domain"] = [("system_id", "=", system.id), ("direction", "=", "in")]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": "1C",
+                "message": _(
+                    "The history is being loaded from 1C in the background. "
+                    "The journal shows each file as it is applied."
+                ),
+                "next": journal,
             },
         }

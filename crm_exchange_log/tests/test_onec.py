@@ -130,6 +130,30 @@ class TestOneC(CrmKpiCommon):
             "1C: Предварительная настройка не найдена. Обратитесь к администратору приложения.",
         )
 
+    def test_settings_first_load_runs_as_one_job(self):
+        invoice = self.invoice(700.0, days_ago=400)
+        self._from_1c(self._payment("20000000-0000-4000-8000-000000000001", 700, invoice))
+        settings = self.env["res.config.settings"].create({})
+        with trap_jobs() as trap:
+            action = settings.action_crm_onec_initial_sync()
+            settings.action_crm_onec_initial_sync()  # a second click while the first waits
+            trap.assert_jobs_count(1)
+            trap.assert_enqueued_job(
+                self.Connector.action_initial_sync,
+                properties={
+                    "channel": "root.crm_onec",
+                    "identity_key": f"crm_exchange_log:onec_initial_sync:{self.system.id}",
+                },
+            )
+            self.assertEqual(invoice.amount_residual, 700.0, "nothing pulled in the request itself")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertEqual(
+            action["params"]["next"]["domain"], [("system_id", "=", self.system.id), ("direction", "=", "in")]
+        )
+        pulls = self.Log.search([("system_id", "=", self.system.id), ("operation", "=", "pull_payments")])
+        self.assertEqual(pulls.mapped("state"), ["done", "done"], "the file, then 1C has nothing more")
+
     def _document(self, kind):
         self.assertFalse(STATE.rejected, STATE.rejected and STATE.rejected[0][1])
         return STATE.applied[-1].find(f"{D}Body/{D}{kind}")
