@@ -109,3 +109,15 @@ class TestOneCRpcAccess(HttpCase):
         wizard.invalidate_recordset()
         self.assertEqual(wizard.report, "Dry run: 1 row(s) can be imported, 0 row(s) are bad.")
         self.assertFalse(self.env["res.partner"].search_count([("crm_bin", "=", "971240001315")]))
+
+    def test_first_load_from_settings(self):
+        settings = self.env["res.config.settings"].create({})
+        for login in ("onec_portal", "onec_salesman", "onec_integrator"):
+            self.assertEqual(
+                self._call(login, "res.config.settings", "action_crm_onec_initial_sync", settings.ids),
+                ("error", "AccessError"),
+                login,
+            )
+        self.assertFalse(
+            self.env["queue.job"].sudo().search_count([("method_name", "=", "action_initial_sync")]), "nothing queued"
+        )
