@@ -182,41 +182,41 @@ class CrmDunningPolicy(models.Model):
                 and not getattr(threading.current_thread(), "testing", False)
             )
         deadline = time.monotonic() + TIME_BUDGET
-        acted, done, retried = self.env["crm.dunning.event"], 0, 0
-        while True:
-            batch, total = self._crm_dunning_batch(candidates, batch_size)
-            events, retry = self._claim_and_act([row for row in candidates if row[:2] in batch])
-            acted |= events
-            done, retried = done + len(batch) - retry, retried + retry
-            # the documents of this batch are done, or left to the next call (another worker has them)
-            candidates = [row for row in candidates if row[:2] not in batch]
-            left = total - len(batch)
-            if not (may_commit and left and events and time.monotonic() < deadline):
+        batches = self._crm_dunning_batches(candidates, batch_size)
+        total = sum(len(batch) for batch in batches)
+        acted_ids, done, tried, retried = [], 0, 0, 0
+        for batch in batches:
+            events, retry = self._claim_and_act([row for rows in batch for row in rows])
+            acted_ids += events.ids
+            done, tried, retried = done + len(batch) - retry, tried + len(batch), retried + retry
+            # the documents another worker has are left to the next call
+            if not (may_commit and tried < total and events and time.monotonic() < deadline):
                 break
             self.env.flush_all()
             # each batch for good, as the mail queue commits: a crash leaves the next ones to a rerun
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        self.env["ir.cron"]._notify_progress(done=done, remaining=left + retried)
-        return acted
+        self.env["ir.cron"]._notify_progress(done=done, remaining=total - tried + retried)
+        return self.env["crm.dunning.event"].browse(acted_ids)
 
     @api.model
-    def _crm_dunning_batch(self, candidates, batch_size):
-        """The documents of ``candidates`` to act on in this call, whole customers first (so that
-        a customer gets one letter per run, not one per batch its documents fall in), at most
-        ``batch_size`` (a customer with more documents than that is split); and how many
-        documents are due in all."""
-        by_partner = defaultdict(dict)
-        for model, doc_id, _level_id, partner_id, *_rest in candidates:
-            by_partner[partner_id][(model, doc_id)] = True
-        batch = set()
+    def _crm_dunning_batches(self, candidates, batch_size):
+        """``candidates`` cut in batches of at most ``batch_size`` documents, whole customers at a
+        time (so that a customer gets one letter per run, not one per batch its documents fall
+        in; a customer with more documents than a batch is split): ``[[[row of a document]]]``."""
+        by_partner = defaultdict(lambda: defaultdict(list))
+        for row in candidates:
+            by_partner[row[3]][row[:2]].append(row)
+        batches, batch = [], []
         for partner_id in sorted(by_partner):
-            documents = list(by_partner[partner_id])
+            documents = list(by_partner[partner_id].values())
             if batch and len(batch) + len(documents) > batch_size:
-                break
-            batch.update(documents[: batch_size - len(batch)])
-            if len(batch) >= batch_size:
-                break
-        return batch, sum(len(documents) for documents in by_partner.values())
+                batches.append(batch)
+                batch = []
+            while len(documents) > batch_size:
+                batches.append(documents[:batch_size])
+                documents = documents[batch_size:]
+            batch += documents
+        return [*batches, batch] if batch else batches
 
     # ------------------------------------------------------------------ claim
     @api.model
@@ -357,7 +357,11 @@ class CrmDunningPolicy(models.Model):
                     "date_deadline": today,
                     "res_model_id": self.env["ir.model"]._get_id(target._name),
                     "res_id": target.id,
+                    # what mail.activity computes after the create, one query per record: known here
+                    "res_name": target.display_name,
+                    "date_done": False,
                     "user_id": user.id,
+                    "user_tz": user.tz,
                 }
             users.append((event.id, user.id))
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(list(vals_by_key.values()))
@@ -373,7 +377,8 @@ class CrmDunningPolicy(models.Model):
         self.env.execute_query(
             SQL(
                 "UPDATE crm_dunning_event e SET %(sets)s, write_date = NOW() AT TIME ZONE 'UTC', write_uid = %(uid)s"
-                " FROM unnest(%(ids)s::int[], %(arrays)s) AS v(id, %(names)s) WHERE e.id = v.id",
+                " FROM unnest(%(ids)s::int[], %(arrays)s) AS v(id, %(names)s)"
+                " WHERE e.id = v.id AND e.id = ANY(%(ids)s)",  # by the primary key, not a scan of all events
                 sets=SQL(", ").join(SQL("%s = v.%s", SQL.identifier(name), SQL.identifier(name)) for name in names),
                 uid=self.env.uid,
                 ids=list(event_ids),
@@ -507,7 +512,11 @@ class CrmDunningPolicy(models.Model):
             else:
                 results[index] = UserError(_("The dunning level %(level)s has no message template.", level=level.name))
         for template, indexes in by_template.items():
-            langs = template._render_lang(list({reminders[i][0].id for i in indexes}))
+            recipients = self.env["res.partner"].union(*[reminders[i][0] for i in indexes])
+            if (template.lang or "").replace(" ", "") == "{{object.lang}}":  # the usual: no rendering needed
+                langs = {recipient.id: recipient.lang for recipient in recipients}
+            else:
+                langs = template._render_lang(recipients.ids)
             by_lang = defaultdict(list)
             for index in indexes:
                 recipient = reminders[index][0]
