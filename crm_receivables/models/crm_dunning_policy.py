@@ -1,4 +1,5 @@
 import logging
+import re
 import threading
 import time
 import uuid
@@ -13,6 +14,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 from odoo.tools import SQL, html2plaintext
 from odoo.tools.mail import generate_tracking_message_id
+from odoo.tools.rendering_tools import parse_inline_template
 
 from ..tools.greeting import greeting
 
@@ -549,14 +551,19 @@ class CrmDunningPolicy(models.Model):
         over the recipients when it names none of the reminder's own values (the usual
         ``... at {{ object.env.company.name }}``), else one by one."""
         recipients = self.env["res.partner"].union(*[values["object"] for values in values_list])
-        if not any(key in (template.subject or "") for key in set().union(*values_list) - {"object", "company"}):
+        subject = template.subject or ""
+        if not any(key in subject for key in set().union(*values_list) - {"object", "company"}):
+            # naming nothing of the recipient but its company (object.env.company): the same for all
+            expressions = [expression for _text, expression, _default in parse_inline_template(subject) if expression]
+            shared = all(re.fullmatch(r"\s*(object\.env\.company|company)\b[\w.]*\s*", e) for e in expressions)
+            ids = recipients[:1].ids if shared else recipients.ids
             try:
                 subjects = template._render_field(
-                    "subject", recipients.ids, set_lang=lang, add_context={"company": self.env.company}
+                    "subject", ids, set_lang=lang, add_context={"company": self.env.company}
                 )
             except UserError as error:
                 return [error] * len(values_list)
-            return [subjects[values["object"].id] for values in values_list]
+            return [subjects[ids[0] if shared else values["object"].id] for values in values_list]
         results = []
         for values in values_list:
             recipient = values["object"]
