@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
@@ -272,11 +274,12 @@ class CrmInstallmentLine(models.Model):
         return self.plan_id.sale_order_id.team_id or self.plan_id.invoice_id.team_id
 
     def _crm_dunning_values(self):
+        format_date_, format_amount_ = self._crm_formatters()
         return [
             {
                 "name": line.plan_id.name,
-                "date_due": format_date(self.env, line.date_due),
-                "amount": format_amount(self.env, line.amount_residual, line.currency_id),
+                "date_due": format_date_(line.date_due),
+                "amount": format_amount_(line.amount_residual, line.currency_id),
                 "url": False,
                 "record": line,
             }
@@ -299,19 +302,30 @@ class CrmInstallmentLine(models.Model):
             date=format_date(self.env, self.date_due),
         )
 
-    def _crm_dunning_log(self, level, recipient):
-        for plan, lines in self.grouped("plan_id").items():
-            plan.message_post(
-                body=Markup("%s<br/>%s")
+    @api.model
+    def _crm_dunning_notes(self, reminded):
+        """One note per plan, level and recipient listing the installments reminded."""
+        format_date_, format_amount_ = self._crm_formatters()
+        grouped = defaultdict(list)
+        for line, level, recipient in reminded:
+            grouped[(line.plan_id, level, recipient)].append(line)
+        return [
+            (
+                plan,
+                Markup("%s<br/>%s")
                 % (
-                    _("Reminder sent to %(recipient)s: %(level)s", recipient=recipient.display_name, level=level.name),
+                    self.env._(
+                        "Reminder sent to %(recipient)s: %(level)s", recipient=recipient.display_name, level=level.name
+                    ),
                     ", ".join(
-                        _(
+                        self.env._(
                             "%(amount)s due %(date)s",
-                            amount=format_amount(self.env, line.amount_residual, line.currency_id),
-                            date=format_date(self.env, line.date_due),
+                            amount=format_amount_(line.amount_residual, line.currency_id),
+                            date=format_date_(line.date_due),
                         )
                         for line in lines
                     ),
-                )
+                ),
             )
+            for (plan, level, recipient), lines in grouped.items()
+        ]

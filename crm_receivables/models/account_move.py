@@ -5,7 +5,8 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_amount, format_date
+from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 _logger = logging.getLogger(__name__)
 INVOICE_REPORT = "account.account_invoices"
@@ -71,6 +72,18 @@ class AccountMove(models.Model):
     crm_writeoff_id = fields.Many2one(
         "crm.bad.debt.writeoff", string="Written Off By", copy=False, readonly=True, index="btree_not_null"
     )
+
+    def init(self):
+        res = super().init()
+        # the dunning's candidates: open customer invoices, by customer (a few thousand of hundreds of thousands)
+        create_index(
+            self.env.cr,
+            "crm_account_move_dunning_open_idx",
+            self._table,
+            ["commercial_partner_id", "company_id"],
+            where="move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')",
+        )
+        return res
 
     @api.model
     def _crm_kpi_tracked_fields(self):
@@ -161,20 +174,27 @@ class AccountMove(models.Model):
                AND (m.crm_dunning_paused_until IS NULL OR m.crm_dunning_paused_until < d.today)
                AND (m.crm_deferral_date IS NULL OR m.crm_deferral_date < d.today)
                AND %(partner_ok)s AND %(partners)s AND %(not_excluded)s
-               AND EXISTS (
-                   -- money already credited is not chased: the customer's open items in the
-                   -- company, unapplied credit notes and payments included, still owe something
-                   SELECT 1 FROM (%(balance)s) bal
-                    WHERE bal.partner_id = m.commercial_partner_id AND bal.company_id = m.company_id
-                      AND bal.debt > 0)
             """,
-            balance=self.env["res.partner"]._crm_overdue_sql(
-                self.env["res.partner"]._crm_open_items_sql(None, partner_ids), fields.Date.context_today(self), True
-            ),
             days=days,
             partner_ok=self._crm_dunning_partner_sql(SQL.identifier("cp"), SQL("d.today")),
             partners=SQL("m.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids is not None else SQL("TRUE"),
             not_excluded=self._crm_dunning_exclusion_sql(SQL.identifier("m")),
+        )
+
+    @api.model
+    def _crm_dunning_check_sql(self, candidates, days):
+        """Money already credited is not chased: the customer's open items in the company,
+        unapplied credit notes and payments included, still owe something. Summed for the
+        customers of the candidates only."""
+        Partner = self.env["res.partner"]
+        return SQL(
+            """EXISTS (
+                SELECT 1 FROM (%(balance)s) bal
+                 WHERE bal.partner_id = %(candidates)s.partner_id AND bal.company_id = %(candidates)s.company_id
+                   AND bal.debt > 0
+                   AND bal.partner_id IN (SELECT partner_id FROM %(candidates)s))""",
+            balance=Partner._crm_overdue_sql(Partner._crm_open_items_sql(None), fields.Date.context_today(self), True),
+            candidates=candidates,
         )
 
     @api.model
@@ -202,11 +222,12 @@ class AccountMove(models.Model):
         return self.team_id
 
     def _crm_dunning_values(self):
+        format_date_, format_amount_ = self._crm_formatters()
         return [
             {
                 "name": move.name,
-                "date_due": format_date(self.env, move.invoice_date_due),
-                "amount": format_amount(self.env, move.amount_residual, move.currency_id),
+                "date_due": format_date_(move.invoice_date_due),
+                "amount": format_amount_(move.amount_residual, move.currency_id),
                 "url": move.get_base_url() + move.get_portal_url(),
                 "record": move,
             }
@@ -263,8 +284,15 @@ class AccountMove(models.Model):
             _logger.info("Invoice PDFs kept for the reminders: %s", attachments.mapped("name"))
             moves.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
 
-    def _crm_dunning_log(self, level, recipient):
-        body = Markup("%s") % _(
-            "Reminder sent to %(recipient)s: %(level)s", recipient=recipient.display_name, level=level.name
-        )
-        self._message_log_batch(bodies={move.id: body for move in self})
+    @api.model
+    def _crm_dunning_notes(self, reminded):
+        return [
+            (
+                move,
+                Markup("%s")
+                % self.env._(
+                    "Reminder sent to %(recipient)s: %(level)s", recipient=recipient.display_name, level=level.name
+                ),
+            )
+            for move, level, recipient in reminded
+        ]

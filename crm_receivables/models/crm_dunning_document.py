@@ -1,5 +1,11 @@
+import ast
+
 from odoo import api, models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date, get_lang
+
+from odoo.addons.base.models.res_lang import intersperse
+
+NBSP = "\N{NO-BREAK SPACE}"
 
 
 class CrmDunningDocument(models.AbstractModel):
@@ -24,6 +30,13 @@ class CrmDunningDocument(models.AbstractModel):
         ``policy_id``. ``days`` is a relation ``d(company_id, today, default_policy_id)`` (each
         company's local date and default policy) to join on; ``partner_ids``: only these customers."""
         raise NotImplementedError
+
+    @api.model
+    def _crm_dunning_check_sql(self, candidates, days):
+        """SQL condition on ``candidates`` (a relation of the documents due a level and not acted
+        on yet: ``id``, ``partner_id``, ``company_id``, ``today``) that the source does not test
+        because it costs more than what is left to do: checked on those rows only."""
+        return SQL("TRUE")
 
     @api.model
     def _crm_dunning_partner_sql(self, partner, today):
@@ -56,8 +69,9 @@ class CrmDunningDocument(models.AbstractModel):
 
     @api.model
     def _crm_dunning_prepare_sql(self, ids):
-        """SQL run with the claim of documents ``ids`` (or None): whatever the reminder needs
-        written on them, so that acting afterwards writes none of their rows."""
+        """SQL run with the claim of documents ``ids`` reminded now (not those getting only an
+        activity), or None: whatever the reminder needs written on them, so that acting
+        afterwards writes none of their rows."""
         return None
 
     def _crm_dunning_responsible(self):
@@ -74,6 +88,32 @@ class CrmDunningDocument(models.AbstractModel):
         ``amount`` (the amount due, formatted), ``url`` (where to pay, or False) and ``record``."""
         raise NotImplementedError
 
+    def _crm_formatters(self):
+        """``format_date(date)`` and ``format_amount(amount, currency)`` in the context's language,
+        as ``odoo.tools`` formats them but with the language read once and each value formatted
+        once: a run formats tens of thousands of due dates and amounts."""
+        lang = get_lang(self.env)
+        grouping = ast.literal_eval(lang.grouping)
+        dates, amounts = {}, {}
+
+        def date_(value):
+            if value not in dates:
+                dates[value] = format_date(self.env, value, lang_code=lang.code)
+            return dates[value]
+
+        def amount_(value, currency):
+            key = (value, currency.id)
+            if key not in amounts:
+                integer, point, decimals = (f"%.{currency.decimal_places}f" % currency.round(value)).partition(".")
+                number = intersperse(integer, grouping, lang.thousands_sep or "")[0]
+                number = (number + (lang.decimal_point + decimals if point else "")).replace(" ", NBSP)
+                number = number.replace("-", "-\N{ZERO WIDTH NO-BREAK SPACE}")
+                symbol = currency.symbol or ""
+                amounts[key] = f"{symbol}{NBSP}{number}" if currency.position == "before" else f"{number}{NBSP}{symbol}"
+            return amounts[key]
+
+        return date_, amount_
+
     def _crm_dunning_attachments(self):
         """``[(file name, content)]``: the documents' PDFs a reminder carries."""
         return []
@@ -87,6 +127,9 @@ class CrmDunningDocument(models.AbstractModel):
         """The note of the activities about the document (or False)."""
         return False
 
-    def _crm_dunning_log(self, level, recipient):
-        """Say on each document's chatter that ``recipient`` was reminded at ``level``."""
-        return None
+    @api.model
+    def _crm_dunning_notes(self, reminded):
+        """The notes saying on the documents' chatters that they were reminded: ``reminded``
+        ``[(document, level, recipient)]`` (all the reminders of a run) gives ``[(record, HTML
+        body)]``, the record being the document or what carries its chatter."""
+        return []

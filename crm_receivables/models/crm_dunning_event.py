@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .crm_dunning_level import ACTIONS, CHANNELS
 
@@ -45,6 +46,15 @@ class CrmDunningEvent(models.Model):
             "A reminder level is acted on once per document and action.",
         )
     ]
+
+    def init(self):
+        res = super().init()
+        # an event is claimed (inserted), then completed once (recipient, message): room left on
+        # each page lets that update stay on the page without touching the indexes (HOT)
+        self.env.cr.execute(SQL("SELECT reloptions FROM pg_class WHERE relname = %s", self._table))
+        if "fillfactor=50" not in (self.env.cr.fetchone()[0] or []):
+            self.env.cr.execute(SQL("ALTER TABLE %s SET (fillfactor = 50)", SQL.identifier(self._table)))
+        return res
 
     @api.depends("res_model", "res_id", "level_id")
     def _compute_display_name(self):

@@ -240,6 +240,50 @@ class TestDunning(CrmKpiCommon):
         days = self.Policy._crm_dunning_days(self.today)
         self.assertEqual(self.Policy._crm_dunning_candidates("account.move", days, self.customer.ids), [])
 
+    def test_one_letter_per_customer_and_run_across_batches(self):
+        """Batches take whole customers: invoices created in turns for two customers still make
+        one letter each, not one per batch a customer's invoices fall in."""
+        other = self.env["res.partner"].create(
+            {"name": "Second Debtor LLP", "is_company": True, "email": "second@example.com"}
+        )
+        other.crm_dunning_policy_id = self.policy
+        for amount in (100.0, 200.0):  # ids in turns: customer, other, customer, other
+            self.invoice(amount, days_ago=12, due_days=10)
+            self.invoice(amount, days_ago=12, due_days=10, partner=other)
+        acted = self.Policy
+        for _call in range(3):
+            acted = self.Policy._cron_run_dunning(date_ref=self.today, batch_size=3, partners=self.customer | other)
+            if not acted:
+                break
+        self.assertFalse(acted)
+        for partner in (self.customer, other):
+            letters = self.env["mail.message"].search(
+                [("model", "=", "res.partner"), ("res_id", "=", partner.id), ("message_type", "=", "comment")]
+            )
+            self.assertEqual(len(letters), 1, partner.name)
+            self.assertEqual(len(partner.crm_dunning_event_ids), 2)
+            mail = self.env["mail.mail"].search([("mail_message_id", "=", letters.id)])
+            self.assertEqual((mail.recipient_ids, mail.state), (partner, "outgoing"))  # the email queued for it
+            self.assertEqual(letters.notification_ids.mapped("notification_status"), ["ready"])
+
+    def test_activities_without_an_assignment_email_each(self):
+        """A run schedules its activities in one batch, without emailing the assignee once per activity."""
+        seller = self.env["res.users"].create({"name": "Busy Seller", "login": "busy.seller", "email": "s@example.com"})
+        invoices = [self.invoice(100.0 * (n + 1), days_ago=14, due_days=10) for n in range(3)]  # 4 days late: a call
+        for invoice in invoices:
+            invoice.invoice_user_id = seller
+        self.run_on(self.today)
+        calls = self.env["mail.activity"].search(
+            [("res_model", "=", "account.move"), ("res_id", "in", [invoice.id for invoice in invoices])]
+        )
+        self.assertEqual((len(calls), calls.user_id), (3, seller))
+        self.assertFalse(
+            self.env["mail.message"].search([("partner_ids", "in", seller.partner_id.ids)]),
+            "no 'activity assigned to you' email per activity",
+        )
+        # an invoice only getting an activity needs no link to pay online written on it
+        self.assertFalse(invoices[0].access_token)
+
     def test_several_actions_on_the_same_day(self):
         self.policy.level_ids.filtered(lambda level: level.offset_days == 1).copy(
             {"name": "Call too", "action": "activity_manager", "channel": "activity", "mail_template_id": False}

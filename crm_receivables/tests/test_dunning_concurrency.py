@@ -179,6 +179,31 @@ class TestDunningExactlyOnce(TransactionCase):
         # the second customer gets one email for both of its invoices, the first no second email
         self.assertEqual(self.committed(), ([(0, 1), (1, 1), (2, 7)], [1, 1]))
 
+    def test_scheduled_run_commits_each_batch(self):
+        """A scheduled run selects once, then acts on its batches one after the other, each
+        committed (whole customers first): a crash after the last commit loses only the batch
+        in progress, which the rerun does."""
+        progress = []
+        Cron = type(self.env["ir.cron"])
+        with (
+            self.worker() as env,
+            patch.object(
+                Cron,
+                "_notify_progress",
+                lambda _self, *, done, remaining, deactivate=False: progress.append((done, remaining)),
+            ),
+        ):
+            acted = self.run_dunning(env, batch_size=2, commit_batches=True)
+            # the first customer's invoice, then the second customer's two: one call, two batches
+            self.assertEqual(sorted(acted.move_id.ids), sorted(self.ids["moves"]))
+            self.assertEqual(progress, [(3, 0)])
+            # the worker dies before the scheduler commits: the first batch stays done
+        self.assertEqual(self.committed(), ([(0, 1)], [1, 0]))
+        with self.worker() as env:
+            self.assertEqual(self.run_dunning(env).move_id.ids, self.ids["moves"][1:])
+            env.cr.commit()
+        self.assertEqual(self.committed(), ([(0, 1), (1, 1), (2, 7)], [1, 1]))
+
     def test_cron_late_by_days_sends_only_the_highest_level(self):
         with self.worker() as env:
             # the cron did not run for three weeks: invoice 3 is 8 days late now, 29 days late then
