@@ -461,9 +461,10 @@ class ResPartner(models.Model):
     def _compute_crm_currency_id(self):
         self.crm_currency_id = self.env.company.currency_id
 
-    # the dependency makes a read of the KPIs fetch commercial_partner_id with the record, access
-    # rules checked in that query (without a stored field, Odoo checks the rules in Python)
-    @api.depends("commercial_partner_id")
+    # what the figures and their visibility depend on; a read of the KPIs fetches these columns
+    # with the record, the access rules checked in that query (reading only non-stored fields,
+    # Odoo checks the rules in Python), and user_id is at hand for a salesperson's visibility
+    @api.depends("commercial_partner_id.user_id", "user_id")
     @api.depends_context("company", "uid")
     def _compute_crm_kpis(self):
         currency = self.env.company.currency_id
