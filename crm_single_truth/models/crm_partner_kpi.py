@@ -4,7 +4,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, MissingError
 from odoo.tools import SQL, create_index
 
 from ..tools.kpi import MEASURES, combine_contributions
@@ -267,14 +267,14 @@ class CrmPartnerKpi(models.Model):
         posted, orders just confirmed) contribute now, in one statement: the contributions read
         and added to the monthly and customer rows (:meth:`_crm_apply_deltas` with nothing to
         subtract, which a posting always is)."""
-        contributions = SQL(" UNION ALL ").join(
-            SQL("SELECT * FROM (%s) c", self._crm_contribution_sql(model, sorted(ids)))
-            for model, ids in sorted(by_model.items())
-        )
-        rows = self.env.execute_query(
-            SQL(
-                """
-            WITH c(doc_id, pid, cid, month, ltv, cnt, day, paid, delay) AS MATERIALIZED (%(contributions)s),
+        known = self._crm_posted_contributions(by_model)
+        if known is None:
+            contributions = SQL(" UNION ALL ").join(
+                SQL("SELECT * FROM (%s) c", self._crm_contribution_sql(model, sorted(ids)))
+                for model, ids in sorted(by_model.items())
+            )
+            deltas = SQL(
+                """c(doc_id, pid, cid, month, ltv, cnt, day, paid, delay) AS MATERIALIZED (%s),
             d AS (
                 SELECT c.pid, c.cid, c.month, SUM(c.ltv::numeric) AS ltv, SUM(c.cnt)::int AS cnt,
                        MIN(c.day) AS first, MAX(c.day) AS last, SUM(c.paid::numeric) AS paid,
@@ -283,7 +283,37 @@ class CrmPartnerKpi(models.Model):
                   JOIN res_partner p ON p.id = c.pid  -- a customer deleted in the transaction has no rows
                  GROUP BY c.pid, c.cid, c.month
                 HAVING COUNT(c.day) > 0 OR SUM(c.ltv::numeric) != 0 OR SUM(c.cnt) != 0
-                    OR SUM(c.paid::numeric) != 0 OR SUM(c.delay::numeric) != 0
+                    OR SUM(c.paid::numeric) != 0 OR SUM(c.delay::numeric) != 0""",
+                contributions,
+            )
+        else:
+            changes = combine_contributions([], known)
+            keys = sorted(changes)
+
+            def column(getter):
+                return [getter(changes[key], key) for key in keys]
+
+            deltas = SQL(
+                """d AS (
+                SELECT d.* FROM unnest(%s::int[], %s::int[], %s::date[], %s::numeric[], %s::int[], %s::date[],
+                                       %s::date[], %s::numeric[], %s::numeric[], %s::int[])
+                                AS d(pid, cid, month, ltv, cnt, first, last, paid, delay, days)
+                  JOIN res_partner p ON p.id = d.pid  -- a customer deleted in the transaction has no rows""",
+                column(lambda change, key: key[0]),
+                column(lambda change, key: key[1]),
+                column(lambda change, key: key[2]),
+                column(lambda change, key: change[0]["ltv"]),
+                column(lambda change, key: int(change[0]["order_count"])),
+                column(lambda change, key: min(change[1], default=None)),
+                column(lambda change, key: max(change[1], default=None)),
+                column(lambda change, key: change[0]["paid_amount"]),
+                column(lambda change, key: change[0]["paid_delay_amount"]),
+                column(lambda change, key: len(change[1])),
+            )
+        rows = self.env.execute_query(
+            SQL(
+                """
+            WITH %(deltas)s
             ), months AS (
                 INSERT INTO crm_partner_kpi_month AS t (
                     partner_id, company_id, month, ltv, order_count, first_order_date, last_order_date,
@@ -308,7 +338,7 @@ class CrmPartnerKpi(models.Model):
             )
             SELECT d.pid, d.cid, d.month, d.days FROM d
             """,
-                contributions=contributions,
+                deltas=deltas,
                 uid=self.env.uid,
                 now=fields.Datetime.now(),
                 month_update=MONTH_UPDATE,
@@ -318,6 +348,40 @@ class CrmPartnerKpi(models.Model):
         # a row may have been emptied (a credit note of an order's invoice): as in _crm_apply_deltas
         if any(not days for _pid, _cid, _month, days in rows):
             self._crm_delete_empty([(pid, cid, month) for pid, cid, month, _days in rows])
+
+    @api.model
+    def _crm_posted_contributions(self, by_model):
+        """What the invoices of ``by_model`` just posted contribute (as _crm_move_contribution_sql
+        reads it: ``[(key, values, day)]``), from the values the posting holds in memory (_post
+        read them: no query); None when they are not all unpaid invoices and credit notes (a paid
+        invoice's settlement day, an order: read in SQL)."""
+        if set(by_model) != {"account.move"}:
+            return None
+        rows = []
+        try:
+            for move in self.env["account.move"].sudo().browse(by_model["account.move"]):
+                if not (
+                    move.state == "posted"
+                    and move.move_type in CUSTOMER_MOVE_TYPES
+                    and move.commercial_partner_id
+                    and move.invoice_date
+                ):
+                    continue
+                if move.move_type == "out_invoice" and move.payment_state in ("paid", "in_payment"):
+                    return None
+                purchase = move.move_type == "out_invoice" and not move.line_ids.sale_line_ids
+                values = {
+                    # the float of the cache is what was written: repr() is the column's decimal
+                    "ltv": Decimal(repr(move.amount_total_signed)),
+                    "order_count": int(purchase),
+                    "paid_amount": Decimal(0),
+                    "paid_delay_amount": Decimal(0),
+                }
+                key = (move.commercial_partner_id.id, move.company_id.id, move.invoice_date.replace(day=1))
+                rows.append((key, values, move.invoice_date if purchase else None))
+        except MissingError:  # deleted in the transaction: as the database says
+            return None
+        return rows
 
     @api.model
     def _crm_apply_deltas(self, changes):

@@ -157,6 +157,22 @@ class TestKpiDeltaMatchesRebuild(CrmKpiCommon):
         self.assertEqual(self.customer.crm_order_count, 2)
         self.assertEqual(self.customer.crm_ltv, 1150.25)
 
+    def test_posting_paid_or_deleted_in_the_transaction(self):
+        """Invoices posted and paid, or created and deleted, before the deltas are applied: their
+        contributions are read from the database (the settlement day, nothing), equal to a rebuild."""
+        Kpi = self.env["crm.partner.kpi"]
+        invoice = self.invoice(800.0, days_ago=20, due_days=5)
+        self.pay(invoice, days_ago=10)
+        self.invoice(300.0, days_ago=3, post=False).unlink()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        Kpi._crm_apply_pending()
+        ids = [self.customer.id]
+        delta = self.rows(ids)
+        Kpi._crm_rebuild(ids)
+        self.assertEqual(delta, self.rows(ids))
+        self.assertEqual(self.customer.crm_ltv, 800.0)
+        self.assertEqual(self.customer.crm_avg_payment_delay, 5.0)
+
     def test_credit_note_emptying_a_month_leaves_no_row(self):
         """A credit note posted against the only invoice of its month (the invoice of an order
         confirmed another month: no purchase in that month) leaves the month empty: its row goes,
