@@ -26,6 +26,23 @@ class AccountMove(models.Model):
     def _crm_installment_plan_field(self):
         return "invoice_id"
 
+    def write(self, vals):
+        # penalties invoiced on an invoice cancelled or leaving cancellation are invoiced no more
+        # or again (crm.installment.penalty.is_invoiced): looked for only then, not at a posting
+        cancelled = self.filtered(lambda move: move.state == "cancel") if "state" in vals else self.browse()
+        res = super().write(vals)
+        if "state" in vals:
+            moves = self if vals["state"] == "cancel" else cancelled
+            if moves:
+                penalties = (
+                    self.env["crm.installment.penalty"]
+                    .sudo()
+                    .with_context(active_test=False)
+                    .search([("invoice_line_id", "in", moves.line_ids.ids)])
+                )
+                penalties.modified(["invoice_line_id"])
+        return res
+
     def _prepare_crm_installment_plan_vals(self):
         return {
             "partner_id": self.partner_id.id,

@@ -59,7 +59,11 @@ class CrmInstallmentPenalty(models.Model):
                 penalty.company_id = penalty.move_id.company_id
                 penalty.currency_id = penalty.move_id.currency_id
 
-    @api.depends("invoice_line_id.parent_state")
+    # invoiced on a line of an invoice that is not cancelled; the move of the line (its deletion)
+    # is a dependency, its state not: account.move.write marks the penalties of an invoice that
+    # is cancelled or leaves cancellation (a dependency on parent_state searched the penalties of
+    # every invoice posted)
+    @api.depends("invoice_line_id.move_id")
     def _compute_is_invoiced(self):
         for penalty in self:
             penalty.is_invoiced = bool(penalty.invoice_line_id) and penalty.invoice_line_id.parent_state != "cancel"

@@ -4,6 +4,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.crm_installments.models.crm_installment_penalty import CrmInstallmentPenalty
 from odoo.addons.crm_installments.tools import penalty_segments
@@ -131,6 +132,48 @@ class TestPenalty(InstallmentCommon):
             }
         )
         self.assertEqual(wizard.amount_total, 0.0)
+
+    def test_cancelled_penalty_invoice_frees_its_penalties(self):
+        """Penalties invoiced on an invoice that is cancelled can be invoiced again, and are
+        invoiced again when that invoice is reset to draft; posting an invoice does not look for
+        penalties at all."""
+        invoice = self.invoice(1_000_000.0, days_ago=40, due_days=10)
+        invoice.crm_contract_id = self.contract
+        due = invoice.invoice_date_due
+        self.Plan._cron_accrue_penalties(date_ref=due + timedelta(days=30))
+        wizard = self.env["crm.installment.penalty.invoice"].create(
+            {"partner_id": self.customer.id, "date_from": due, "date_to": due + timedelta(days=60)}
+        )
+        penalty_invoice = self.env["account.move"].browse(wizard.action_create_invoice()["res_id"])
+        penalties = invoice.crm_penalty_ids
+        self.assertTrue(all(penalties.mapped("is_invoiced")))
+        searched = []
+        Penalty = type(self.env["crm.installment.penalty"])
+        original = Penalty._search
+
+        def spy(model, domain, *args, **kwargs):
+            searched.append(domain)
+            return original(model, domain, *args, **kwargs)
+
+        with patch.object(Penalty, "_search", spy):
+            penalty_invoice.action_post()
+            self.env.flush_all()
+        self.assertEqual(searched, [])
+        self.assertTrue(all(penalties.mapped("is_invoiced")))
+        penalty_invoice.button_draft()
+        penalty_invoice.button_cancel()
+        self.env.flush_all()
+        self.assertFalse(any(penalties.mapped("is_invoiced")))
+        [(stored,)] = self.env.execute_query(
+            SQL("SELECT bool_or(is_invoiced) FROM crm_installment_penalty WHERE id = ANY(%s)", penalties.ids)
+        )
+        self.assertFalse(stored)
+        wizard = self.env["crm.installment.penalty.invoice"].create(
+            {"partner_id": self.customer.id, "date_from": due, "date_to": due + timedelta(days=60)}
+        )
+        self.assertEqual(wizard.amount_total, 25_000.0)
+        penalty_invoice.button_draft()
+        self.assertTrue(all(penalties.mapped("is_invoiced")))
 
     def test_back_dated_payment_after_invoicing_books_a_correction(self):
         plan = self.plan_1m()

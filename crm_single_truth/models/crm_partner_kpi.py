@@ -4,7 +4,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, MissingError
 from odoo.tools import SQL, create_index
 
 from ..tools.kpi import MEASURES, combine_contributions
@@ -14,6 +14,22 @@ BEFORE_KEY = "crm_single_truth.kpi_before"
 # commercial partners whose rows are rebuilt from their documents (a contact changed company)
 PENDING_KEY = "crm_single_truth.kpi_pending_partners"
 CUSTOMER_MOVE_TYPES = ("out_invoice", "out_refund")
+# an upsert adds a delta (EXCLUDED) to a monthly row / a customer row (t)
+MONTH_UPDATE = SQL(
+    """ltv = t.ltv + EXCLUDED.ltv,
+       order_count = t.order_count + EXCLUDED.order_count,
+       first_order_date = LEAST(t.first_order_date, EXCLUDED.first_order_date),
+       last_order_date = GREATEST(t.last_order_date, EXCLUDED.last_order_date),
+       paid_amount = t.paid_amount + EXCLUDED.paid_amount,
+       paid_delay_amount = t.paid_delay_amount + EXCLUDED.paid_delay_amount,
+       write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date"""
+)
+CUSTOMER_UPDATE = SQL(
+    """%s,
+       avg_payment_delay = COALESCE((t.paid_delay_amount + EXCLUDED.paid_delay_amount)
+                                    / NULLIF(t.paid_amount + EXCLUDED.paid_amount, 0), 0)""",
+    MONTH_UPDATE,
+)
 
 
 class CrmPartnerKpi(models.Model):
@@ -120,6 +136,7 @@ class CrmPartnerKpi(models.Model):
                             FROM account_move_line l
                             JOIN sale_order_line_invoice_rel rel ON rel.invoice_line_id = l.id
                            WHERE l.move_id = m.id) AS yes
+                   OFFSET 0  -- one sub-plan, not one per use of purchase.yes (planned in half the time)
               ) purchase
              WHERE m.id = ANY(%(ids)s) AND m.state = 'posted' AND m.move_type IN %(types)s
                AND m.commercial_partner_id IS NOT NULL AND m.invoice_date IS NOT NULL
@@ -145,17 +162,21 @@ class CrmPartnerKpi(models.Model):
         )
 
     @api.model
+    def _crm_contribution_sql(self, model, ids):
+        if model == "account.move":
+            return self._crm_move_contribution_sql(ids)
+        if model == "sale.order":
+            return self._crm_order_contribution_sql(ids)
+        raise ValueError(model)
+
+    @api.model
     def _crm_contributions(self, model, ids):
         """``[(doc_id, key, values, day)]`` of the documents ``ids`` of ``model`` as the database
         holds them now (the caller flushed); ``key`` = (partner, company, month)."""
-        if model == "account.move":
-            query = self._crm_move_contribution_sql(ids)
-        elif model == "sale.order":
-            query = self._crm_order_contribution_sql(ids)
-        else:
-            raise ValueError(model)
         rows = []
-        for doc_id, pid, company_id, month, ltv, count, day, paid, paid_delay in self.env.execute_query(query):
+        for doc_id, pid, company_id, month, ltv, count, day, paid, paid_delay in self.env.execute_query(
+            self._crm_contribution_sql(model, ids)
+        ):
             values = {
                 "ltv": Decimal(ltv),
                 "order_count": count,
@@ -225,10 +246,13 @@ class CrmPartnerKpi(models.Model):
             for model, doc_id in items:
                 by_model.setdefault(model, []).append(doc_id)
             old_rows = [row for rows in items.values() for row in rows]
-            new_rows = []
-            for model, ids in by_model.items():
-                new_rows += [(key, values, day) for _doc, key, values, day in self._crm_contributions(model, ids)]
-            self._crm_apply_deltas(combine_contributions(old_rows, new_rows))
+            if old_rows:
+                new_rows = []
+                for model, ids in by_model.items():
+                    new_rows += [(key, values, day) for _doc, key, values, day in self._crm_contributions(model, ids)]
+                self._crm_apply_deltas(combine_contributions(old_rows, new_rows))
+            else:
+                self._crm_apply_new(by_model)
         if dirty:
             ids = sorted(dirty)
             dirty.clear()
@@ -236,6 +260,128 @@ class CrmPartnerKpi(models.Model):
         self.invalidate_model()
         self.env["crm.partner.kpi.month"].invalidate_model()
         self.env["res.partner"].invalidate_model(self.env["res.partner"]._crm_kpi_fnames())
+
+    @api.model
+    def _crm_apply_new(self, by_model):
+        """Add what documents that contributed nothing before (``{model: ids}``: invoices just
+        posted, orders just confirmed) contribute now, in one statement: the contributions read
+        and added to the monthly and customer rows (:meth:`_crm_apply_deltas` with nothing to
+        subtract, which a posting always is)."""
+        known = self._crm_posted_contributions(by_model)
+        if known is None:
+            contributions = SQL(" UNION ALL ").join(
+                SQL("SELECT * FROM (%s) c", self._crm_contribution_sql(model, sorted(ids)))
+                for model, ids in sorted(by_model.items())
+            )
+            deltas = SQL(
+                """c(doc_id, pid, cid, month, ltv, cnt, day, paid, delay) AS MATERIALIZED (%s),
+            d AS (
+                SELECT c.pid, c.cid, c.month, SUM(c.ltv::numeric) AS ltv, SUM(c.cnt)::int AS cnt,
+                       MIN(c.day) AS first, MAX(c.day) AS last, SUM(c.paid::numeric) AS paid,
+                       SUM(c.delay::numeric) AS delay, COUNT(c.day) AS days
+                  FROM c
+                  JOIN res_partner p ON p.id = c.pid  -- a customer deleted in the transaction has no rows
+                 GROUP BY c.pid, c.cid, c.month
+                HAVING COUNT(c.day) > 0 OR SUM(c.ltv::numeric) != 0 OR SUM(c.cnt) != 0
+                    OR SUM(c.paid::numeric) != 0 OR SUM(c.delay::numeric) != 0""",
+                contributions,
+            )
+        else:
+            changes = combine_contributions([], known)
+            keys = sorted(changes)
+
+            def column(getter):
+                return [getter(changes[key], key) for key in keys]
+
+            deltas = SQL(
+                """d AS (
+                SELECT d.* FROM unnest(%s::int[], %s::int[], %s::date[], %s::numeric[], %s::int[], %s::date[],
+                                       %s::date[], %s::numeric[], %s::numeric[], %s::int[])
+                                AS d(pid, cid, month, ltv, cnt, first, last, paid, delay, days)
+                  JOIN res_partner p ON p.id = d.pid  -- a customer deleted in the transaction has no rows""",
+                column(lambda change, key: key[0]),
+                column(lambda change, key: key[1]),
+                column(lambda change, key: key[2]),
+                column(lambda change, key: change[0]["ltv"]),
+                column(lambda change, key: int(change[0]["order_count"])),
+                column(lambda change, key: min(change[1], default=None)),
+                column(lambda change, key: max(change[1], default=None)),
+                column(lambda change, key: change[0]["paid_amount"]),
+                column(lambda change, key: change[0]["paid_delay_amount"]),
+                column(lambda change, key: len(change[1])),
+            )
+        rows = self.env.execute_query(
+            SQL(
+                """
+            WITH %(deltas)s
+            ), months AS (
+                INSERT INTO crm_partner_kpi_month AS t (
+                    partner_id, company_id, month, ltv, order_count, first_order_date, last_order_date,
+                    paid_amount, paid_delay_amount, create_uid, create_date, write_uid, write_date)
+                SELECT d.pid, d.cid, d.month, d.ltv, d.cnt, d.first, d.last, d.paid, d.delay,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM d
+                 ORDER BY d.pid, d.cid, d.month  -- always the same order: two writers never deadlock
+                ON CONFLICT (partner_id, company_id, month) DO UPDATE SET %(month_update)s
+                RETURNING 1
+            ), customers AS (
+                -- after the months (reading their result), as _crm_apply_deltas locks them
+                INSERT INTO crm_partner_kpi AS t (
+                    partner_id, company_id, ltv, order_count, first_order_date, last_order_date,
+                    paid_amount, paid_delay_amount, avg_payment_delay, create_uid, create_date, write_uid, write_date)
+                SELECT d.pid, d.cid, SUM(d.ltv), SUM(d.cnt), MIN(d.first), MAX(d.last), SUM(d.paid), SUM(d.delay),
+                       COALESCE(SUM(d.delay) / NULLIF(SUM(d.paid), 0), 0), %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM d, (SELECT COUNT(*) FROM months) months_done
+                 GROUP BY d.pid, d.cid
+                 ORDER BY d.pid, d.cid
+                ON CONFLICT (partner_id, company_id) DO UPDATE SET %(customer_update)s
+            )
+            SELECT d.pid, d.cid, d.month, d.days FROM d
+            """,
+                deltas=deltas,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+                month_update=MONTH_UPDATE,
+                customer_update=CUSTOMER_UPDATE,
+            )
+        )
+        # a row may have been emptied (a credit note of an order's invoice): as in _crm_apply_deltas
+        if any(not days for _pid, _cid, _month, days in rows):
+            self._crm_delete_empty([(pid, cid, month) for pid, cid, month, _days in rows])
+
+    @api.model
+    def _crm_posted_contributions(self, by_model):
+        """What the invoices of ``by_model`` just posted contribute (as _crm_move_contribution_sql
+        reads it: ``[(key, values, day)]``), from the values the posting holds in memory (_post
+        read them: no query); None when they are not all unpaid invoices and credit notes (a paid
+        invoice's settlement day, an order: read in SQL)."""
+        if set(by_model) != {"account.move"}:
+            return None
+        rows = []
+        try:
+            for move in self.env["account.move"].sudo().browse(by_model["account.move"]):
+                if not (
+                    move.state == "posted"
+                    and move.move_type in CUSTOMER_MOVE_TYPES
+                    and move.commercial_partner_id
+                    and move.invoice_date
+                ):
+                    continue
+                if move.move_type == "out_invoice" and move.payment_state in ("paid", "in_payment"):
+                    return None
+                purchase = move.move_type == "out_invoice" and not move.line_ids.sale_line_ids
+                values = {
+                    # the float of the cache is what was written: repr() is the column's decimal
+                    "ltv": Decimal(repr(move.amount_total_signed)),
+                    "order_count": int(purchase),
+                    "paid_amount": Decimal(0),
+                    "paid_delay_amount": Decimal(0),
+                }
+                key = (move.commercial_partner_id.id, move.company_id.id, move.invoice_date.replace(day=1))
+                rows.append((key, values, move.invoice_date if purchase else None))
+        except MissingError:  # deleted in the transaction: as the database says
+            return None
+        return rows
 
     @api.model
     def _crm_apply_deltas(self, changes):
@@ -262,15 +408,9 @@ class CrmPartnerKpi(models.Model):
                           %(cnt)s::int[], %(first)s::date[], %(last)s::date[], %(paid)s::numeric[],
                           %(delay)s::numeric[]) AS d(pid, cid, month, ltv, cnt, first, last, paid, delay)
               JOIN res_partner p ON p.id = d.pid  -- a customer deleted in the transaction has no rows
-            ON CONFLICT (partner_id, company_id, month) DO UPDATE SET
-                ltv = t.ltv + EXCLUDED.ltv,
-                order_count = t.order_count + EXCLUDED.order_count,
-                first_order_date = LEAST(t.first_order_date, EXCLUDED.first_order_date),
-                last_order_date = GREATEST(t.last_order_date, EXCLUDED.last_order_date),
-                paid_amount = t.paid_amount + EXCLUDED.paid_amount,
-                paid_delay_amount = t.paid_delay_amount + EXCLUDED.paid_delay_amount,
-                write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+            ON CONFLICT (partner_id, company_id, month) DO UPDATE SET %(update)s
             """,
+                update=MONTH_UPDATE,
                 uid=self.env.uid,
                 now=now,
                 pids=column(lambda k: k[0]),
@@ -329,17 +469,9 @@ class CrmPartnerKpi(models.Model):
                           %(first)s::date[], %(last)s::date[], %(paid)s::numeric[], %(delay)s::numeric[])
                    AS d(pid, cid, ltv, cnt, first, last, paid, delay)
               JOIN res_partner p ON p.id = d.pid
-            ON CONFLICT (partner_id, company_id) DO UPDATE SET
-                ltv = t.ltv + EXCLUDED.ltv,
-                order_count = t.order_count + EXCLUDED.order_count,
-                first_order_date = LEAST(t.first_order_date, EXCLUDED.first_order_date),
-                last_order_date = GREATEST(t.last_order_date, EXCLUDED.last_order_date),
-                paid_amount = t.paid_amount + EXCLUDED.paid_amount,
-                paid_delay_amount = t.paid_delay_amount + EXCLUDED.paid_delay_amount,
-                avg_payment_delay = COALESCE((t.paid_delay_amount + EXCLUDED.paid_delay_amount)
-                                             / NULLIF(t.paid_amount + EXCLUDED.paid_amount, 0), 0),
-                write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+            ON CONFLICT (partner_id, company_id) DO UPDATE SET %(update)s
             """,
+                update=CUSTOMER_UPDATE,
                 uid=self.env.uid,
                 now=now,
                 pids=[pair[0] for pair in pairs],
@@ -374,8 +506,16 @@ class CrmPartnerKpi(models.Model):
         # a row that just gained a purchase (posting an invoice, confirming an order) is not empty
         if all(added and not gone for _deltas, added, gone in changes.values()):
             return
+        self._crm_delete_empty(keys)
+
+    @api.model
+    def _crm_delete_empty(self, keys):
+        """Delete the monthly rows of ``keys`` (partner, company, month) and the customer rows of
+        their (partner, company) left with nothing to count."""
+        cr = self.env.cr
+        pairs = sorted({key[:2] for key in keys})
         for table, key_columns, key_values in (
-            ("crm_partner_kpi_month", "(partner_id, company_id, month)", keys),
+            ("crm_partner_kpi_month", "(partner_id, company_id, month)", sorted(keys)),
             ("crm_partner_kpi", "(partner_id, company_id)", pairs),
         ):
             cr.execute(
@@ -398,14 +538,10 @@ class CrmPartnerKpi(models.Model):
         self._crm_apply_pending()
         [(ltv, count)] = self.env.execute_query(
             SQL(
-                """SELECT COALESCE(SUM(k.ltv), 0), COALESCE(SUM(k.order_count), 0)
-                     FROM crm_partner_kpi k
-                     JOIN res_company c ON c.id = k.company_id
-                     JOIN res_company cur ON cur.id = %s
-                    WHERE k.partner_id = %s AND c.parent_path LIKE split_part(cur.parent_path, '/', 1) || %s""",
-                company.id,
+                """SELECT COALESCE(SUM(ltv), 0), COALESCE(SUM(order_count), 0)
+                     FROM crm_partner_kpi WHERE partner_id = %s AND company_id = ANY(%s)""",
                 partner.commercial_partner_id._origin.id,
-                "/%",
+                list(self.env["res.partner"]._crm_company_tree(company.id)),
             )
         )
         return ltv, count

@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, float_round, ormcache
 
 from ..tools.kpi import payment_rating_sql, split_period, temperature_sql
 from ..tools.legal_id import (
@@ -46,6 +46,8 @@ KPI_COLUMNS = {
     "crm_payment_rating": "payment_rating",
     "crm_temperature": "temperature",
 }
+# monetary KPI fields: rounded to the currency of the company by the compute
+MONETARY_KPIS = ("crm_ltv", "crm_avg_check", "crm_debt", "crm_overdue_debt")
 KPI_GROUPS = "crm_single_truth.group_crm_user"
 # KPI columns read from the stored rows alone: (over several companies, over one company's row,
 # value of a customer without a row); searched and ordered without scanning every partner
@@ -220,17 +222,31 @@ class ResPartner(models.Model):
 
     def _crm_company_ids(self):
         """The current company's root and its branches, as the stock credit/debit fields count
-        them (one indexed query on the companies' parent path: the card reads it on every open)."""
+        them (the card reads it on every open: cached per company)."""
+        return list(self._crm_company_tree(self.env.company.id))
+
+    @api.model
+    @ormcache("company_id")
+    def _crm_company_tree(self, company_id):
+        # the hierarchy of companies never changes (Odoo forbids it) and creating a company
+        # clears the registry's caches: the ids of a company's tree can be cached
         rows = self.env.execute_query(
             SQL(
                 """SELECT c.id FROM res_company c, res_company cur
                     WHERE cur.id = %s AND c.parent_path LIKE split_part(cur.parent_path, '/', 1) || %s
                     ORDER BY c.id""",
-                self.env.company.id,
+                company_id,
                 "/%",
             )
         )
-        return [row[0] for row in rows]
+        return tuple(row[0] for row in rows)
+
+    @api.model
+    def _crm_today(self):
+        """Today in the user's time zone (``fields.Date.context_today``), the time zone taken from
+        the context or else from the user's cached context: no read of the user's records."""
+        tz = self.env.context.get("tz") or self.env["res.users"].context_get().get("tz") or "UTC"
+        return fields.Date.context_today(self.with_context(tz=tz))
 
     def _crm_sees_all(self):
         return self.env.su or self.env.user.has_group("crm_single_truth.group_crm_manager")
@@ -272,20 +288,43 @@ class ResPartner(models.Model):
         """Open receivable items of posted entries: (partner_id, company_id, date_due, amount) per
         commercial partner, residual in company currency (what stock's ``credit`` counts). The card
         and crm_receivables' aging read the same items."""
-        scope = SQL("TRUE") if partner_ids is None else SQL("rp.commercial_partner_id = ANY(%s)", sorted(partner_ids))
         companies = SQL("TRUE") if company_ids is None else SQL("aml.company_id = ANY(%s)", list(company_ids))
-        return SQL(
-            """
+        open_item = SQL(
+            "aml.parent_state = 'posted' AND aml.reconciled IS NOT TRUE AND aml.amount_residual != 0 AND %s", companies
+        )
+        if partner_ids is None:
+            return SQL(
+                """
             SELECT rp.commercial_partner_id AS partner_id, aml.company_id,
                    COALESCE(aml.date_maturity, aml.date) AS date_due, aml.amount_residual AS amount
               FROM res_partner rp
               JOIN account_account acc ON acc.account_type = 'asset_receivable'
               JOIN account_move_line aml ON aml.partner_id = rp.id AND aml.account_id = acc.id
-             WHERE aml.parent_state = 'posted' AND aml.reconciled IS NOT TRUE AND aml.amount_residual != 0
-               AND %s AND %s
+             WHERE %s
             """,
-            companies,
-            scope,
+                open_item,
+            )
+        # some customers: their items looked up by (partner, receivable account) in the index of
+        # open items, skipping their open items of other accounts (the outstanding receipts of
+        # their payments, as many as their history has) - the planner, which estimates a few open
+        # items per partner, would read them all (OFFSET 0: the lookup is not flattened)
+        return SQL(
+            """
+            SELECT rp.commercial_partner_id AS partner_id, items.company_id, items.date_due, items.amount
+              FROM res_partner rp
+             CROSS JOIN unnest(ARRAY(
+                   SELECT a.id FROM account_account a WHERE a.account_type = 'asset_receivable')) AS acc(id)
+             CROSS JOIN LATERAL (
+                   SELECT aml.company_id, COALESCE(aml.date_maturity, aml.date) AS date_due,
+                          aml.amount_residual AS amount
+                     FROM account_move_line aml
+                    WHERE aml.partner_id = rp.id AND aml.account_id = acc.id AND %s
+                   OFFSET 0
+             ) items
+             WHERE rp.commercial_partner_id = ANY(%s)
+            """,
+            open_item,
+            sorted(partner_ids),
         )
 
     @api.model
@@ -328,7 +367,7 @@ class ResPartner(models.Model):
         columns wanted (all by default); the open items are read only when a debt column is."""
         self.env["crm.partner.kpi"]._crm_apply_pending()
         self.env.flush_all()
-        today = fields.Date.context_today(self.sudo())  # the user's time zone, without access checks
+        today = self._crm_today()
         thresholds = self._crm_thresholds()
         company_ids = self._crm_company_ids()
         columns = list(KPI_COLUMNS.values()) if columns is None else columns
@@ -422,32 +461,48 @@ class ResPartner(models.Model):
     def _compute_crm_currency_id(self):
         self.crm_currency_id = self.env.company.currency_id
 
+    # what the figures and their visibility depend on; a read of the KPIs fetches these columns
+    # with the record, the access rules checked in that query (reading only non-stored fields,
+    # Odoo checks the rules in Python), and user_id is at hand for a salesperson's visibility
+    @api.depends("commercial_partner_id.user_id", "user_id")
     @api.depends_context("company", "uid")
     def _compute_crm_kpis(self):
         currency = self.env.company.currency_id
         visible = self._crm_visible()
         rows = {}
+        rounding = None
         commercial_ids = {pid for pid in visible.commercial_partner_id.ids if pid}
         if commercial_ids:
-            self.env.cr.execute(self._crm_kpi_sql(commercial_ids))
+            self.env.cr.execute(
+                SQL(
+                    "SELECT q.*, cur.rounding AS currency_rounding FROM (%s) q, res_currency cur WHERE cur.id = %s",
+                    self._crm_kpi_sql(commercial_ids),
+                    currency.id,
+                )
+            )
             rows = {row["partner_id"]: row for row in self.env.cr.dictfetchall()}
+            rounding = next(iter(rows.values()))["currency_rounding"] if rows else None
+        monetary = {fname: [] for fname in MONETARY_KPIS}
         for partner in self:
             hidden = partner not in visible
             # in an onchange the records are new ones: their figures are those of their origin
             row = {} if hidden else rows.get(partner.commercial_partner_id._origin.id) or {}
             partner.crm_kpi_hidden = hidden and bool(partner._origin.id)
-            partner.crm_ltv = currency.round(row.get("ltv") or 0.0)
+            for fname, values in monetary.items():
+                value = row.get(KPI_COLUMNS[fname]) or 0.0
+                values.append(float_round(value, precision_rounding=rounding) if value else 0.0)
             partner.crm_order_count = row.get("order_count") or 0
-            partner.crm_avg_check = currency.round(row.get("avg_check") or 0.0)
             partner.crm_first_order_date = row.get("first_order_date")
             partner.crm_last_order_date = row.get("last_order_date")
             partner.crm_days_since_last_order = row.get("days_since_last_order") or 0
-            partner.crm_debt = currency.round(row.get("debt") or 0.0)
-            partner.crm_overdue_debt = currency.round(row.get("overdue_debt") or 0.0)
             partner.crm_avg_payment_delay = row.get("avg_payment_delay") or 0.0
             # a hidden figure is no figure: no rating at all rather than "no history"
             partner.crm_payment_rating = False if hidden else row.get("payment_rating") or "none"
             partner.crm_temperature = row.get("temperature") or False
+        # the amounts rounded as currency.round does (the rounding read with the figures), put in
+        # the cache as assigning a monetary field would, without reading the currency per value
+        for fname, values in monetary.items():
+            self.env.cache.update(self, self._fields[fname], values)
 
     def _compute_crm_kpi_period(self):
         for partner in self:

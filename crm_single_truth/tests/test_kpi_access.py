@@ -7,6 +7,7 @@ that company's figures only."""
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from ..models.res_partner import KPI_COLUMNS
 from .common import CrmKpiCommon, call_kw
 
 SALES = "base.group_user,sales_team.group_sale_salesman"
@@ -144,3 +145,22 @@ class TestKpiAccessRpc(CrmKpiCommon, HttpCase):
         _result, error = self.call("kpi.manager", "crm.partner.kpi", "action_crm_rebuild")
         self.assertEqual(error, "odoo.exceptions.AccessError")
         self.assertTrue(self.env["crm.partner.kpi"].action_crm_rebuild())
+
+    def test_card_costs_one_query_more_than_its_name(self):
+        """The KPIs of a card, read after the cache is invalidated, cost one query more than its
+        name (issue 17): the access rules checked in the query fetching the record, then the
+        figures, the debt and the currency's rounding in one query - for a manager and for a
+        salesperson, whatever the size of the history."""
+        for user, debt in ((self.manager, 1000.0), (self.seller, 1000.0)):
+            partner = self.customer.with_user(user)
+            counts = []
+            for fnames in (["name"], list(KPI_COLUMNS)):
+                partner.read(fnames)  # the caches of the registry warm (groups, rules, context)
+                self.env.invalidate_all()
+                before = self.cr.sql_log_count
+                values = partner.read(fnames)[0]
+                counts.append(self.cr.sql_log_count - before)
+            self.assertEqual(counts[1], counts[0] + 1, user.login)
+            self.assertEqual(values["crm_debt"], debt)
+            self.assertEqual(values["crm_overdue_debt"], debt)
+            self.assertEqual(values["crm_ltv"], 1000.0)

@@ -139,6 +139,63 @@ class TestKpiDeltaMatchesRebuild(CrmKpiCommon):
         self.assertEqual(self.customer.crm_order_count, 3)
         self.assertEqual(self.customer.crm_ltv, 1290.5)
 
+    def test_posting_is_one_statement(self):
+        """Invoices just posted (nothing counted before) are read and added to the monthly and
+        customer rows in one statement, the rows equal to a rebuild."""
+        self.invoice(1000.0, days_ago=40)
+        Kpi = self.env["crm.partner.kpi"]
+        Kpi._crm_apply_pending()
+        self.invoice(250.25, days_ago=3)
+        self.invoice(100.0, days_ago=2, move_type="out_refund")
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            Kpi._crm_apply_pending()
+        ids = [self.customer.id]
+        delta = self.rows(ids)
+        Kpi._crm_rebuild(ids)
+        self.assertEqual(delta, self.rows(ids))
+        self.assertEqual(self.customer.crm_order_count, 2)
+        self.assertEqual(self.customer.crm_ltv, 1150.25)
+
+    def test_posting_paid_or_deleted_in_the_transaction(self):
+        """Invoices posted and paid, or created and deleted, before the deltas are applied: their
+        contributions are read from the database (the settlement day, nothing), equal to a rebuild."""
+        Kpi = self.env["crm.partner.kpi"]
+        invoice = self.invoice(800.0, days_ago=20, due_days=5)
+        self.pay(invoice, days_ago=10)
+        self.invoice(300.0, days_ago=3, post=False).unlink()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        Kpi._crm_apply_pending()
+        ids = [self.customer.id]
+        delta = self.rows(ids)
+        Kpi._crm_rebuild(ids)
+        self.assertEqual(delta, self.rows(ids))
+        self.assertEqual(self.customer.crm_ltv, 800.0)
+        self.assertEqual(self.customer.crm_avg_payment_delay, 5.0)
+
+    def test_credit_note_emptying_a_month_leaves_no_row(self):
+        """A credit note posted against the only invoice of its month (the invoice of an order
+        confirmed another month: no purchase in that month) leaves the month empty: its row goes,
+        as a rebuild would not create it."""
+        order = self.sale_order(1000.0, days_ago=100)
+        invoice = order._create_invoices()
+        invoice.invoice_date = self.days_ago(10)
+        invoice.action_post()
+        Kpi = self.env["crm.partner.kpi"]
+        Kpi._crm_apply_pending()
+        month = self.days_ago(10).replace(day=1)
+        Month = self.env["crm.partner.kpi.month"]
+        self.assertTrue(Month.search([("partner_id", "=", self.customer.id), ("month", "=", month)]))
+        self.invoice(1000.0, days_ago=10, move_type="out_refund")
+        Kpi._crm_apply_pending()
+        self.assertFalse(Month.search([("partner_id", "=", self.customer.id), ("month", "=", month)]))
+        ids = [self.customer.id]
+        delta = self.rows(ids)
+        Kpi._crm_rebuild(ids)
+        self.assertEqual(delta, self.rows(ids))
+        self.assertEqual(self.customer.crm_order_count, 1)
+        self.assertEqual(self.customer.crm_ltv, 0.0)
+
     def test_customer_deleted_with_its_documents(self):
         """Documents changed, then their customer deleted in the same transaction: its rows go
         with it and the pending deltas are not written for it."""
