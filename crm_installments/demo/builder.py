@@ -8,8 +8,6 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import fields
-
 MODULE = "crm_installments"
 
 
@@ -31,7 +29,7 @@ def load(env):
 
 
 def create_demo(env, company):
-    today = fields.Date.context_today(env.user)
+    today = company._crm_today()  # the demo company's date, as its crons see it
     admin = env.ref("base.user_admin")
     late = env.ref("crm_single_truth.partner_late_payer_demo")
     contract = env.ref("crm_single_truth.contract_late_payer_demo")

@@ -56,28 +56,32 @@ class CrmSubscriptionReport(models.Model):
 
     @api.model
     def _subscription_report_query(self):
+        # today as each company sees it (its local date, as its crons do), not the server's UTC date
+        companies = self.env["res.company"].sudo().search([])
+        local_today = SQL(", ").join(SQL("(%s, %s::date)", company.id, company._crm_today()) for company in companies)
         return SQL(
             """
             WITH subscription AS (
-                SELECT sub.*, company.currency_id AS company_currency_id,
+                SELECT sub.*, company.currency_id AS company_currency_id, local.today,
                        ROUND(CASE sub.interval WHEN 'week' THEN sub.amount * 52 / 12
                                                WHEN 'quarter' THEN sub.amount / 3
                                                ELSE sub.amount END, 2) AS monthly
                   FROM crm_subscription sub
                   JOIN res_company company ON company.id = sub.company_id
+                  JOIN (VALUES %s) AS local (company_id, today) ON local.company_id = sub.company_id
                  WHERE sub.state != 'draft'
             ), months AS (
                 SELECT sub.*, month::date AS month,
-                       LEAST((month + INTERVAL '1 month - 1 day')::date, CURRENT_DATE) AS month_last
+                       LEAST((month + INTERVAL '1 month - 1 day')::date, sub.today) AS month_last
                   FROM subscription sub,
                        generate_series(date_trunc('month', sub.date_start),
-                                       date_trunc('month', LEAST(COALESCE(sub.date_end, CURRENT_DATE), CURRENT_DATE)),
+                                       date_trunc('month', LEAST(COALESCE(sub.date_end, sub.today), sub.today)),
                                        INTERVAL '1 month') AS month
             ), flags AS (
                 SELECT months.*,
                        (months.date_end IS NULL OR months.date_end >= months.month_last) AS running,
                        date_trunc('month', months.date_start)::date = months.month AS started,
-                       (months.date_end < CURRENT_DATE
+                       (months.date_end < months.today
                         AND date_trunc('month', months.date_end)::date = months.month) AS churned
                   FROM months
             )
@@ -94,5 +98,6 @@ class CrmSubscriptionReport(models.Model):
                    flags.churned::int AS churned_count,
                    CASE WHEN flags.churned THEN 100.0 ELSE 0.0 END AS churn_rate
               FROM flags
-            """
+            """,
+            local_today,
         )

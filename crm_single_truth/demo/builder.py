@@ -161,7 +161,7 @@ def chart_template(env):
 
 # ------------------------------------------------------------------ story
 def create_story(env, company):
-    today = fields.Date.context_today(env.user)
+    today = company._crm_today()  # the demo company's date, as its crons see it
     admin = env.ref("base.user_admin")
     kz = env.ref("base.kz")
     term_30 = env.ref("account.account_payment_term_30days")

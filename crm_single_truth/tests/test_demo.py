@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.crm_single_truth.tools.legal_id import is_valid_kz_bin_iin
@@ -22,7 +21,7 @@ class TestDemoStory(TransactionCase):
             self.skipTest("demo data not loaded")
         self.env = self.env(context=dict(self.env.context, allowed_company_ids=[self.company.id]))
         self.currency = self.company.currency_id
-        self.today = fields.Date.context_today(self.env["res.partner"])
+        self.today = self.company._crm_today()  # the demo company's date, the one its builder used
 
     def partner(self, name):
         return self.env.ref(f"crm_single_truth.{name}").with_company(self.company)
