@@ -721,8 +721,11 @@ class CrmOnecConnector(models.AbstractModel):
 
     @api.model
     def _apply_deletion(self, company, node):
-        """A document deleted in 1C: its mirror (a sale or return made in 1C) is cancelled, a payment
-        from 1C is cancelled (its reconciliations undone); anything else is left as it is."""
+        """A document deleted or unposted in 1C: its mirror (a sale or return made in 1C) is
+        cancelled, a payment from 1C is cancelled (its reconciliations undone); anything else is
+        left as it is. EnterpriseData has no posting flag: SSL sends a document that no longer
+        passes the node's registration filter (unposted) as УдалениеОбъекта, and the whole
+        document again once it is posted again (then the mirror is restored)."""
         kind, ref = ed.read_deletion(node)
         if kind in ("РеализацияТоваровУслугСсылка", "ВозвратТоваровОтПокупателяСсылка"):
             move = (
@@ -738,18 +741,7 @@ class CrmOnecConnector(models.AbstractModel):
                 move.button_cancel()
             return move, {"move": move.name, "result": "cancelled"}
         if kind == "ПБДСРасчетыСКонтрагентамиСсылка":
-            payments = (
-                self.env["account.payment"]
-                .sudo()
-                .search(
-                    [
-                        "|",
-                        ("crm_onec_ref", "=", ref),
-                        ("crm_onec_ref", "=like", f"{ref}/%"),
-                        ("company_id", "=", company.id),
-                    ]
-                )
-            )
+            payments = self._onec_payments(company, ref)
             for payment in payments.filtered(lambda payment: payment.state != "canceled"):
                 payment.action_draft()
                 payment.action_cancel()
@@ -837,17 +829,25 @@ class CrmOnecConnector(models.AbstractModel):
                 == 0
             ):
                 return existing, {"move": existing.name, "result": "unchanged"}
-            if existing.state == "posted":
+            # unposted in 1C (sent as УдалениеОбъекта, the mirror was cancelled) and posted again: restored
+            result = "restored" if existing.state == "cancel" else "updated"
+            if existing.state != "draft":
                 existing.button_draft()
             existing.invoice_line_ids.unlink()
             existing.write(vals)
             existing.action_post()
-            return existing, {"move": existing.name, "result": "updated"}
+            self._check_sale_total(existing, values)
+            return existing, {"move": existing.name, "result": result, "amount": existing.amount_total}
         journal = self._onec_journal(company)
         move = Move.create({**vals, "journal_id": journal.id, "company_id": company.id, "crm_onec_ref": values["ref"]})
         move.action_post()
+        self._check_sale_total(move, values)
+        return move, {"move": move.name, "result": "created", "amount": move.amount_total}
+
+    @api.model
+    def _check_sale_total(self, move, values):
         if values["amount_total"] is not None and float_compare(
-            move.amount_total, float(values["amount_total"]), precision_rounding=currency.rounding
+            move.amount_total, float(values["amount_total"]), precision_rounding=move.currency_id.rounding
         ):
             raise UserError(
                 _(
@@ -857,7 +857,6 @@ class CrmOnecConnector(models.AbstractModel):
                     lines=move.amount_total,
                 )
             )
-        return move, {"move": move.name, "result": "created", "amount": move.amount_total}
 
     @api.model
     def _find_document(self, document, company, partner):
@@ -909,13 +908,42 @@ class CrmOnecConnector(models.AbstractModel):
         if not values["ref"]:
             raise UserError(_("The payment %(number)s of 1C has no reference", number=values["number"]))
         Payment = self.env["account.payment"].sudo().with_company(company)
-        existing = Payment.search([("crm_onec_ref", "=", values["ref"]), ("company_id", "=", company.id)], limit=1)
-        if existing:
-            return existing, {"payment": existing.name, "result": "already applied"}
+        existing = self._onec_payments(company, values["ref"])
+        if existing.filtered(lambda payment: payment.state != "canceled"):
+            return existing[:1], {"payment": existing[:1].name, "result": "already applied"}
         vals_list, targets = self._prepare_payment(company, values)
-        created = Payment.create(vals_list)
+        if existing:
+            # unposted in 1C (its mirror was cancelled) and posted again: the same payments restored
+            restored = existing[: len(vals_list)]
+            restored.action_draft()
+            for payment, vals in zip(restored, vals_list, strict=False):
+                payment.write({key: value for key, value in vals.items() if key not in ("crm_onec_ref", "company_id")})
+            created = restored | Payment.create(vals_list[len(restored) :])
+        else:
+            created = Payment.create(vals_list)
         created.action_post()
-        return created[:1], self._reconcile_payments(created, targets)
+        response = self._reconcile_payments(created, targets)
+        if existing:
+            response["result"] = "restored"
+        return created[:1], response
+
+    @api.model
+    def _onec_payments(self, company, ref):
+        """The payments mirroring one payment of 1C (one per row: ``ref``, ``ref/2``, ...), in row order."""
+        payments = (
+            self.env["account.payment"]
+            .sudo()
+            .with_company(company)
+            .search(
+                [
+                    "|",
+                    ("crm_onec_ref", "=", ref),
+                    ("crm_onec_ref", "=like", f"{ref}/%"),
+                    ("company_id", "=", company.id),
+                ]
+            )
+        )
+        return payments.sorted(lambda payment: int(payment.crm_onec_ref.partition("/")[2] or 1))
 
     @api.model
     def _prepare_payment(self, company, values):
