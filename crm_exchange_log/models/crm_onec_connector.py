@@ -946,21 +946,34 @@ class CrmOnecConnector(models.AbstractModel):
         return payments.sorted(lambda payment: int(payment.crm_onec_ref.partition("/")[2] or 1))
 
     @api.model
-    def _prepare_payment(self, company, values):
+    def _prepare_payment(self, company, values, cache=None):
         """(vals of the payments of each row, [(document, its open receivable lines)]), or a
-        UserError saying why the payment cannot be applied."""
+        UserError saying why the payment cannot be applied. ``cache``: what a batch already found
+        (currencies, payers, the bank journal, its documents by reference)."""
+        cache = {} if cache is None else cache
         if (
             not values["amount"]
             or values["amount"] <= 0
             or any(row["amount"] is None or row["amount"] <= 0 for row in values["rows"])
         ):
             raise UserError(_("The payment %(number)s of 1C has no positive amount", number=values["number"]))
-        currency = self._find_currency(values["currency"])
-        partner = self._find_partner(values["partner"], company)
+        currency_key = ("currency", values["currency"]["code"], values["currency"]["name"])
+        if currency_key not in cache:
+            cache[currency_key] = self._find_currency(values["currency"])
+        currency = cache[currency_key]
+        payer = values["partner"] or {}
+        partner_key = ("partner", payer.get("ref"), payer.get("inn"), payer.get("kpp"))
+        if partner_key not in cache:
+            cache[partner_key] = self._find_partner(values["partner"], company)
+        partner = cache[partner_key]
         rows = values["rows"] or [{"amount": values["amount"], "document": None}]
         documents = []
         for row in rows:
-            move = self._find_document(row["document"], company, partner) if row.get("document") else None
+            move = None
+            if row.get("document"):
+                move = cache.get(("document", row["document"].get("ref"))) or self._find_document(
+                    row["document"], company, partner
+                )
             if row.get("document") and not move:
                 raise UserError(
                     _(
@@ -994,7 +1007,9 @@ class CrmOnecConnector(models.AbstractModel):
             documents.append((row, move))
         if not partner:
             raise UserError(_("The payer of %(number)s is unknown", number=values["number"]))
-        journal = self._bank_journal(company)
+        if "journal" not in cache:
+            cache["journal"] = self._bank_journal(company)
+        journal = cache["journal"]
         # one payment per row, created and posted together, then each reconciled with its document
         # (as account.payment.register does, without the wizard)
         vals_list, targets = [], []
@@ -1032,13 +1047,30 @@ class CrmOnecConnector(models.AbstractModel):
     @api.model
     def _reconcile_payments(self, created, targets):
         """Reconcile the posted payments of one payment of 1C with their documents: the response."""
-        applied = []
-        for payment, (move, open_lines) in zip(created, targets, strict=True):
-            if not open_lines:
-                continue
-            lines = payment.move_id.line_ids.filtered_domain(OPEN_RECEIVABLE)
-            (lines + open_lines).filtered(lambda line, account=lines.account_id: line.account_id in account).reconcile()
-            applied.append({"move": move.name, "amount": payment.amount})
+        plan = self._reconciliation_plan(created, targets)
+        if plan:
+            self.env["account.move.line"]._reconcile_plan(plan)
+        return self._payment_response(created, targets)
+
+    @api.model
+    def _reconciliation_plan(self, created, targets):
+        """The journal items to reconcile together, payment by payment (see ``_reconcile_plan``)."""
+        plan = []
+        for payment, (_move, open_lines) in zip(created, targets, strict=True):
+            if open_lines:
+                lines = payment.move_id.line_ids.filtered_domain(OPEN_RECEIVABLE)
+                plan.append(
+                    (lines + open_lines).filtered(lambda line, account=lines.account_id: line.account_id in account)
+                )
+        return plan
+
+    @api.model
+    def _payment_response(self, created, targets):
+        applied = [
+            {"move": move.name, "amount": payment.amount}
+            for payment, (move, open_lines) in zip(created, targets, strict=True)
+            if open_lines
+        ]
         # what the documents could not take stays open on the customer's account
         open_credit = sum(
             created.move_id.line_ids.filtered(
@@ -1063,21 +1095,49 @@ class CrmOnecConnector(models.AbstractModel):
         Payment = self.env["account.payment"].sudo().with_company(company)
         if Payment.search_count([("crm_onec_ref", "in", refs), ("company_id", "=", company.id)], limit=1):
             raise _BatchRefused("payments already applied")
+        # the documents they settle, read at once (by 1C's reference), with their journal items
+        cache = {}
+        documents = {
+            row["document"]["ref"]
+            for values in payments
+            for row in values["rows"]
+            if (row["document"] or {}).get("ref")
+        }
+        if documents:
+            moves = (
+                self.env["account.move"]
+                .sudo()
+                .search(
+                    [
+                        ("crm_onec_ref", "in", sorted(documents)),
+                        ("company_id", "=", company.id),
+                        ("state", "=", "posted"),
+                        ("move_type", "in", ("out_invoice", "out_refund")),
+                    ]
+                )
+            )
+            moves.line_ids.mapped("amount_residual")
+            cache.update({("document", move.crm_onec_ref): move for move in moves})
         vals_list, groups = [], []
         for values in payments:
             try:
-                vals, targets = self._prepare_payment(company, values)
+                vals, targets = self._prepare_payment(company, values, cache)
             except UserError as error:
                 raise _BatchRefused(str(error)) from error
             groups.append((len(vals_list), len(vals), targets))
             vals_list += vals
         created = Payment.create(vals_list)
         created.action_post()
-        results = []
+        # all reconciled in one plan (one creation of partials, one recomputation), then answered
+        plan = []
         for start, count, targets in groups:
-            group = created[start : start + count]
-            results.append((group[:1], self._reconcile_payments(group, targets)))
-        return results
+            plan += self._reconciliation_plan(created[start : start + count], targets)
+        if plan:
+            self.env["account.move.line"]._reconcile_plan(plan)
+        return [
+            (created[start : start + count][:1], self._payment_response(created[start : start + count], targets))
+            for start, count, targets in groups
+        ]
 
     # ------------------------------------------------------------------ cron
     @api.model
