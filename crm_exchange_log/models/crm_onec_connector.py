@@ -54,6 +54,12 @@ BATCHED = {ed.SALE: "sale", ed.SALE_RETURN: "sale", ed.PAYMENT: "payment"}
 PAYLOAD_LIMIT = 1024 * 1024  # a message from 1C up to this size is kept whole with its exchange
 
 
+class _Deferred(list):
+    """Followers deferred by a chunk (a list that can sit in a context: hashed by identity)."""
+
+    __hash__ = object.__hash__
+
+
 class _BatchRefused(Exception):
     """A batch of documents from 1C cannot go the fast way (it is applied object by object)."""
 
@@ -605,14 +611,53 @@ class CrmOnecConnector(models.AbstractModel):
                     "crm_onec_ref": values["ref"],
                 }
             )
-        moves = Move.create(vals_list)
-        moves.action_post()
+        if not self.env["account.analytic.distribution.model"].sudo().search_count([], limit=1):
+            # no analytic distribution model: nothing to look up line by line
+            for vals in vals_list:
+                for command in vals["invoice_line_ids"]:
+                    command[2]["analytic_distribution"] = False
+        deferred = _Deferred()
+        moves = Move.with_context(crm_onec_deferred_followers=deferred).create(vals_list)
+        moves.with_context(crm_onec_deferred_followers=deferred).action_post()
+        self._subscribe_deferred(deferred)
         for move, values in zip(moves, documents, strict=True):
             if values["amount_total"] is not None and float_compare(
                 move.amount_total, float(values["amount_total"]), precision_rounding=move.currency_id.rounding
             ):
                 raise _BatchRefused(f"{values['number']} does not add up")
         return moves
+
+    @api.model
+    def _subscribe_deferred(self, pairs):
+        """The customers follow their documents, as ``account.move._post`` subscribes them one by
+        one (default subtypes, external ones for portal and public partners): a chunk at once."""
+        if not pairs:
+            return
+        pairs = list(dict.fromkeys(pairs))
+        partner_ids = sorted({partner_id for _move_id, partner_id in pairs})
+        Followers = self.env["mail.followers"].sudo().with_context(default_partner_id=False)
+        existing = {
+            (res_id, partner_id)
+            for _id, res_id, partner_id, *_rest in Followers._get_subscription_data(
+                [("account.move", sorted({move_id for move_id, _partner_id in pairs}))], partner_ids
+            )
+        }
+        subtypes, _internal, external = self.env["mail.message.subtype"].default_subtypes("account.move")
+        shared = set(
+            self.env["res.partner"].sudo().search([("id", "in", partner_ids), ("partner_share", "=", True)]).ids
+        )
+        Followers.create(
+            [
+                {
+                    "res_model": "account.move",
+                    "res_id": move_id,
+                    "partner_id": partner_id,
+                    "subtype_ids": [fields.Command.set((external if partner_id in shared else subtypes).ids)],
+                }
+                for move_id, partner_id in pairs
+                if (move_id, partner_id) not in existing
+            ]
+        )
 
     @api.model
     def _apply_object(self, system, kind, node):
@@ -1126,8 +1171,10 @@ class CrmOnecConnector(models.AbstractModel):
                 raise _BatchRefused(str(error)) from error
             groups.append((len(vals_list), len(vals), targets))
             vals_list += vals
-        created = Payment.create(vals_list)
-        created.action_post()
+        deferred = _Deferred()
+        created = Payment.with_context(crm_onec_deferred_followers=deferred).create(vals_list)
+        created.with_context(crm_onec_deferred_followers=deferred).action_post()
+        self._subscribe_deferred(deferred)
         # all reconciled in one plan (one creation of partials, one recomputation), then answered
         plan = []
         for start, count, targets in groups:

@@ -862,6 +862,11 @@ class TestOneC(CrmKpiCommon):
         self.assertFalse(one_by_one.called, "created, posted and reconciled together")
         self.assertEqual(self._children(log, "onec_payment").mapped("state"), ["done"] * 4)
         self.assertEqual(moves.mapped("amount_residual"), [0.0, 50.0, 0.0, 0.0])
+        # the customer follows its documents, as when they are posted one by one (subscribed per chunk)
+        payment_moves = self.env["account.payment"].search([("crm_onec_ref", "like", "bbbb1111-")]).move_id
+        self.assertEqual(len(payment_moves), 4)
+        for move in moves | payment_moves:
+            self.assertEqual(move.message_partner_ids, move.partner_id, move.name)
         self.assertEqual(json.loads(self._children(log, "onec_payment")[3].response_payload)["unapplied"], 100.0)
         # the same with one document whose total is not its lines': it alone fails
         sales = [
@@ -881,6 +886,8 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual(
             self.env["account.move"].search_count([("crm_onec_ref", "like", "cccc0000-")]), 2, "nothing half-written"
         )
+        for move in self.env["account.move"].browse(children.mapped("res_id")):
+            self.assertEqual(move.message_partner_ids, move.partner_id, "one by one: subscribed on posting")
 
     def test_unknown_object_types_are_counted(self):
         node = etree.Element(f"{D}Справочник.Номенклатура")
