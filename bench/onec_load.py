@@ -1,8 +1,8 @@
 """The first load of history from 1C: a message as 1C writes it with N sales
 (Документ.РеализацияТоваровУслуг, two rows each, goods and a service) of C counterparties and a
 payment (Документ.ПБДСРасчетыСКонтрагентами) for each sale, zipped as 1C sends it, applied by
-``crm.onec.connector`` from the zip file as a stream, object by object (each in its savepoint,
-each journaled). Prints the time of reading alone (parse + schema check of every object), the time
+``crm.onec.connector`` from the zip file as a stream, in chunks (each chunk in its savepoint, each
+object journaled). Prints the time of reading alone (parse + schema check of every object), the time
 of applying (with the KPI deltas a commit would apply), objects per second, the peak memory of the
 process and the load average of the machine; everything is rolled back.
 
