@@ -49,7 +49,7 @@ OPEN_RECEIVABLE = [
     ("reconciled", "=", False),
 ]
 CACHED, CACHE_OBJECTS = "cached", 2000  # the ORM cache is emptied after so many objects of a file
-BATCH_SIZE = 200  # consecutive sales (or payments) of 1C created and posted together
+BATCH_SIZE = 500  # consecutive sales (or payments) of 1C created and posted together
 BATCHED = {ed.SALE: "sale", ed.SALE_RETURN: "sale", ed.PAYMENT: "payment"}
 PAYLOAD_LIMIT = 1024 * 1024  # a message from 1C up to this size is kept whole with its exchange
 
