@@ -1,9 +1,10 @@
 """The first load of history from 1C: a message as 1C writes it with N sales
 (Документ.РеализацияТоваровУслуг, two rows each, goods and a service) of C counterparties and a
 payment (Документ.ПБДСРасчетыСКонтрагентами) for each sale, zipped as 1C sends it, applied by
-``crm.onec.connector`` from the zip file as a stream, object by object (each in its savepoint,
-each journaled). Prints the time of reading alone (parse + schema check of every object), the time
-of applying, objects per second and the peak memory of the process; everything is rolled back.
+``crm.onec.connector`` from the zip file as a stream, in chunks (each chunk in its savepoint, each
+object journaled). Prints the time of reading alone (parse + schema check of every object), the time
+of applying (with the KPI deltas a commit would apply), objects per second, the peak memory of the
+process and the load average of the machine; everything is rolled back.
 
 Alone on a database with the suite (crm_exchange_log installed):
 ``python -m bench.onec_load -c odoo.conf -d DB --sales 1000``."""
@@ -24,9 +25,12 @@ from decimal import Decimal
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+NAMESPACE = uuid.UUID("0b6d0f59-3f8a-4e43-9d41-2f4b4b9e1c11")
+
+
 def _message(ed, sales, customers, organization, currency):
     """The message as SSL writes it, written to a temporary zip file object by object."""
-    namespace = uuid.UUID("0b6d0f59-3f8a-4e43-9d41-2f4b4b9e1c11")
+    namespace = NAMESPACE
     start = datetime(2023, 1, 2, 9, 0)
     spool = tempfile.TemporaryFile()
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("data.xml", "w") as out:
@@ -139,9 +143,24 @@ def run(env, sales=1000, customers=100):
     before = _peak_mib()
     started = time.monotonic()
     _header, result = connector._apply_message(system, stream, exchange)
+    # what the commit would still do: the KPI deltas of the last documents (crm_single_truth)
+    if "crm.partner.kpi" in env:
+        env["crm.partner.kpi"]._crm_apply_pending()
     env.flush_all()
     applied = time.monotonic() - started
     moves = env["account.move"].search_count([("journal_id.code", "=", "1C"), ("company_id", "=", company.id)])
+    # the customers' cards (KPI deltas applied chunk by chunk) against their documents
+    documents_total = kpi_ltv = None
+    if "crm.partner.kpi" in env:
+        env.cr.execute(
+            """SELECT SUM(m.amount_total_signed),
+                      (SELECT SUM(k.ltv) FROM crm_partner_kpi k
+                        WHERE k.company_id = %(company)s AND k.partner_id IN (
+                              SELECT commercial_partner_id FROM account_move WHERE crm_onec_ref = ANY(%(refs)s)))
+                 FROM account_move m WHERE m.company_id = %(company)s AND m.crm_onec_ref = ANY(%(refs)s)""",
+            {"company": company.id, "refs": [str(uuid.uuid5(NAMESPACE, f"sale-{index}")) for index in range(sales)]},
+        )
+        documents_total, kpi_ltv = env.cr.fetchone()
     env.cr.rollback()
     return {
         "sales": sales,
@@ -156,8 +175,11 @@ def run(env, sales=1000, customers=100):
         "applied": result["applied"],
         "failed": result["failed"],
         "invoices_in_1c_journal": moves,
+        "sales_total": documents_total,
+        "kpi_ltv_of_their_customers": kpi_ltv,
         "peak_rss_mib_before": round(before),
         "peak_rss_mib": round(_peak_mib()),
+        "load_average": os.getloadavg(),
     }
 
 

@@ -48,6 +48,14 @@ class AccountMove(models.Model):
             self.env["crm.onec.connector"]._enqueue_push(invoices, "push_invoice")
         return posted
 
+    def message_subscribe(self, partner_ids=None, subtype_ids=None):
+        deferred = self.env.context.get("crm_onec_deferred_followers")
+        if deferred is not None and partner_ids and not subtype_ids:
+            # a chunk of documents from 1C: the customers subscribed all at once after the posting
+            deferred.extend((move.id, partner_id) for move in self for partner_id in partner_ids)
+            return True
+        return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
+
     def _crm_is_from_onec(self):
         self.ensure_one()
         return self.journal_id.code == ONEC_JOURNAL_CODE

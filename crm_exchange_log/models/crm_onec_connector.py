@@ -49,9 +49,15 @@ OPEN_RECEIVABLE = [
     ("reconciled", "=", False),
 ]
 CACHED, CACHE_OBJECTS = "cached", 2000  # the ORM cache is emptied after so many objects of a file
-BATCH_SIZE = 200  # consecutive sales (or payments) of 1C created and posted together
+BATCH_SIZE = 500  # consecutive sales (or payments) of 1C created and posted together
 BATCHED = {ed.SALE: "sale", ed.SALE_RETURN: "sale", ed.PAYMENT: "payment"}
 PAYLOAD_LIMIT = 1024 * 1024  # a message from 1C up to this size is kept whole with its exchange
+
+
+class _Deferred(list):
+    """Followers deferred by a chunk (a list that can sit in a context: hashed by identity)."""
+
+    __hash__ = object.__hash__
 
 
 class _BatchRefused(Exception):
@@ -605,14 +611,53 @@ class CrmOnecConnector(models.AbstractModel):
                     "crm_onec_ref": values["ref"],
                 }
             )
-        moves = Move.create(vals_list)
-        moves.action_post()
+        if not self.env["account.analytic.distribution.model"].sudo().search_count([], limit=1):
+            # no analytic distribution model: nothing to look up line by line
+            for vals in vals_list:
+                for command in vals["invoice_line_ids"]:
+                    command[2]["analytic_distribution"] = False
+        deferred = _Deferred()
+        moves = Move.with_context(crm_onec_deferred_followers=deferred).create(vals_list)
+        moves.with_context(crm_onec_deferred_followers=deferred).action_post()
+        self._subscribe_deferred(deferred)
         for move, values in zip(moves, documents, strict=True):
             if values["amount_total"] is not None and float_compare(
                 move.amount_total, float(values["amount_total"]), precision_rounding=move.currency_id.rounding
             ):
                 raise _BatchRefused(f"{values['number']} does not add up")
         return moves
+
+    @api.model
+    def _subscribe_deferred(self, pairs):
+        """The customers follow their documents, as ``account.move._post`` subscribes them one by
+        one (default subtypes, external ones for portal and public partners): a chunk at once."""
+        if not pairs:
+            return
+        pairs = list(dict.fromkeys(pairs))
+        partner_ids = sorted({partner_id for _move_id, partner_id in pairs})
+        Followers = self.env["mail.followers"].sudo().with_context(default_partner_id=False)
+        existing = {
+            (res_id, partner_id)
+            for _id, res_id, partner_id, *_rest in Followers._get_subscription_data(
+                [("account.move", sorted({move_id for move_id, _partner_id in pairs}))], partner_ids
+            )
+        }
+        subtypes, _internal, external = self.env["mail.message.subtype"].default_subtypes("account.move")
+        shared = set(
+            self.env["res.partner"].sudo().search([("id", "in", partner_ids), ("partner_share", "=", True)]).ids
+        )
+        Followers.create(
+            [
+                {
+                    "res_model": "account.move",
+                    "res_id": move_id,
+                    "partner_id": partner_id,
+                    "subtype_ids": [fields.Command.set((external if partner_id in shared else subtypes).ids)],
+                }
+                for move_id, partner_id in pairs
+                if (move_id, partner_id) not in existing
+            ]
+        )
 
     @api.model
     def _apply_object(self, system, kind, node):
@@ -721,8 +766,11 @@ class CrmOnecConnector(models.AbstractModel):
 
     @api.model
     def _apply_deletion(self, company, node):
-        """A document deleted in 1C: its mirror (a sale or return made in 1C) is cancelled, a payment
-        from 1C is cancelled (its reconciliations undone); anything else is left as it is."""
+        """A document deleted or unposted in 1C: its mirror (a sale or return made in 1C) is
+        cancelled, a payment from 1C is cancelled (its reconciliations undone); anything else is
+        left as it is. EnterpriseData has no posting flag: SSL sends a document that no longer
+        passes the node's registration filter (unposted) as УдалениеОбъекта, and the whole
+        document again once it is posted again (then the mirror is restored)."""
         kind, ref = ed.read_deletion(node)
         if kind in ("РеализацияТоваровУслугСсылка", "ВозвратТоваровОтПокупателяСсылка"):
             move = (
@@ -738,18 +786,7 @@ class CrmOnecConnector(models.AbstractModel):
                 move.button_cancel()
             return move, {"move": move.name, "result": "cancelled"}
         if kind == "ПБДСРасчетыСКонтрагентамиСсылка":
-            payments = (
-                self.env["account.payment"]
-                .sudo()
-                .search(
-                    [
-                        "|",
-                        ("crm_onec_ref", "=", ref),
-                        ("crm_onec_ref", "=like", f"{ref}/%"),
-                        ("company_id", "=", company.id),
-                    ]
-                )
-            )
+            payments = self._onec_payments(company, ref)
             for payment in payments.filtered(lambda payment: payment.state != "canceled"):
                 payment.action_draft()
                 payment.action_cancel()
@@ -837,17 +874,25 @@ class CrmOnecConnector(models.AbstractModel):
                 == 0
             ):
                 return existing, {"move": existing.name, "result": "unchanged"}
-            if existing.state == "posted":
+            # unposted in 1C (sent as УдалениеОбъекта, the mirror was cancelled) and posted again: restored
+            result = "restored" if existing.state == "cancel" else "updated"
+            if existing.state != "draft":
                 existing.button_draft()
             existing.invoice_line_ids.unlink()
             existing.write(vals)
             existing.action_post()
-            return existing, {"move": existing.name, "result": "updated"}
+            self._check_sale_total(existing, values)
+            return existing, {"move": existing.name, "result": result, "amount": existing.amount_total}
         journal = self._onec_journal(company)
         move = Move.create({**vals, "journal_id": journal.id, "company_id": company.id, "crm_onec_ref": values["ref"]})
         move.action_post()
+        self._check_sale_total(move, values)
+        return move, {"move": move.name, "result": "created", "amount": move.amount_total}
+
+    @api.model
+    def _check_sale_total(self, move, values):
         if values["amount_total"] is not None and float_compare(
-            move.amount_total, float(values["amount_total"]), precision_rounding=currency.rounding
+            move.amount_total, float(values["amount_total"]), precision_rounding=move.currency_id.rounding
         ):
             raise UserError(
                 _(
@@ -857,7 +902,6 @@ class CrmOnecConnector(models.AbstractModel):
                     lines=move.amount_total,
                 )
             )
-        return move, {"move": move.name, "result": "created", "amount": move.amount_total}
 
     @api.model
     def _find_document(self, document, company, partner):
@@ -909,30 +953,72 @@ class CrmOnecConnector(models.AbstractModel):
         if not values["ref"]:
             raise UserError(_("The payment %(number)s of 1C has no reference", number=values["number"]))
         Payment = self.env["account.payment"].sudo().with_company(company)
-        existing = Payment.search([("crm_onec_ref", "=", values["ref"]), ("company_id", "=", company.id)], limit=1)
-        if existing:
-            return existing, {"payment": existing.name, "result": "already applied"}
+        existing = self._onec_payments(company, values["ref"])
+        if existing.filtered(lambda payment: payment.state != "canceled"):
+            return existing[:1], {"payment": existing[:1].name, "result": "already applied"}
         vals_list, targets = self._prepare_payment(company, values)
-        created = Payment.create(vals_list)
+        if existing:
+            # unposted in 1C (its mirror was cancelled) and posted again: the same payments restored
+            restored = existing[: len(vals_list)]
+            restored.action_draft()
+            for payment, vals in zip(restored, vals_list, strict=False):
+                payment.write({key: value for key, value in vals.items() if key not in ("crm_onec_ref", "company_id")})
+            created = restored | Payment.create(vals_list[len(restored) :])
+        else:
+            created = Payment.create(vals_list)
         created.action_post()
-        return created[:1], self._reconcile_payments(created, targets)
+        response = self._reconcile_payments(created, targets)
+        if existing:
+            response["result"] = "restored"
+        return created[:1], response
 
     @api.model
-    def _prepare_payment(self, company, values):
+    def _onec_payments(self, company, ref):
+        """The payments mirroring one payment of 1C (one per row: ``ref``, ``ref/2``, ...), in row order."""
+        payments = (
+            self.env["account.payment"]
+            .sudo()
+            .with_company(company)
+            .search(
+                [
+                    "|",
+                    ("crm_onec_ref", "=", ref),
+                    ("crm_onec_ref", "=like", f"{ref}/%"),
+                    ("company_id", "=", company.id),
+                ]
+            )
+        )
+        return payments.sorted(lambda payment: int(payment.crm_onec_ref.partition("/")[2] or 1))
+
+    @api.model
+    def _prepare_payment(self, company, values, cache=None):
         """(vals of the payments of each row, [(document, its open receivable lines)]), or a
-        UserError saying why the payment cannot be applied."""
+        UserError saying why the payment cannot be applied. ``cache``: what a batch already found
+        (currencies, payers, the bank journal, its documents by reference)."""
+        cache = {} if cache is None else cache
         if (
             not values["amount"]
             or values["amount"] <= 0
             or any(row["amount"] is None or row["amount"] <= 0 for row in values["rows"])
         ):
             raise UserError(_("The payment %(number)s of 1C has no positive amount", number=values["number"]))
-        currency = self._find_currency(values["currency"])
-        partner = self._find_partner(values["partner"], company)
+        currency_key = ("currency", values["currency"]["code"], values["currency"]["name"])
+        if currency_key not in cache:
+            cache[currency_key] = self._find_currency(values["currency"])
+        currency = cache[currency_key]
+        payer = values["partner"] or {}
+        partner_key = ("partner", payer.get("ref"), payer.get("inn"), payer.get("kpp"))
+        if partner_key not in cache:
+            cache[partner_key] = self._find_partner(values["partner"], company)
+        partner = cache[partner_key]
         rows = values["rows"] or [{"amount": values["amount"], "document": None}]
         documents = []
         for row in rows:
-            move = self._find_document(row["document"], company, partner) if row.get("document") else None
+            move = None
+            if row.get("document"):
+                move = cache.get(("document", row["document"].get("ref"))) or self._find_document(
+                    row["document"], company, partner
+                )
             if row.get("document") and not move:
                 raise UserError(
                     _(
@@ -966,7 +1052,9 @@ class CrmOnecConnector(models.AbstractModel):
             documents.append((row, move))
         if not partner:
             raise UserError(_("The payer of %(number)s is unknown", number=values["number"]))
-        journal = self._bank_journal(company)
+        if "journal" not in cache:
+            cache["journal"] = self._bank_journal(company)
+        journal = cache["journal"]
         # one payment per row, created and posted together, then each reconciled with its document
         # (as account.payment.register does, without the wizard)
         vals_list, targets = [], []
@@ -1004,13 +1092,30 @@ class CrmOnecConnector(models.AbstractModel):
     @api.model
     def _reconcile_payments(self, created, targets):
         """Reconcile the posted payments of one payment of 1C with their documents: the response."""
-        applied = []
-        for payment, (move, open_lines) in zip(created, targets, strict=True):
-            if not open_lines:
-                continue
-            lines = payment.move_id.line_ids.filtered_domain(OPEN_RECEIVABLE)
-            (lines + open_lines).filtered(lambda line, account=lines.account_id: line.account_id in account).reconcile()
-            applied.append({"move": move.name, "amount": payment.amount})
+        plan = self._reconciliation_plan(created, targets)
+        if plan:
+            self.env["account.move.line"]._reconcile_plan(plan)
+        return self._payment_response(created, targets)
+
+    @api.model
+    def _reconciliation_plan(self, created, targets):
+        """The journal items to reconcile together, payment by payment (see ``_reconcile_plan``)."""
+        plan = []
+        for payment, (_move, open_lines) in zip(created, targets, strict=True):
+            if open_lines:
+                lines = payment.move_id.line_ids.filtered_domain(OPEN_RECEIVABLE)
+                plan.append(
+                    (lines + open_lines).filtered(lambda line, account=lines.account_id: line.account_id in account)
+                )
+        return plan
+
+    @api.model
+    def _payment_response(self, created, targets):
+        applied = [
+            {"move": move.name, "amount": payment.amount}
+            for payment, (move, open_lines) in zip(created, targets, strict=True)
+            if open_lines
+        ]
         # what the documents could not take stays open on the customer's account
         open_credit = sum(
             created.move_id.line_ids.filtered(
@@ -1035,21 +1140,51 @@ class CrmOnecConnector(models.AbstractModel):
         Payment = self.env["account.payment"].sudo().with_company(company)
         if Payment.search_count([("crm_onec_ref", "in", refs), ("company_id", "=", company.id)], limit=1):
             raise _BatchRefused("payments already applied")
+        # the documents they settle, read at once (by 1C's reference), with their journal items
+        cache = {}
+        documents = {
+            row["document"]["ref"]
+            for values in payments
+            for row in values["rows"]
+            if (row["document"] or {}).get("ref")
+        }
+        if documents:
+            moves = (
+                self.env["account.move"]
+                .sudo()
+                .search(
+                    [
+                        ("crm_onec_ref", "in", sorted(documents)),
+                        ("company_id", "=", company.id),
+                        ("state", "=", "posted"),
+                        ("move_type", "in", ("out_invoice", "out_refund")),
+                    ]
+                )
+            )
+            moves.line_ids.mapped("amount_residual")
+            cache.update({("document", move.crm_onec_ref): move for move in moves})
         vals_list, groups = [], []
         for values in payments:
             try:
-                vals, targets = self._prepare_payment(company, values)
+                vals, targets = self._prepare_payment(company, values, cache)
             except UserError as error:
                 raise _BatchRefused(str(error)) from error
             groups.append((len(vals_list), len(vals), targets))
             vals_list += vals
-        created = Payment.create(vals_list)
-        created.action_post()
-        results = []
+        deferred = _Deferred()
+        created = Payment.with_context(crm_onec_deferred_followers=deferred).create(vals_list)
+        created.with_context(crm_onec_deferred_followers=deferred).action_post()
+        self._subscribe_deferred(deferred)
+        # all reconciled in one plan (one creation of partials, one recomputation), then answered
+        plan = []
         for start, count, targets in groups:
-            group = created[start : start + count]
-            results.append((group[:1], self._reconcile_payments(group, targets)))
-        return results
+            plan += self._reconciliation_plan(created[start : start + count], targets)
+        if plan:
+            self.env["account.move.line"]._reconcile_plan(plan)
+        return [
+            (created[start : start + count][:1], self._payment_response(created[start : start + count], targets))
+            for start, count, targets in groups
+        ]
 
     # ------------------------------------------------------------------ cron
     @api.model

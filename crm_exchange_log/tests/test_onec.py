@@ -755,6 +755,64 @@ class TestOneC(CrmKpiCommon):
         partner.invalidate_recordset()
         self.assertEqual(partner.crm_ltv, 6000.0)
 
+    def test_unposted_in_1c_then_posted_again(self):
+        """EnterpriseData has no posting flag: 1C sends an unposted document as УдалениеОбъекта and the
+        whole document again when it is posted again; the mirror follows, once per message."""
+        line = {"name": "Станок", "quantity": 2, "amount": Decimal("6000.00"), "price": Decimal("3000.00")}
+        sale_ref, payment_ref = "dddd0000-0000-4000-8000-0000000000d1", "dddd0000-0000-4000-8000-0000000000d2"
+        sale = self._sale(sale_ref, "0000-000314", [dict(line, vat_rate=None)], days_ago=30)
+        payment = self._payment(
+            payment_ref,
+            3500,
+            inn="971240001315",
+            days_ago=10,
+            rows=[{"amount": 3500, "document": {"ref": sale_ref, "number": "0000-000314", "date": self.days_ago(30)}}],
+        )
+        self._from_1c(sale, payment)
+        self.Connector.pull_payments()
+        partner = self.env["res.partner"].search([("crm_bin", "=", "971240001315")])
+        move = self.env["account.move"].search([("crm_onec_ref", "=", sale_ref)])
+        mirror = self.env["account.payment"].search([("crm_onec_ref", "=", payment_ref)])
+
+        def figures():
+            partner.invalidate_recordset()
+            move.invalidate_recordset()
+            mirror.invalidate_recordset()
+            return partner.crm_ltv, partner.crm_order_count, partner.crm_debt, move.amount_residual, mirror.state
+
+        def pull(*objects):
+            self._from_1c(*objects)
+            log = self.Connector.pull_payments()
+            children = self._children(log).filtered(lambda child: child.operation != "pull_payments")
+            self.assertEqual(children.mapped("state"), ["done"] * len(objects), children.mapped("error_message"))
+            return [json.loads(child.response_payload)["result"] for child in children]
+
+        self.assertEqual(figures(), (6000.0, 1, 2500.0, 2500.0, "in_process"))
+        # the payment unposted in 1C: cancelled, the sale open again; twice the same: nothing more
+        unposted = ed.deletion("ПБДСРасчетыСКонтрагентамиСсылка", payment_ref)
+        self.assertEqual(pull(unposted), ["cancelled"])
+        self.assertEqual(figures(), (6000.0, 1, 6000.0, 6000.0, "canceled"))
+        self.assertEqual(pull(unposted), ["cancelled"])
+        self.assertEqual(figures(), (6000.0, 1, 6000.0, 6000.0, "canceled"))
+        # posted again in 1C: the same payment restored and reconciled again; sent again: applied once
+        self.assertEqual(pull(payment), ["restored"])
+        self.assertEqual(figures(), (6000.0, 1, 2500.0, 2500.0, "in_process"))
+        self.assertEqual(pull(payment), ["already applied"])
+        self.assertEqual(self.env["account.payment"].search_count([("crm_onec_ref", "like", "dddd0000-")]), 1)
+        self.assertEqual(figures(), (6000.0, 1, 2500.0, 2500.0, "in_process"))
+        # the sale unposted in 1C: no sale, the payment stays as the customer's credit
+        self.assertEqual(pull(ed.deletion("РеализацияТоваровУслугСсылка", sale_ref)), ["cancelled"])
+        self.assertEqual(figures(), (0.0, 0, -3500.0, 6000.0, "in_process"))
+        self.assertEqual(move.state, "cancel")
+        # posted again in 1C (now for 7,000): the same invoice restored with 1C's figures
+        sale = self._sale(sale_ref, "0000-000314", [dict(line, amount=Decimal("7000.00"), vat_rate=None)], days_ago=30)
+        self.assertEqual(pull(sale), ["restored"])
+        self.assertEqual(self.env["account.move"].search_count([("crm_onec_ref", "=", sale_ref)]), 1)
+        self.assertEqual((move.state, move.amount_total), ("posted", 7000.0))
+        self.assertEqual(figures(), (7000.0, 1, 3500.0, 7000.0, "in_process"))
+        self.assertEqual(pull(sale), ["unchanged"])
+        self.assertEqual(figures(), (7000.0, 1, 3500.0, 7000.0, "in_process"))
+
     def test_initial_sync_in_files_resumed_after_a_crash(self):
         invoices = [self.invoice(100.0 * (index + 1), days_ago=400 - index) for index in range(5)]
         self._from_1c(
@@ -828,6 +886,11 @@ class TestOneC(CrmKpiCommon):
         self.assertFalse(one_by_one.called, "created, posted and reconciled together")
         self.assertEqual(self._children(log, "onec_payment").mapped("state"), ["done"] * 4)
         self.assertEqual(moves.mapped("amount_residual"), [0.0, 50.0, 0.0, 0.0])
+        # the customer follows its documents, as when they are posted one by one (subscribed per chunk)
+        payment_moves = self.env["account.payment"].search([("crm_onec_ref", "like", "bbbb1111-")]).move_id
+        self.assertEqual(len(payment_moves), 4)
+        for move in moves | payment_moves:
+            self.assertEqual(move.message_partner_ids, move.partner_id, move.name)
         self.assertEqual(json.loads(self._children(log, "onec_payment")[3].response_payload)["unapplied"], 100.0)
         # the same with one document whose total is not its lines': it alone fails
         sales = [
@@ -847,6 +910,8 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual(
             self.env["account.move"].search_count([("crm_onec_ref", "like", "cccc0000-")]), 2, "nothing half-written"
         )
+        for move in self.env["account.move"].browse(children.mapped("res_id")):
+            self.assertEqual(move.message_partner_ids, move.partner_id, "one by one: subscribed on posting")
 
     def test_unknown_object_types_are_counted(self):
         node = etree.Element(f"{D}Справочник.Номенклатура")

@@ -324,8 +324,11 @@ class CrmSalesHistoryImport(models.TransientModel):
             payment_vals += vals
         payments = Payment.create(payment_vals)
         payments.action_post()
+        plan = []
         for start, count, targets in groups:
-            connector._reconcile_payments(payments[start : start + count], targets)
+            plan += connector._reconciliation_plan(payments[start : start + count], targets)
+        if plan:
+            self.env["account.move.line"]._reconcile_plan(plan)
         return {"created": len(moves), "unchanged": len(rows) - len(moves), "payments": len(groups)}
 
     def action_import(self):
