@@ -13,7 +13,10 @@ class CrmKpiCommon(AccountTestInvoicingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.today = fields.Date.context_today(cls.env["res.partner"])
+        # one calendar at any hour: the card counts days in the user's time zone, the crons in the
+        # company's; the test company (US) and its user would otherwise disagree from 23:00 to 05:00 UTC
+        cls.env.user.tz = cls.env.company.partner_id.tz = "Asia/Almaty"
+        cls.today = cls.env.company._crm_today()
         cls.currency = cls.env.company.currency_id
         cls.customer = cls.env["res.partner"].create({"name": "KPI Customer LLP", "is_company": True})
         cls.contact = cls.env["res.partner"].create(
