@@ -210,6 +210,26 @@ class TestPenalty(InstallmentCommon):
         third, _moves = self.Plan._cron_accrue_penalties(date_ref=day, batch_size=2)
         self.assertFalse(third & plans.line_ids)
 
+    def test_cron_batches_least_recently_computed_first(self):
+        """A batch takes the lines computed to the oldest date first (never computed: by their due
+        date), then the lines computed ahead of the day, so that a batch does not re-read the
+        lines already done that day and a run back to an earlier date still recomputes them."""
+        late, ahead, fresh = self.plan_1m(), self.plan_1m(), self.plan_1m()
+        day = DUE + timedelta(days=30)
+        ahead.line_ids._sync_penalties(DUE + timedelta(days=40))
+        late.line_ids._sync_penalties(DUE + timedelta(days=10))
+        self.assertEqual(ahead.penalty_total, 35_000.0)
+        lines = (late | ahead | fresh).line_ids
+        order = self.env["crm.installment.line"]
+        for _call in range(100):
+            batch, moves = self.Plan._cron_accrue_penalties(date_ref=day, batch_size=1)
+            order |= batch & lines
+            if not batch and not moves:
+                break
+        self.assertEqual(order.ids, (fresh | late | ahead).line_ids.ids)
+        self.assertEqual((late | ahead | fresh).mapped("penalty_total"), [25_000.0] * 3)
+        self.assertEqual(set(lines.mapped("penalty_date_ref")), {day})
+
     def accrue_all(self, day, batch_size=2):
         """Call the cron as the scheduler does, until it reports nothing done."""
         for _call in range(100):
