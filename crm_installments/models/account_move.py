@@ -140,7 +140,7 @@ class AccountMove(models.Model):
     def _crm_penalty_candidates(self, dates, limit, count=False):
         """Late customer invoices of a contract with a penalty rate, not covered by a plan, whose
         penalties are not computed to their company's date (``dates``: {company id: date}),
-        locked; ``count``: how many there are instead."""
+        locked; ``count``: how many there are instead (up to ``limit``: None for all)."""
         self.env.flush_all()
         query = SQL(
             """
@@ -160,7 +160,9 @@ class AccountMove(models.Model):
             covered=self._crm_plan_coverage_query(SQL("late.id")),
         )
         if count:
-            return self.env.execute_query(SQL("SELECT COUNT(*) %s", query))[0][0]
+            return self.env.execute_query(SQL("SELECT COUNT(*) FROM (SELECT 1 %s LIMIT %s) candidate", query, limit))[
+                0
+            ][0]
         rows = self.env.execute_query(
             SQL("SELECT late.id %s ORDER BY late.id LIMIT %s FOR UPDATE OF late SKIP LOCKED", query, limit)
         )

@@ -239,7 +239,8 @@ class CrmInstallmentLine(models.Model):
     def _penalty_candidates(self, dates, limit, count=False):
         """Late lines under a contract with a penalty rate whose penalties are not computed to
         their company's date (``dates``: {company id: date}), least recently computed first and
-        locked (a second worker skips them); ``count``: how many there are instead.
+        locked (a second worker skips them); ``count``: how many there are instead (up to
+        ``limit``: None for all).
 
         Every candidate is either behind (computed to before the latest date, or never: its due
         date is before it) or ahead (computed to that date or later, by a run of a later date):
@@ -265,30 +266,36 @@ class CrmInstallmentLine(models.Model):
             days=list(dates.values()),
             last_day=last_day,
         )
-        behind = SQL("%s < %s", key, last_day)
-        ahead = SQL("line.penalty_date_ref > %s AND %s >= %s", min(dates.values()), key, last_day)
+        # (condition, order): the behind ones by their index, then the ahead ones
+        parts = [
+            (SQL("%s < %s", key, last_day), SQL("%s, line.id", key)),
+            (SQL("line.penalty_date_ref > %s AND %s >= %s", min(dates.values()), key, last_day), SQL("line.id")),
+        ]
         if count:
-            return sum(
-                self.env.execute_query(SQL("SELECT COUNT(*) %s AND %s", query, part))[0][0] for part in (behind, ahead)
-            )
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT line.id %s AND %s ORDER BY %s, line.id LIMIT %s FOR UPDATE OF line SKIP LOCKED",
-                query,
-                behind,
-                key,
-                limit,
-            )
-        )
-        if len(rows) < limit:
-            rows += self.env.execute_query(
-                SQL(
-                    "SELECT line.id %s AND %s ORDER BY line.id LIMIT %s FOR UPDATE OF line SKIP LOCKED",
-                    query,
-                    ahead,
-                    limit - len(rows),
+            total = 0
+            for part, order in parts:
+                total += self.env.execute_query(
+                    SQL(
+                        "SELECT COUNT(*) FROM (SELECT 1 %s AND %s ORDER BY %s LIMIT %s) candidate",
+                        query,
+                        part,
+                        order,
+                        None if limit is None else limit - total,
+                    )
+                )[0][0]
+            return total
+        rows = []
+        for part, order in parts:
+            if len(rows) < limit:
+                rows += self.env.execute_query(
+                    SQL(
+                        "SELECT line.id %s AND %s ORDER BY %s LIMIT %s FOR UPDATE OF line SKIP LOCKED",
+                        query,
+                        part,
+                        order,
+                        limit - len(rows),
+                    )
                 )
-            )
         return self.browse([row[0] for row in rows])
 
     def _sync_penalties(self, date_ref=None):

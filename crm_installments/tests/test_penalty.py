@@ -230,6 +230,21 @@ class TestPenalty(InstallmentCommon):
         self.assertEqual((late | ahead | fresh).mapped("penalty_total"), [25_000.0] * 3)
         self.assertEqual(set(lines.mapped("penalty_date_ref")), {day})
 
+    def test_cron_counts_what_is_left_up_to_one_batch(self):
+        """The scheduler is told what is left up to one more batch (whether to call again), not
+        the count of all the late lines of the day."""
+        self.make_plan(1_200_000.0, count=12, interval="week", date_first=DUE, contract_id=self.contract.id)
+        day = DUE + timedelta(days=120)
+        reported = []
+        IrCron = type(self.env["ir.cron"])
+        with patch.object(IrCron, "_notify_progress", lambda cron, **kwargs: reported.append(kwargs)):
+            self.accrue_all(day, batch_size=1)
+        self.assertEqual(reported[0], {"done": 1, "remaining": 1})
+        self.assertEqual(len(reported), 13)
+        self.assertEqual(
+            reported[-3:], [{"done": 1, "remaining": 1}, {"done": 1, "remaining": 0}, {"done": 0, "remaining": 0}]
+        )
+
     def accrue_all(self, day, batch_size=2):
         """Call the cron as the scheduler does, until it reports nothing done."""
         for _call in range(100):
