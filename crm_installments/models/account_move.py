@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from .access import MONEY_GROUPS, check_groups
 
@@ -22,6 +23,20 @@ class AccountMove(models.Model):
     def _compute_crm_penalty_total(self):
         for move in self:
             move.crm_penalty_total = sum(move.crm_penalty_ids.mapped("amount"))
+
+    def init(self):
+        res = super().init()
+        # the penalty cron's late invoices: open customer invoices under a contract, a small
+        # part of all entries (see _crm_penalty_candidates)
+        create_index(
+            self.env.cr,
+            "crm_account_move_penalty_idx",
+            self._table,
+            ["id"],
+            where="crm_contract_id IS NOT NULL AND move_type = 'out_invoice' AND state = 'posted'"
+            " AND payment_state IN ('not_paid', 'partial')",
+        )
+        return res
 
     def _crm_installment_plan_field(self):
         return "invoice_id"
@@ -61,8 +76,12 @@ class AccountMove(models.Model):
         """The one definition of "an invoice covered by a plan", as SQL of (move_id, plan_id):
         a posted customer invoice is paid through an active (or paid) plan - the plan of the
         invoice, else the plan of its sale order when that plan has no invoice of its own.
-        Each invoice appears once, with its own plan first. ``move_ids``: only these invoices."""
-        only = SQL("AND move.id = ANY(%s)", list(move_ids)) if move_ids is not None else SQL()
+        Each invoice appears once, with its own plan first. ``move_ids``: only these invoices, or
+        SQL of the one invoice id of an outer query (a correlated subquery)."""
+        if isinstance(move_ids, SQL):
+            only = SQL("AND move.id = %s", move_ids)
+        else:
+            only = SQL("AND move.id = ANY(%s)", list(move_ids)) if move_ids is not None else SQL()
         return SQL(
             """
             SELECT DISTINCT ON (covered.move_id) covered.move_id, covered.plan_id
@@ -121,29 +140,31 @@ class AccountMove(models.Model):
     def _crm_penalty_candidates(self, dates, limit, count=False):
         """Late customer invoices of a contract with a penalty rate, not covered by a plan, whose
         penalties are not computed to their company's date (``dates``: {company id: date}),
-        locked; ``count``: how many there are instead."""
+        locked; ``count``: how many there are instead (up to ``limit``: None for all)."""
         self.env.flush_all()
         query = SQL(
             """
-              FROM account_move move
-              JOIN crm_contract contract ON contract.id = move.crm_contract_id
+              FROM account_move late
+              JOIN crm_contract contract ON contract.id = late.crm_contract_id
               JOIN unnest(%(companies)s::int[], %(days)s::date[]) AS today(company_id, day)
-                ON today.company_id = move.company_id
-             WHERE move.move_type = 'out_invoice' AND move.state = 'posted'
-               AND move.payment_state IN ('not_paid', 'partial')
+                ON today.company_id = late.company_id
+             WHERE late.crm_contract_id IS NOT NULL AND late.move_type = 'out_invoice' AND late.state = 'posted'
+               AND late.payment_state IN ('not_paid', 'partial')
                AND contract.penalty_rate > 0
-               AND move.invoice_date_due + contract.penalty_grace_days < today.day
-               AND move.crm_penalty_date_ref IS DISTINCT FROM today.day
-               AND move.id NOT IN (SELECT covered.move_id FROM (%(covered)s) covered)
+               AND late.invoice_date_due + contract.penalty_grace_days < today.day
+               AND late.crm_penalty_date_ref IS DISTINCT FROM today.day
+               AND NOT EXISTS (SELECT 1 FROM (%(covered)s) covered)
             """,
             companies=list(dates),
             days=list(dates.values()),
-            covered=self._crm_plan_coverage_query(),
+            covered=self._crm_plan_coverage_query(SQL("late.id")),
         )
         if count:
-            return self.env.execute_query(SQL("SELECT COUNT(*) %s", query))[0][0]
+            return self.env.execute_query(SQL("SELECT COUNT(*) FROM (SELECT 1 %s LIMIT %s) candidate", query, limit))[
+                0
+            ][0]
         rows = self.env.execute_query(
-            SQL("SELECT move.id %s ORDER BY move.id LIMIT %s FOR UPDATE OF move SKIP LOCKED", query, limit)
+            SQL("SELECT late.id %s ORDER BY late.id LIMIT %s FOR UPDATE OF late SKIP LOCKED", query, limit)
         )
         return self.browse([row[0] for row in rows])
 

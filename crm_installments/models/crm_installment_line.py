@@ -83,6 +83,31 @@ class CrmInstallmentLine(models.Model):
             ["date_due"],
             where="amount_residual > 0 AND restructured IS NOT TRUE",
         )
+        # lines becoming overdue (_refresh_overdue): the pending ones past due, not all the late ones
+        create_index(
+            self.env.cr,
+            "crm_installment_line_pending_due_idx",
+            self._table,
+            ["date_due"],
+            where="state IN ('pending', 'partial')",
+        )
+        # the penalty cron walks the lines not computed to the day yet, least recently computed
+        # first: a batch reads its own lines, not those already done (see _penalty_candidates)
+        due = "amount_residual > 0 AND restructured IS NOT TRUE AND plan_state = 'active'"
+        create_index(
+            self.env.cr,
+            "crm_installment_line_penalty_behind_idx",
+            self._table,
+            ["(COALESCE(penalty_date_ref, date_due))", "id"],
+            where=due,
+        )
+        create_index(
+            self.env.cr,
+            "crm_installment_line_penalty_ahead_idx",
+            self._table,
+            ["penalty_date_ref"],
+            where=f"penalty_date_ref IS NOT NULL AND {due}",
+        )
         return res
 
     @api.depends("amount", "allocation_ids.amount", "allocation_ids.payment_id.date")
@@ -213,9 +238,17 @@ class CrmInstallmentLine(models.Model):
     @api.model
     def _penalty_candidates(self, dates, limit, count=False):
         """Late lines under a contract with a penalty rate whose penalties are not computed to
-        their company's date (``dates``: {company id: date}), oldest id first and locked (a
-        second worker skips them); ``count``: how many there are instead."""
+        their company's date (``dates``: {company id: date}), least recently computed first and
+        locked (a second worker skips them); ``count``: how many there are instead (up to
+        ``limit``: None for all).
+
+        Every candidate is either behind (computed to before the latest date, or never: its due
+        date is before it) or ahead (computed to that date or later, by a run of a later date):
+        each is read through its own partial index, so a batch does not re-read the lines that
+        earlier batches of the day already did."""
         self.env.flush_all()
+        last_day = max(dates.values())
+        key = SQL("COALESCE(line.penalty_date_ref, line.date_due)")
         query = SQL(
             """
               FROM crm_installment_line line
@@ -223,7 +256,7 @@ class CrmInstallmentLine(models.Model):
               JOIN crm_contract contract ON contract.id = plan.contract_id
               JOIN unnest(%(companies)s::int[], %(days)s::date[]) AS today(company_id, day)
                 ON today.company_id = plan.company_id
-             WHERE plan.state = 'active' AND contract.penalty_rate > 0
+             WHERE plan.state = 'active' AND line.plan_state = 'active' AND contract.penalty_rate > 0
                AND line.amount_residual > 0 AND line.restructured IS NOT TRUE
                AND line.date_due < %(last_day)s
                AND line.date_due + contract.penalty_grace_days < today.day
@@ -231,13 +264,38 @@ class CrmInstallmentLine(models.Model):
             """,
             companies=list(dates),
             days=list(dates.values()),
-            last_day=max(dates.values()),
+            last_day=last_day,
         )
+        # (condition, order): the behind ones by their index, then the ahead ones
+        parts = [
+            (SQL("%s < %s", key, last_day), SQL("%s, line.id", key)),
+            (SQL("line.penalty_date_ref > %s AND %s >= %s", min(dates.values()), key, last_day), SQL("line.id")),
+        ]
         if count:
-            return self.env.execute_query(SQL("SELECT COUNT(*) %s", query))[0][0]
-        rows = self.env.execute_query(
-            SQL("SELECT line.id %s ORDER BY line.id LIMIT %s FOR UPDATE OF line SKIP LOCKED", query, limit)
-        )
+            total = 0
+            for part, order in parts:
+                total += self.env.execute_query(
+                    SQL(
+                        "SELECT COUNT(*) FROM (SELECT 1 %s AND %s ORDER BY %s LIMIT %s) candidate",
+                        query,
+                        part,
+                        order,
+                        None if limit is None else limit - total,
+                    )
+                )[0][0]
+            return total
+        rows = []
+        for part, order in parts:
+            if len(rows) < limit:
+                rows += self.env.execute_query(
+                    SQL(
+                        "SELECT line.id %s AND %s ORDER BY %s LIMIT %s FOR UPDATE OF line SKIP LOCKED",
+                        query,
+                        part,
+                        order,
+                        limit - len(rows),
+                    )
+                )
         return self.browse([row[0] for row in rows])
 
     def _sync_penalties(self, date_ref=None):

@@ -389,10 +389,12 @@ class CrmInstallmentPlan(models.Model):
         lines = self.env["crm.installment.line"]._penalty_candidates(dates, batch_size)
         moves = self.env["account.move"]._crm_penalty_candidates(dates, batch_size)
         self.env["crm.installment.penalty"].sudo()._sync_sources(lines, moves, date_ref=dates)
-        remaining = 0
+        # the scheduler only needs to know whether some are left (it logs how many): counted up
+        # to one more batch, not over all the late lines of the day
+        remaining, most = 0, batch_size
         if len(lines) >= batch_size or len(moves) >= batch_size:
-            remaining = self.env["crm.installment.line"]._penalty_candidates(dates, None, count=True)
-            remaining += self.env["account.move"]._crm_penalty_candidates(dates, None, count=True)
+            remaining = self.env["crm.installment.line"]._penalty_candidates(dates, most, count=True)
+            remaining += self.env["account.move"]._crm_penalty_candidates(dates, most, count=True)
         self.env["ir.cron"]._notify_progress(done=len(lines) + len(moves), remaining=remaining)
         return lines, moves
 

@@ -210,6 +210,41 @@ class TestPenalty(InstallmentCommon):
         third, _moves = self.Plan._cron_accrue_penalties(date_ref=day, batch_size=2)
         self.assertFalse(third & plans.line_ids)
 
+    def test_cron_batches_least_recently_computed_first(self):
+        """A batch takes the lines computed to the oldest date first (never computed: by their due
+        date), then the lines computed ahead of the day, so that a batch does not re-read the
+        lines already done that day and a run back to an earlier date still recomputes them."""
+        late, ahead, fresh = self.plan_1m(), self.plan_1m(), self.plan_1m()
+        day = DUE + timedelta(days=30)
+        ahead.line_ids._sync_penalties(DUE + timedelta(days=40))
+        late.line_ids._sync_penalties(DUE + timedelta(days=10))
+        self.assertEqual(ahead.penalty_total, 35_000.0)
+        lines = (late | ahead | fresh).line_ids
+        order = self.env["crm.installment.line"]
+        for _call in range(100):
+            batch, moves = self.Plan._cron_accrue_penalties(date_ref=day, batch_size=1)
+            order |= batch & lines
+            if not batch and not moves:
+                break
+        self.assertEqual(order.ids, (fresh | late | ahead).line_ids.ids)
+        self.assertEqual((late | ahead | fresh).mapped("penalty_total"), [25_000.0] * 3)
+        self.assertEqual(set(lines.mapped("penalty_date_ref")), {day})
+
+    def test_cron_counts_what_is_left_up_to_one_batch(self):
+        """The scheduler is told what is left up to one more batch (whether to call again), not
+        the count of all the late lines of the day."""
+        self.make_plan(1_200_000.0, count=12, interval="week", date_first=DUE, contract_id=self.contract.id)
+        day = DUE + timedelta(days=120)
+        reported = []
+        IrCron = type(self.env["ir.cron"])
+        with patch.object(IrCron, "_notify_progress", lambda cron, **kwargs: reported.append(kwargs)):
+            self.accrue_all(day, batch_size=1)
+        self.assertEqual(reported[0], {"done": 1, "remaining": 1})
+        self.assertEqual(len(reported), 13)
+        self.assertEqual(
+            reported[-3:], [{"done": 1, "remaining": 1}, {"done": 1, "remaining": 0}, {"done": 0, "remaining": 0}]
+        )
+
     def accrue_all(self, day, batch_size=2):
         """Call the cron as the scheduler does, until it reports nothing done."""
         for _call in range(100):
