@@ -15,19 +15,8 @@ class TestDunningAccess(CrmKpiCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = cls.env.company
-        cls.company_2 = cls.setup_other_company(name="Access Company Two")["company"]
-        cls.portal = new_test_user(cls.env, login="dun.portal", groups="base.group_portal", company_id=company.id)
-        cls.seller = new_test_user(cls.env, login="dun.seller", groups=SALES, company_id=company.id)
-        cls.manager = new_test_user(cls.env, login="dun.manager", groups=MANAGER, company_id=company.id)
-        cls.manager_2 = new_test_user(cls.env, login="dun.manager2", groups=MANAGER, company_id=company.id)
-        cls.stranger = new_test_user(
-            cls.env,
-            login="dun.stranger",
-            groups=MANAGER,
-            company_id=cls.company_2.id,
-            company_ids=[Command.set(cls.company_2.ids)],
-        )
+        cls.setup_access_users("dun", SALES, MANAGER)
+        cls.manager_2 = new_test_user(cls.env, login="dun.manager2", groups=MANAGER, company_id=cls.env.company.id)
         cls.customer.write({"user_id": cls.seller.id, "email": "access@example.com"})
         cls.env.ref("crm_receivables.dunning_policy_default").is_default = True
         cls.invoice_late = cls.invoice(

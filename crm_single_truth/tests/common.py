@@ -2,6 +2,7 @@ import json
 from datetime import timedelta
 
 from odoo import Command, fields
+from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -21,6 +22,23 @@ class CrmKpiCommon(AccountTestInvoicingCommon):
         cls.customer = cls.env["res.partner"].create({"name": "KPI Customer LLP", "is_company": True})
         cls.contact = cls.env["res.partner"].create(
             {"name": "Aigerim Purchaser", "parent_id": cls.customer.id, "type": "contact"}
+        )
+
+    @classmethod
+    def setup_access_users(cls, prefix, sales_groups, manager_groups):
+        """The users of the RPC access tests: ``<prefix>.portal``, ``.seller`` (``sales_groups``) and
+        ``.manager`` of the test company, and ``.stranger``, a manager of a second company alone."""
+        company = cls.env.company
+        cls.company_2 = cls.setup_other_company(name=f"{prefix} Access Company Two")["company"]
+        cls.portal = new_test_user(cls.env, login=f"{prefix}.portal", groups="base.group_portal", company_id=company.id)
+        cls.seller = new_test_user(cls.env, login=f"{prefix}.seller", groups=sales_groups, company_id=company.id)
+        cls.manager = new_test_user(cls.env, login=f"{prefix}.manager", groups=manager_groups, company_id=company.id)
+        cls.stranger = new_test_user(
+            cls.env,
+            login=f"{prefix}.stranger",
+            groups=manager_groups,
+            company_id=cls.company_2.id,
+            company_ids=[Command.set(cls.company_2.ids)],
         )
 
     @classmethod

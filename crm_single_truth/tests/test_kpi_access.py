@@ -4,7 +4,6 @@ customer reads as hidden, never ranks by its figures and never matches a KPI con
 a domain reveals nothing); a portal user reaches no KPI at all; a user of another company sees
 that company's figures only."""
 
-from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..models.res_partner import KPI_COLUMNS
@@ -20,19 +19,8 @@ class TestKpiAccessRpc(CrmKpiCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = cls.env.company
-        cls.company_2 = cls.setup_other_company(name="KPI Access Company Two")["company"]
-        cls.portal = new_test_user(cls.env, login="kpi.portal", groups="base.group_portal", company_id=company.id)
-        cls.seller = new_test_user(cls.env, login="kpi.seller", groups=SALES, company_id=company.id)
-        cls.colleague = new_test_user(cls.env, login="kpi.colleague", groups=SALES, company_id=company.id)
-        cls.manager = new_test_user(cls.env, login="kpi.manager", groups=MANAGER, company_id=company.id)
-        cls.stranger = new_test_user(
-            cls.env,
-            login="kpi.stranger",
-            groups=MANAGER,
-            company_id=cls.company_2.id,
-            company_ids=[Command.set(cls.company_2.ids)],
-        )
+        cls.setup_access_users("kpi", SALES, MANAGER)
+        cls.colleague = new_test_user(cls.env, login="kpi.colleague", groups=SALES, company_id=cls.env.company.id)
         Partner = cls.env["res.partner"]
         cls.customer.user_id = cls.seller  # own: owes 1,000, overdue
         cls.foreign = Partner.create({"name": COLLEAGUE, "is_company": True, "user_id": cls.colleague.id})
