@@ -112,7 +112,7 @@ class TestOneCRpcAccess(HttpCase):
 
     def test_first_load_from_settings(self):
         settings = self.env["res.config.settings"].create({})
-        for login in ("onec_portal", "onec_salesman", "onec_integrator"):
+        for login in ("onec_portal", "onec_salesman", "onec_integrator", "onec_other_company"):
             self.assertEqual(
                 self._call(login, "res.config.settings", "action_crm_onec_initial_sync", settings.ids),
                 ("error", "AccessError"),
