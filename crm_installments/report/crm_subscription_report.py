@@ -57,8 +57,7 @@ class CrmSubscriptionReport(models.Model):
     @api.model
     def _subscription_report_query(self):
         # today as each company sees it (its local date, as its crons do), not the server's UTC date
-        companies = self.env["res.company"].sudo().search([])
-        local_today = SQL(", ").join(SQL("(%s, %s::date)", company.id, company._crm_today()) for company in companies)
+        dates = self.env["res.company"]._crm_installments_dates()
         return SQL(
             """
             WITH subscription AS (
@@ -68,7 +67,8 @@ class CrmSubscriptionReport(models.Model):
                                                ELSE sub.amount END, 2) AS monthly
                   FROM crm_subscription sub
                   JOIN res_company company ON company.id = sub.company_id
-                  JOIN (VALUES %s) AS local (company_id, today) ON local.company_id = sub.company_id
+                  JOIN unnest(%(companies)s::int[], %(days)s::date[]) AS local(company_id, today)
+                    ON local.company_id = sub.company_id
                  WHERE sub.state != 'draft'
             ), months AS (
                 SELECT sub.*, month::date AS month,
@@ -99,5 +99,6 @@ class CrmSubscriptionReport(models.Model):
                    CASE WHEN flags.churned THEN 100.0 ELSE 0.0 END AS churn_rate
               FROM flags
             """,
-            local_today,
+            companies=list(dates),
+            days=list(dates.values()),
         )
