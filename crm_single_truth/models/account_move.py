@@ -13,16 +13,27 @@ class AccountMove(models.Model):
         candidates = self.filtered(
             lambda m: m.move_type == "out_invoice" and m.state == "draft" and not m.line_ids.sale_line_ids
         )
+        Kpi = self.env["crm.partner.kpi"].sudo()
+        # each judged against its customer's stored history before this posting: read by the
+        # statement that adds the posting to it, unless other changes wait in the transaction
+        stored = {}
+        if candidates and Kpi._crm_has_pending():
+            stored = {move.id: Kpi._crm_stored_kpis(move.partner_id, move.company_id) for move in candidates}
+        posted = super()._post(soft=soft)
+        if candidates and not stored:
+            keys = {move.id: (move.partner_id.commercial_partner_id.id, move.company_id.id) for move in candidates}
+            by_customer = Kpi._crm_apply_pending(read=list(keys.values()))
+            stored = {move_id: by_customer[key] for move_id, key in keys.items()}
         warnings = {
             move.id: self._crm_anomaly_check(
                 move.partner_id,
                 abs(move.amount_total_signed),
                 move.company_id,
                 move.invoice_user_id or move.partner_id.user_id,
+                stored=stored[move.id],
             )
             for move in candidates
         }
-        posted = super()._post(soft=soft)
         for move in posted.filtered(lambda m: warnings.get(m.id)):
             move._crm_anomaly_flag(warnings[move.id], move.invoice_user_id or move.partner_id.user_id)
         return posted

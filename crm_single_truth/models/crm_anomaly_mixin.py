@@ -17,13 +17,14 @@ class CrmAnomalyMixin(models.AbstractModel):
         icp = self.env["ir.config_parameter"].sudo()
         return float(icp.get_param("crm_single_truth.anomaly_factor", 5.0))
 
-    def _crm_anomaly_check(self, partner, amount, company, salesperson):
+    def _crm_anomaly_check(self, partner, amount, company, salesperson, stored=None):
         """Return the warning for ``amount`` (company currency) against the customer's history
-        before this document, or False. Needs at least 3 past purchases."""
+        before this document, or False. Needs at least 3 past purchases. ``stored``: the
+        customer's (LTV, purchase count) before this document, when already read."""
         history = partner.commercial_partner_id.sudo()
         factor = self._crm_anomaly_factor()
         # the stored aggregate, as it is: no rebuild of the customer's history before a posting
-        ltv, count = self.env["crm.partner.kpi"].sudo()._crm_stored_kpis(history, company)
+        ltv, count = stored or self.env["crm.partner.kpi"].sudo()._crm_stored_kpis(history, company)
         if count < 3 or factor <= 0:
             return False
         avg_check = company.currency_id.round(ltv / count)

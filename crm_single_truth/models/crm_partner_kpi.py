@@ -231,14 +231,20 @@ class CrmPartnerKpi(models.Model):
         return bool(data.get(BEFORE_KEY) or data.get(PENDING_KEY))
 
     @api.model
-    def _crm_apply_pending(self):
-        """Apply the deltas of the documents changed so far in this transaction."""
+    def _crm_apply_pending(self, read=None):
+        """Apply the deltas of the documents changed so far in this transaction. ``read``: pairs
+        (partner, company) whose stored LTV and purchase count before these deltas are returned
+        (see :meth:`_crm_stored_kpis`), in the statement of the deltas when only new documents
+        are pending (a posting: one query)."""
         data = self.env.cr.precommit.data
         before = data.get(BEFORE_KEY)
         dirty = data.get(PENDING_KEY)
         if not before and not dirty:
-            return
+            return self._crm_read_stored(read) if read else None
         self.env.flush_all()
+        stored = None
+        if read and (dirty or any((before or {}).values())):
+            stored = self._crm_read_stored(read)  # before anything else is applied
         if before:
             items = dict(before)
             before.clear()
@@ -252,7 +258,8 @@ class CrmPartnerKpi(models.Model):
                     new_rows += [(key, values, day) for _doc, key, values, day in self._crm_contributions(model, ids)]
                 self._crm_apply_deltas(combine_contributions(old_rows, new_rows))
             else:
-                self._crm_apply_new(by_model)
+                applied = self._crm_apply_new(by_model, read=read if stored is None else None)
+                stored = applied if stored is None else stored
         if dirty:
             ids = sorted(dirty)
             dirty.clear()
@@ -260,13 +267,15 @@ class CrmPartnerKpi(models.Model):
         self.invalidate_model()
         self.env["crm.partner.kpi.month"].invalidate_model()
         self.env["res.partner"].invalidate_model(self.env["res.partner"]._crm_kpi_fnames())
+        return stored
 
     @api.model
-    def _crm_apply_new(self, by_model):
+    def _crm_apply_new(self, by_model, read=None):
         """Add what documents that contributed nothing before (``{model: ids}``: invoices just
         posted, orders just confirmed) contribute now, in one statement: the contributions read
         and added to the monthly and customer rows (:meth:`_crm_apply_deltas` with nothing to
-        subtract, which a posting always is)."""
+        subtract, which a posting always is). ``read``: as :meth:`_crm_apply_pending`, read by the
+        same statement, whose snapshot does not see its own writes: the rows before the deltas."""
         known = self._crm_posted_contributions(by_model)
         if known is None:
             contributions = SQL(" UNION ALL ").join(
@@ -336,18 +345,23 @@ class CrmPartnerKpi(models.Model):
                  ORDER BY d.pid, d.cid
                 ON CONFLICT (partner_id, company_id) DO UPDATE SET %(customer_update)s
             )
-            SELECT d.pid, d.cid, d.month, d.days FROM d
+            SELECT d.pid, d.cid, d.month, d.days, NULL::int, NULL::numeric, NULL::bigint FROM d
+            %(read)s
             """,
                 deltas=deltas,
+                read=SQL("UNION ALL %s", self._crm_stored_sql(read)) if read else SQL(),
                 uid=self.env.uid,
                 now=fields.Datetime.now(),
                 month_update=MONTH_UPDATE,
                 customer_update=CUSTOMER_UPDATE,
             )
         )
+        stored = {read[index]: (ltv, count) for *_delta, index, ltv, count in rows if index is not None}
+        rows = [row[:4] for row in rows if row[4] is None]
         # a row may have been emptied (a credit note of an order's invoice): as in _crm_apply_deltas
         if any(not days for _pid, _cid, _month, days in rows):
             self._crm_delete_empty([(pid, cid, month) for pid, cid, month, _days in rows])
+        return stored if read else None
 
     @api.model
     def _crm_posted_contributions(self, by_model):
@@ -534,17 +548,38 @@ class CrmPartnerKpi(models.Model):
     @api.model
     def _crm_stored_kpis(self, partner, company):
         """LTV and purchase count of the commercial entity of ``partner`` in ``company`` and its
-        branches, as stored (no rebuild): the anomaly check of a posting reads this."""
+        branches, as stored (no rebuild): the anomaly check reads this."""
+        key = (partner.commercial_partner_id._origin.id, company.id)
         self._crm_apply_pending()
-        [(ltv, count)] = self.env.execute_query(
-            SQL(
-                """SELECT COALESCE(SUM(ltv), 0), COALESCE(SUM(order_count), 0)
-                     FROM crm_partner_kpi WHERE partner_id = %s AND company_id = ANY(%s)""",
-                partner.commercial_partner_id._origin.id,
-                list(self.env["res.partner"]._crm_company_tree(company.id)),
-            )
+        return self._crm_read_stored([key])[key]
+
+    @api.model
+    def _crm_stored_sql(self, pairs):
+        """Query of (NULL x 4, index, LTV, purchase count) of each pair (commercial partner id,
+        company id) of ``pairs``, summed over the company and its branches."""
+        Partner = self.env["res.partner"]
+        keys = [
+            (index, pid, cid)
+            for index, (pid, company_id) in enumerate(pairs)
+            for cid in Partner._crm_company_tree(company_id)
+        ]
+        return SQL(
+            """SELECT NULL::int, NULL::int, NULL::date, NULL::bigint, r.i,
+                      COALESCE(SUM(k.ltv), 0), COALESCE(SUM(k.order_count), 0)
+                 FROM unnest(%s::int[], %s::int[], %s::int[]) AS r(i, pid, cid)
+                 LEFT JOIN crm_partner_kpi k ON k.partner_id = r.pid AND k.company_id = r.cid
+                GROUP BY r.i""",
+            [key[0] for key in keys],
+            [key[1] for key in keys],
+            [key[2] for key in keys],
         )
-        return ltv, count
+
+    @api.model
+    def _crm_read_stored(self, pairs):
+        """{(commercial partner id, company id): (LTV, purchase count)} as stored now."""
+        pairs = list(pairs)
+        rows = self.env.execute_query(self._crm_stored_sql(pairs))
+        return {pairs[index]: (ltv, count) for *_null, index, ltv, count in rows}
 
     # ------------------------------------------------------------------ rebuild from the documents
     @api.model

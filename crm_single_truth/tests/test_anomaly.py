@@ -67,3 +67,27 @@ class TestPurchaseAnomaly(CrmKpiCommon):
         invoice = order._create_invoices()
         invoice.action_post()
         self.assertFalse(invoice.crm_anomaly_message)
+
+    def test_invoices_posted_together_are_judged_against_the_history_before_them(self):
+        self.build_history()
+        large = self.invoice(7000.0, post=False)
+        usual = self.invoice(1000.0, post=False)
+        (large + usual).action_post()
+        self.assertIn("7.0 times the average check", large.crm_anomaly_message)
+        self.assertIn("over 3 purchases", large.crm_anomaly_message)
+        self.assertFalse(usual.crm_anomaly_message)
+        # the posting added itself to the stored history at once: nothing waits for the commit
+        Kpi = self.env["crm.partner.kpi"]
+        self.assertFalse(Kpi._crm_has_pending())
+        ltv, count = Kpi._crm_stored_kpis(self.customer, self.env.company)
+        self.assertEqual((ltv, count), (11000, 5))
+
+    def test_changes_waiting_in_the_transaction_count_before_the_judgement(self):
+        self.build_history()
+        self.customer.invoice_ids[:1].button_draft()  # two purchases left: too few to judge
+        invoice = self.invoice(7000.0)
+        self.assertFalse(invoice.crm_anomaly_message)
+        ltv, count = self.env["crm.partner.kpi"]._crm_stored_kpis(self.customer, self.env.company)
+        self.assertEqual((ltv, count), (9000, 3))
+        # judged against those three (average 3,000), once the draft is applied
+        self.assertIn("over 3 purchases", self.invoice(15001.0).crm_anomaly_message)
