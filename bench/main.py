@@ -207,7 +207,7 @@ def create_db(conf, db, suite, logdir, copy_from=None):
 def run_scale(args, conf, scale, logdir, stock_from=None):
     """Generate, check and benchmark one scale; ``stock_from``: an existing stock-only database
     (with its dataset) to post in instead of making one for this scale."""
-    from .benchmarks import Bench, posting_times
+    from .benchmarks import POSTING_RUNS, Bench, posting_times
     from .checks import run_checks
     from .generate import Generator
 
@@ -318,7 +318,7 @@ def run_scale(args, conf, scale, logdir, stock_from=None):
                 "<= 15% slower",
                 ratio <= 1.15,
                 note=f"{(ratio - 1) * 100:+.0f}%",
-                runs=15,
+                runs=POSTING_RUNS,
             )
     finally:
         cr.rollback()
