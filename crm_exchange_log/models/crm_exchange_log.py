@@ -1,6 +1,7 @@
 import logging
 import time
 import uuid
+from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -149,14 +150,25 @@ class CrmExchangeLog(models.Model):
     @api.model
     def _partner_of(self, res_model, res_id):
         """The customer whose timeline shows the exchanges of this document."""
-        if not res_model or not res_id or res_model not in self.env:
-            return False
-        record = self.env[res_model].sudo().browse(res_id).exists()
-        if not record:
-            return False
-        if hasattr(record, "_crm_exchange_partner"):
-            return record._crm_exchange_partner().id
-        return self.env["crm.exchange.consumer.mixin"]._crm_exchange_partner_of(record).id
+        return self._partners_of([(res_model, res_id)]).get((res_model, res_id), False)
+
+    @api.model
+    def _partners_of(self, documents):
+        """{(res_model, res_id): customer id} of the existing ``documents``, read model by model
+        (a journal of a thousand documents reads each model once, not each document)."""
+        ids_by_model = defaultdict(set)
+        for res_model, res_id in documents:
+            if res_model and res_id and res_model in self.env:
+                ids_by_model[res_model].add(res_id)
+        partners = {}
+        for res_model, ids in ids_by_model.items():
+            for record in self.env[res_model].sudo().browse(sorted(ids)).exists():
+                if hasattr(record, "_crm_exchange_partner"):
+                    partner = record._crm_exchange_partner()
+                else:
+                    partner = self.env["crm.exchange.consumer.mixin"]._crm_exchange_partner_of(record)
+                partners[res_model, record.id] = partner.id
+        return partners
 
     @api.model
     def _clean_vals(self, vals):
@@ -168,10 +180,13 @@ class CrmExchangeLog(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        partners = self._partners_of(
+            [(vals.get("res_model"), vals.get("res_id")) for vals in vals_list if "partner_id" not in vals]
+        )
         for vals in vals_list:
             self._clean_vals(vals)
             if "partner_id" not in vals:
-                vals["partner_id"] = self._partner_of(vals.get("res_model"), vals.get("res_id"))
+                vals["partner_id"] = partners.get((vals.get("res_model"), vals.get("res_id")), False)
         return super().create(vals_list)
 
     def write(self, vals):

@@ -161,6 +161,31 @@ class TestJournal(ExchangeCommon):
         self.assertEqual((move.crm_exchange_count, order.crm_exchange_count), (1, 2))
         self.assertEqual(len(self.Log.search(order.action_crm_open_exchanges()["domain"])), 2)
 
+    def test_journal_of_many_documents_reads_each_model_once(self):
+        other = self.env["res.partner"].create({"name": "ТОО «Другой»", "is_company": True})
+        moves = self.env["account.move"].create(
+            [{"move_type": "out_invoice", "partner_id": partner.id} for partner in (self.contact, other) * 10]
+        )
+        orders = self.env["sale.order"].create([{"partner_id": other.id}] * 5)
+        gone = self.env["sale.order"].create({"partner_id": other.id})
+        gone_id = gone.id
+        gone.unlink()
+        documents = [(record._name, record.id) for record in [*moves, *orders]] + [("sale.order", gone_id)]
+        vals_list = [
+            {"system_id": self.system.id, "direction": "in", "operation": "sale", "res_model": model, "res_id": res_id}
+            for model, res_id in documents
+        ]
+        self.env.flush_all()
+        self.env.invalidate_all()
+        # the documents and their customers: two queries per model, not per document
+        with self.assertQueryCount(__system__=9):
+            logs = self.Log.sudo().create(vals_list)
+            self.env.flush_all()
+        self.assertEqual(logs[:20].partner_id, self.customer | other)
+        self.assertEqual(logs[:20:2].partner_id, self.customer)  # a contact's company
+        self.assertEqual(logs[20:25].partner_id, other)
+        self.assertFalse(logs[25].partner_id)  # a document deleted since
+
     def test_dashboard(self):
         for state in ("done", "done", "failed", "done"):
             self.Log._journal(self.system, "out", "sync", state=state, error="boom" if state == "failed" else None)
