@@ -13,6 +13,16 @@ class AccountPayment(models.Model):
         index="btree_not_null",
         help="Reference of the incoming payment in 1C: applied once, unique per company.",
     )
+    crm_onec_document_id = fields.Many2one(
+        "account.move",
+        string="1C Settled Document",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The invoice or credit note this payment from 1C names: matched with it again when 1C "
+        "posts the document again after unposting it.",
+    )
 
     def init(self):
         result = super().init()

@@ -882,12 +882,37 @@ class CrmOnecConnector(models.AbstractModel):
             existing.write(vals)
             existing.action_post()
             self._check_sale_total(existing, values)
-            return existing, {"move": existing.name, "result": result, "amount": existing.amount_total}
+            response = {"move": existing.name, "result": result, "amount": existing.amount_total}
+            rematched = self._rematch_payments(existing)
+            if rematched:
+                response["payments"] = rematched
+            return existing, response
         journal = self._onec_journal(company)
         move = Move.create({**vals, "journal_id": journal.id, "company_id": company.id, "crm_onec_ref": values["ref"]})
         move.action_post()
         self._check_sale_total(move, values)
         return move, {"move": move.name, "result": "created", "amount": move.amount_total}
+
+    @api.model
+    def _rematch_payments(self, move):
+        """Reconcile ``move`` (a mirror posted again: resetting it undid its matching) with the
+        payments from 1C that name it and are still open, oldest first: their names."""
+        if move.move_type != "out_invoice":
+            return []
+        payments = (
+            self.env["account.payment"]
+            .sudo()
+            .search(
+                [("crm_onec_document_id", "=", move.id), ("state", "in", ("in_process", "paid"))],
+                order="date, id",
+            )
+            .filtered(lambda payment: payment.move_id.line_ids.filtered_domain(OPEN_RECEIVABLE))
+        )
+        open_lines = move.line_ids.filtered_domain(OPEN_RECEIVABLE)
+        if not payments or not open_lines:
+            return []
+        self._reconcile_payments(payments, [(move, open_lines)] * len(payments))
+        return payments.mapped("name")
 
     @api.model
     def _check_sale_total(self, move, values):
@@ -1074,6 +1099,7 @@ class CrmOnecConnector(models.AbstractModel):
                     "company_id": company.id,
                     "memo": values["number"],
                     "crm_onec_ref": values["ref"] if index == 1 else f"{values['ref']}/{index}",
+                    "crm_onec_document_id": move.id if move else False,
                     **({"destination_account_id": open_lines[0].account_id.id} if open_lines else {}),
                 }
             )

@@ -804,14 +804,22 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual(pull(ed.deletion("РеализацияТоваровУслугСсылка", sale_ref)), ["cancelled"])
         self.assertEqual(figures(), (0.0, 0, -3500.0, 6000.0, "in_process"))
         self.assertEqual(move.state, "cancel")
-        # posted again in 1C (now for 7,000): the same invoice restored with 1C's figures
+        # posted again in 1C (now for 7,000): the same invoice restored with 1C's figures, and
+        # matched again with the payment that names it
         sale = self._sale(sale_ref, "0000-000314", [dict(line, amount=Decimal("7000.00"), vat_rate=None)], days_ago=30)
         self.assertEqual(pull(sale), ["restored"])
         self.assertEqual(self.env["account.move"].search_count([("crm_onec_ref", "=", sale_ref)]), 1)
         self.assertEqual((move.state, move.amount_total), ("posted", 7000.0))
-        self.assertEqual(figures(), (7000.0, 1, 3500.0, 7000.0, "in_process"))
+        self.assertEqual(figures(), (7000.0, 1, 3500.0, 3500.0, "in_process"))
+        self.assertEqual(mirror.crm_onec_document_id, move)
+        self.assertEqual(mirror.reconciled_invoice_ids, move)
         self.assertEqual(pull(sale), ["unchanged"])
-        self.assertEqual(figures(), (7000.0, 1, 3500.0, 7000.0, "in_process"))
+        self.assertEqual(figures(), (7000.0, 1, 3500.0, 3500.0, "in_process"))
+        # changed in 1C while posted (6,500): updated, and the payment matched again, once
+        sale = self._sale(sale_ref, "0000-000314", [dict(line, amount=Decimal("6500.00"), vat_rate=None)], days_ago=30)
+        self.assertEqual(pull(sale), ["updated"])
+        self.assertEqual(figures(), (6500.0, 1, 3000.0, 3000.0, "in_process"))
+        self.assertEqual(len(move.line_ids.matched_credit_ids), 1)
 
     def test_initial_sync_in_files_resumed_after_a_crash(self):
         invoices = [self.invoice(100.0 * (index + 1), days_ago=400 - index) for index in range(5)]
