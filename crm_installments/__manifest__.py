@@ -2,7 +2,7 @@
     "name": "CrmAI: Installments",
     "summary": "Installment plans from sale orders, invoices and contracts, payment allocation oldest-first, "
     "contractual penalties (пени), reminders and subscriptions.",
-    "version": "18.0.1.0.1",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "author": "CrmAI",
     "website": "https://github.com/crmai/crmai",

@@ -2,7 +2,7 @@
     "name": "CrmAI: Receivables",
     "summary": "Receivables dashboard, aging buckets of open receivables, dunning escalation with "
     "polite-then-firm reminders and payment discipline history.",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "author": "CrmAI",
     "website": "https://github.com/crmai/crmai",

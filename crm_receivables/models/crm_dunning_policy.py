@@ -1,5 +1,6 @@
 import logging
 import re
+import textwrap
 import threading
 import time
 import uuid
@@ -7,13 +8,13 @@ from collections import defaultdict
 
 import psycopg2.errors
 from lxml import html
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 from odoo.tools import SQL, html2plaintext
-from odoo.tools.mail import generate_tracking_message_id
+from odoo.tools.mail import generate_tracking_message_id, html_to_inner_content
 from odoo.tools.rendering_tools import parse_inline_template
 
 from ..tools.greeting import greeting
@@ -640,6 +641,12 @@ class CrmDunningPolicy(models.Model):
         the messages."""
         Partner = self.env["res.partner"]
         author_id, email_from = Partner._message_compute_author()  # no sender address: a UserError
+        # the body as a message stores it (sanitized as message_post's is)
+        Message = self.env["mail.message"]
+        emails = [
+            (*email[:5], (email[5][0], Message._fields["body"].convert_to_cache(email[5][1], Message)))
+            for email in emails
+        ]
         reply_to = Partner.browse([email[0].id for email in emails])._notify_get_reply_to(default=email_from)
         comment = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         message_ids = self._insert_messages(
@@ -666,7 +673,7 @@ class CrmDunningPolicy(models.Model):
             "mail_mail",
             id=("int", mail_ids),
             mail_message_id=("int", message_ids),
-            body_html=("text", [body for *_rest, (_subject, body) in emails]),
+            body_html=("text", self._layout_bodies(emails, author_id, comment)),
             state=("varchar", ["outgoing"] * len(emails)),
             is_notification=("bool", [True] * len(emails)),  # the chatter keeps the message once sent
             auto_delete=("bool", [bool(level.mail_template_id.auto_delete) for _p, _i, _r, level, *_rest in emails]),
@@ -704,6 +711,59 @@ class CrmDunningPolicy(models.Model):
                 audit=False,
             )
         return message_ids
+
+    @api.model
+    def _layout_bodies(self, emails, author_id, subtype_id):
+        """The HTML each of ``emails`` is sent with, as ``message_post`` sends a message to a
+        customer: its body inside the template's notification layout, in the recipient's
+        language. A layout is rendered once per layout, company and language, with markers
+        where the customer's name and the body go."""
+        body_mark, name_mark, preview_mark = (
+            f"crm-dunning-{part}-{uuid.uuid4().hex}" for part in ("body", "name", "preview")
+        )
+        layouts, bodies = {}, []
+        for partner, _items, recipient, level, _documents, (_subject, body) in emails:
+            key = (
+                level.mail_template_id.email_layout_xmlid or "mail.mail_notification_layout",
+                partner.sudo().company_id or partner.env.company,  # the company the layout shows
+                recipient.lang or self.env.lang,
+            )
+            if key not in layouts:
+                msg_vals = {
+                    "body": Markup(body_mark),
+                    "record_name": name_mark,
+                    "model": "res.partner",
+                    "res_id": partner.id,
+                    "message_type": "comment",
+                    "subtype_id": subtype_id,
+                    "author_id": author_id,
+                    "email_add_signature": True,
+                    "email_layout_xmlid": key[0],
+                    "tracking_value_ids": [],
+                }
+                layouts[key] = str(self._render_layout(partner.with_context(lang=key[2]), msg_vals, preview_mark))
+            name = str(escape((partner.display_name or "").replace("/", "-")))
+            preview = str(escape(textwrap.shorten(html_to_inner_content(body), 190)))  # as mail.message's
+            bodies.append(layouts[key].replace(name_mark, name).replace(preview_mark, preview).replace(body_mark, body))
+        return bodies
+
+    @api.model
+    def _render_layout(self, partner, msg_vals, preview):
+        """The notification layout of a message of ``msg_vals`` (and ``preview``) on ``partner``'s
+        chatter, in the language of its context, for a customer: the steps of
+        ``mail.thread._notify_thread_by_email`` for the recipients group ``customer``."""
+        message = self.env["mail.message"].sudo().new({**msg_vals, "preview": preview})
+        description = partner._get_model_description("res.partner")
+        groups = partner._notify_get_recipients_groups_fillup(
+            partner._notify_get_recipients_groups(message, description, msg_vals=msg_vals),
+            description,
+            msg_vals=msg_vals,
+        )
+        customer = next(data for name, _match, data in groups if name == "customer")
+        values = partner._notify_by_email_prepare_rendering_context(
+            message, msg_vals=msg_vals, model_description=description, force_email_lang=partner.env.lang
+        )
+        return partner._notify_by_email_render_layout(message, customer, msg_vals=msg_vals, render_values=values)
 
     @api.model
     def _next_ids(self, table, count):

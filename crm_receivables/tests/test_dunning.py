@@ -266,6 +266,34 @@ class TestDunning(CrmKpiCommon):
             self.assertEqual((mail.recipient_ids, mail.state), (partner, "outgoing"))  # the email queued for it
             self.assertEqual(letters.notification_ids.mapped("notification_status"), ["ready"])
 
+    def test_reminder_email_is_laid_out_as_message_post_sends_it(self):
+        """The reminder is queued in SQL but the customer receives what ``message_post`` sends:
+        the body inside the notification layout (customer's name, company footer, signature)."""
+        self.customer.write({"lang": "ru_RU", "name": "ТОО «Тау & Ко» / Алматы"})  # escaped, '/' shown as '-'
+        self.env["res.lang"]._activate_lang("ru_RU")
+        invoice = self.invoice(100.0, days_ago=12, due_days=10)
+        self.run_on(self.today)
+        letter = self.customer_emails()
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", letter.id)])
+        self.assertEqual(len(mail), 1)
+        level = self.customer.crm_dunning_event_ids.level_id
+        subject, body = self.Policy._render_reminder(mail.recipient_ids, level, invoice)
+        self.assertEqual(level.mail_template_id.email_layout_xmlid, "mail.mail_notification_light")
+        stock = self.customer.with_context(mail_notify_force_send=False).message_post(
+            body=body,
+            subject=subject,
+            partner_ids=mail.recipient_ids.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid=level.mail_template_id.email_layout_xmlid,  # as message_post_with_source
+        )
+        stock_mail = self.env["mail.mail"].search([("mail_message_id", "=", stock.id)])
+        self.assertEqual((letter.body, mail.body_html), (stock.body, stock_mail.body_html))
+        self.assertIn(str(letter.body), mail.body_html)
+        self.assertIn("ТОО «Тау &amp; Ко» - Алматы", mail.body_html)
+        self.assertIn(self.env.company.name, mail.body_html)
+        self.assertNotEqual(mail.body_html, str(letter.body))
+
     def test_activities_without_an_assignment_email_each(self):
         """A run schedules its activities in one batch, without emailing the assignee once per activity."""
         seller = self.env["res.users"].create({"name": "Busy Seller", "login": "busy.seller", "email": "s@example.com"})
