@@ -1,0 +1,614 @@
+import logging
+import re
+from collections import Counter, defaultdict
+
+from psycopg2 import sql
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+
+class _Refused(Exception):
+    """The chunk is not one the writer reproduces exactly: the ORM path applies it."""
+
+
+class CrmOnecPaymentWriter(models.AbstractModel):
+    """Set-based writer of the customer payments mirrored from 1C and of their reconciliation
+    with the invoices they name: the rows ``account.payment.create`` + ``action_post`` and
+    ``account.move.line._reconcile_plan`` store, written with a handful of statements per chunk.
+    It handles payments in the company currency into invoices in the company currency (no
+    exchange difference, no cash basis, no installment plan, no lock date); anything else is
+    refused (``_check_chunk`` returns a reason) and goes the ORM way."""
+
+    _name = "crm.onec.payment.writer"
+    _description = "1C Payment Writer"
+
+    # ------------------------------------------------------------------ eligibility
+    @api.model
+    def _check_chunk(self, company, journal, vals_list, targets):
+        """None when the writer reproduces this chunk exactly, else why not."""
+        try:
+            self._chunk_context(company, journal, vals_list, targets)
+            self._payment_defaults(company, journal, vals_list)
+        except _Refused as reason:
+            return str(reason)
+        return None
+
+    @api.model
+    def _chunk_context(self, company, journal, vals_list, targets):
+        Move = self.env["account.move"]
+        currency = company.currency_id
+        today = fields.Date.context_today(self)
+        if not journal.active or journal.restrict_mode_hash_table or journal.company_id != company:
+            raise _Refused("journal locked, archived or of another company")
+        if company.tax_exigibility:
+            raise _Refused("cash basis taxes")
+        if Move._get_invoice_in_payment_state() != "paid":
+            raise _Refused("'in payment' state of invoices")
+        if self.env["ir.config_parameter"].sudo().get_param("account.disable_partial_exchange_diff"):
+            pass  # no exchange difference arises in one currency
+        for vals in vals_list:
+            if vals["currency_id"] != currency.id or vals["journal_id"] != journal.id:
+                raise _Refused("payment in a foreign currency or another journal")
+            if vals["company_id"] != company.id or vals["payment_type"] != "inbound":
+                raise _Refused("not an inbound payment of the company")
+            if vals["date"] > today:
+                raise _Refused("payment dated in the future (posted at its date)")
+        for date in {vals["date"] for vals in vals_list}:
+            if company._get_violated_lock_dates(date, False, journal):
+                raise _Refused("lock date")
+        moves = Move.browse()
+        for vals, (move, open_lines) in zip(vals_list, targets, strict=True):
+            if not open_lines:
+                continue
+            moves |= move
+            if move.currency_id != currency or open_lines.currency_id != currency:
+                raise _Refused("document in a foreign currency")
+            if open_lines.account_id.id != vals["destination_account_id"] or not open_lines.account_id.reconcile:
+                raise _Refused("document receivable on another account")
+            if move.company_id != company:
+                raise _Refused("document of another company")
+        if moves:
+            if "crm_penalty_date_ref" in Move._fields and moves.filtered("crm_penalty_date_ref"):
+                raise _Refused("document with penalties")
+            if hasattr(Move, "_crm_active_plan_by_invoice") and moves.sudo()._crm_active_plan_by_invoice():
+                raise _Refused("document under an installment plan")
+            self.env.cr.execute(
+                """SELECT 1 FROM account_move__account_payment rel
+                     JOIN account_payment pay ON pay.id = rel.payment_id
+                    WHERE rel.invoice_id = ANY(%s) AND pay.move_id IS NULL LIMIT 1""",
+                [moves.ids],
+            )
+            if self.env.cr.fetchone():
+                raise _Refused("document with payments without journal entry")
+        return moves
+
+    # ------------------------------------------------------------------ writing
+    @api.model
+    def _write_payments(self, company, journal, vals_list, targets):
+        """Write the posted payments of ``vals_list`` (as prepared by
+        ``crm.onec.connector._prepare_payment``) and reconcile each with the open receivable lines
+        of its target ``(document, open lines)``: the payments (in order), and the (move id,
+        partner id) pairs of the followers posting would subscribe; None (nothing written) when
+        the chunk is not one it reproduces exactly."""
+        try:
+            invoices = self._chunk_context(company, journal, vals_list, targets)
+            defaults = self._payment_defaults(company, journal, vals_list)
+        except _Refused as reason:
+            _logger.info("%s payments from 1C go the ORM way: %s", len(vals_list), reason)
+            return None
+        self.env.flush_all()
+        if invoices and hasattr(invoices, "_crm_kpi_touch"):
+            # what the invoices contribute to the customers' figures before they are paid
+            invoices._crm_kpi_touch()
+        pre_paid = set(invoices.filtered(lambda move: move.payment_state in ("paid", "in_payment")).ids)
+        count = len(vals_list)
+        payment_ids = self._reserve_ids("account_payment", count)
+        move_ids = self._reserve_ids("account_move", count)
+        line_ids = self._reserve_ids("account_move_line", 2 * count)
+        now = self.env.cr.now()
+        uid = self.env.uid
+        currency = company.currency_id
+        today = fields.Date.context_today(self)
+        Payment, Move, Line = self.env["account.payment"], self.env["account.move"], self.env["account.move.line"]
+        payment_rows, move_rows, line_rows = [], [], []
+        pairs, ranks = [], Counter()
+        for index, vals in enumerate(vals_list):
+            partner = self.env["res.partner"].browse(vals["partner_id"])
+            default = defaults[vals["partner_id"]]
+            destination = vals.get("destination_account_id") or default["destination_account_id"]
+            amount = currency.round(vals["amount"])
+            memo = vals.get("memo") or False
+            label = "".join(part for _key, part in default["label"](memo) if part)
+            outstanding = default["outstanding_account"]
+            payment_id, move_id = payment_ids[index], move_ids[index]
+            liquidity_id, counterpart_id = line_ids[2 * index], line_ids[2 * index + 1]
+            liquidity_residual = amount if outstanding.reconcile or outstanding.account_type == "asset_cash" else 0.0
+            payment_rows.append(
+                {
+                    "id": payment_id,
+                    "journal_id": journal.id,
+                    "company_id": company.id,
+                    "partner_bank_id": default["partner_bank_id"],
+                    "payment_method_line_id": default["payment_method_line_id"],
+                    "payment_method_id": default["payment_method_id"],
+                    "currency_id": currency.id,
+                    "partner_id": partner.id,
+                    "outstanding_account_id": outstanding.id,
+                    "destination_account_id": destination,
+                    "payment_type": "inbound",
+                    "partner_type": vals.get("partner_type") or "customer",
+                    "memo": memo,
+                    "date": vals["date"],
+                    "amount": amount,
+                    "amount_company_currency_signed": amount,
+                    "crm_onec_ref": vals.get("crm_onec_ref") or False,
+                    # settled below with the reconciliation
+                    "state": "in_process",
+                    "is_reconciled": False,
+                    "is_matched": False,
+                }
+            )
+            move_rows.append(
+                {
+                    "id": move_id,
+                    "journal_id": journal.id,
+                    "company_id": company.id,
+                    "origin_payment_id": payment_id,
+                    "partner_id": partner.id,
+                    "commercial_partner_id": partner.commercial_partner_id.id,
+                    "partner_bank_id": default["partner_bank_id"],
+                    "currency_id": currency.id,
+                    "name": "/",
+                    "ref": memo,
+                    "state": "posted",
+                    "move_type": "entry",
+                    "auto_post": "no",
+                    "payment_state": "not_paid",
+                    "invoice_partner_display_name": partner.display_name,
+                    "date": vals["date"],
+                    "invoice_date_due": today,
+                    "amount_untaxed": 0.0,
+                    "amount_tax": 0.0,
+                    "amount_total": amount,
+                    "amount_residual": 0.0,
+                    "amount_untaxed_signed": 0.0,
+                    "amount_untaxed_in_currency_signed": 0.0,
+                    "amount_tax_signed": 0.0,
+                    "amount_total_signed": amount,
+                    "amount_total_in_currency_signed": amount,
+                    "amount_residual_signed": 0.0,
+                    "always_tax_exigible": True,
+                    "checked": bool(journal.autocheck_on_post) or default["checked"],
+                    "posted_before": True,
+                    "made_sequence_gap": False,
+                    "is_manually_modified": False,
+                    "is_storno": False,
+                    "invoice_currency_rate": 0.0,
+                }
+            )
+            common = {
+                "move_id": move_id,
+                "journal_id": journal.id,
+                "company_id": company.id,
+                "company_currency_id": currency.id,
+                "sequence": 100,
+                "currency_id": currency.id,
+                "partner_id": partner.id,
+                "payment_id": payment_id,
+                "move_name": "/",
+                "parent_state": "posted",
+                "ref": memo,
+                "name": label,
+                "display_type": "product",
+                "date": vals["date"],
+                "date_maturity": vals["date"],
+                "quantity": 1.0,
+                "price_unit": 0.0,
+                "discount": 0.0,
+                "tax_tag_invert": False,
+                "reconciled": False,
+            }
+            line_rows.append(
+                {
+                    **common,
+                    "id": liquidity_id,
+                    "account_id": outstanding.id,
+                    "debit": amount,
+                    "credit": 0.0,
+                    "balance": amount,
+                    "amount_currency": amount,
+                    "price_subtotal": amount,
+                    "price_total": amount,
+                    "amount_residual": liquidity_residual,
+                    "amount_residual_currency": liquidity_residual,
+                }
+            )
+            line_rows.append(
+                {
+                    **common,
+                    "id": counterpart_id,
+                    "account_id": destination,
+                    "debit": 0.0,
+                    "credit": amount,
+                    "balance": -amount,
+                    "amount_currency": -amount,
+                    "price_subtotal": -amount,
+                    "price_total": -amount,
+                    "amount_residual": -amount,
+                    "amount_residual_currency": -amount,
+                }
+            )
+            pairs.append((move_id, partner.id))
+            if self.env["account.account"].browse(destination).account_type == "asset_receivable":
+                ranks[partner] += 1
+        self._insert(Payment, payment_rows)
+        self._insert(Move, move_rows)
+        self._insert(Line, line_rows)
+        self.env.cr.execute_values(
+            "UPDATE account_payment p SET move_id = v.move_id FROM (VALUES %s) AS v(id, move_id) WHERE p.id = v.id",
+            list(zip(payment_ids, move_ids, strict=True)),
+            page_size=1000,
+        )
+        self.env.invalidate_all()
+        self._name_moves(Move.browse(move_ids), payment_ids)
+        for partner, number in ranks.items():
+            (partner | partner.commercial_partner_id)._increase_rank("customer_rank", number)
+        # ------------------------------------------------------------ reconciliation
+        plans = []
+        for index, (_move, open_lines) in enumerate(targets):
+            if open_lines:
+                plans.append((line_ids[2 * index + 1], open_lines.ids))
+        touched = self._reconcile(plans) if plans else set()
+        if invoices:
+            # _reconcile_plan syncs the invoices' payment terms (a write that marks them modified)
+            self.env.cr.execute(
+                "UPDATE account_move SET is_manually_modified = TRUE, write_uid = %s, write_date = %s WHERE id = ANY(%s)",
+                [self.env.uid, self.env.cr.now(), invoices.ids],
+            )
+        self.env.invalidate_all()
+        payments = Payment.browse(payment_ids)
+        self._settle_payments(payments, line_ids)
+        touched_lines = Line.browse(sorted(touched | set(line_ids)))
+        # what depends on the residuals (the invoices' residual and payment state, ...) as stock recomputes it
+        touched_lines.modified(
+            ["amount_residual", "amount_residual_currency", "reconciled", "full_reconcile_id", "matching_number"]
+        )
+        self.env.flush_all()
+        newly_paid = invoices.filtered(
+            lambda move: move.id not in pre_paid and move.payment_state in ("paid", "in_payment")
+        )
+        if newly_paid:
+            newly_paid._invoice_paid_hook()
+        return payments, pairs
+
+    @api.model
+    def _reserve_ids(self, table, count):
+        self.env.cr.execute(
+            SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", count),
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _payment_defaults(self, company, journal, vals_list):
+        """What ``account.payment`` computes for a customer of the chunk (method line, outstanding
+        account, bank account, receivable, label), from one draft record per customer."""
+        Payment = self.env["account.payment"].with_company(company)
+        accounting = self.env["account.move"]._get_invoice_in_payment_state() == "in_payment"
+        checked = self.env["account.move"].default_get(["checked"]).get("checked", False)
+        defaults = {}
+        for partner_id in dict.fromkeys(vals["partner_id"] for vals in vals_list):
+            draft = Payment.new(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": partner_id,
+                    "journal_id": journal.id,
+                    "company_id": company.id,
+                    "currency_id": company.currency_id.id,
+                }
+            )
+            outstanding = draft.outstanding_account_id
+            if not accounting and not outstanding:
+                outstanding = draft._get_outstanding_account("inbound")
+            if not outstanding:
+                raise _Refused("no outstanding receipts account")
+            method_line = draft.payment_method_line_id
+            if not method_line:
+                raise _Refused("no payment method")
+
+            def label(memo, name=method_line.name):
+                # account.payment._get_aml_default_display_name_list
+                return [("label", name), ("sep", ": "), ("memo", memo)] if memo else [("label", name)]
+
+            defaults[partner_id] = {
+                "payment_method_line_id": method_line.id,
+                "payment_method_id": method_line.payment_method_id.id,
+                "partner_bank_id": draft.partner_bank_id.id or None,
+                "destination_account_id": draft.destination_account_id.id,
+                "outstanding_account": outstanding,
+                "label": label,
+                "checked": checked,
+            }
+        return defaults
+
+    @api.model
+    def _insert(self, model, rows):
+        """INSERT the rows (dicts with the same keys) with the audit columns, in one statement per page."""
+        columns = [*rows[0], "create_uid", "write_uid", "create_date", "write_date"]
+        now, uid = self.env.cr.now(), self.env.uid
+        self.env.cr.execute_values(
+            sql.SQL("INSERT INTO {} ({}) VALUES %s").format(
+                sql.Identifier(model._table), sql.SQL(", ").join(map(sql.Identifier, columns))
+            ),
+            [(*row.values(), uid, uid, now, now) for row in rows],
+            page_size=1000,
+        )
+
+    @api.model
+    def _name_moves(self, moves, payment_ids):
+        """Names from the journal's sequence, in the order ``account.move._compute_name`` gives them
+        (date, reference, id): the first of each period by stock ``_locked_increment`` (which locks
+        the number through the unique index and caches it), the others following it."""
+        Move = self.env["account.move"]
+        regex = Move._make_regex_non_capturing(Move._sequence_fixed_regex.replace(r"?P<seq>", ""))
+        ordered = moves.sorted(lambda move: (move.date, move.ref or "", move.id))
+        cache = Move._get_sequence_cache()
+        groups = []  # [(date_start, date_end, cache key, format, values, [moves])]
+        for move in ordered:
+            group = groups[-1] if groups else None
+            if not group or not (group[0] <= move.date <= group[1]):
+                if group:
+                    self._write_names(group, regex, cache)
+                format_string, format_values = move._get_next_sequence_format()
+                date_start, date_end, *_rest = move._get_sequence_date_range(
+                    move._deduce_sequence_number_reset(format_string.format(**format_values))
+                )
+                key = (format_string.format(**{**format_values, "seq": 0}), move.journal_id)
+                first = move._locked_increment(format_string, dict(format_values))
+                group = [date_start, date_end, key, format_string, format_values, [(move, first)]]
+                groups.append(group)
+            else:
+                cache[group[2]] += 1
+                group[5].append((move, group[3].format(**{**group[4], "seq": cache[group[2]]})))
+        if groups:
+            self._write_names(groups[-1], regex, cache)
+
+    @api.model
+    def _write_names(self, group, regex, cache):
+        named = group[5]
+        rows = []
+        for move, name in named:
+            matching = re.match(regex, name)
+            rows.append([move.id, name, name[: matching.start(1)], int(matching.group(1) or 0), False])
+        first_number, prefix = rows[0][3], rows[0][2]
+        self.env.cr.execute(
+            "SELECT 1 FROM account_move WHERE journal_id = %s AND sequence_prefix = %s AND sequence_number = %s",
+            [named[0][0].journal_id.id, prefix, first_number - 1],
+        )
+        rows[0][4] = first_number > 1 and not self.env.cr.fetchone()
+        self.env.cr.execute_values(
+            """UPDATE account_move m
+                  SET name = v.name, sequence_prefix = v.prefix, sequence_number = v.number, made_sequence_gap = v.gap
+                 FROM (VALUES %s) AS v(id, name, prefix, number, gap)
+                WHERE m.id = v.id""",
+            rows,
+            page_size=1000,
+        )
+        self.env.cr.execute_values(
+            """UPDATE account_move_line l SET move_name = v.name FROM (VALUES %s) AS v(id, name) WHERE l.move_id = v.id""",
+            [(row[0], row[1]) for row in rows],
+            page_size=1000,
+        )
+        self.env.cr.execute_values(
+            """UPDATE account_payment p SET name = v.name
+                 FROM (VALUES %s) AS v(id, name) WHERE p.move_id = v.id""",
+            [(row[0], row[1]) for row in rows],
+            page_size=1000,
+        )
+        self.env.invalidate_all()
+
+    # ------------------------------------------------------------------ reconciliation
+    @api.model
+    def _reconcile(self, plans):
+        """Partials, full reconciliations, matching numbers and residuals of ``plans`` [(credit line
+        id of a payment, open receivable line ids of its invoice)], as ``_reconcile_plan`` stores
+        them in one currency: the ids of the journal items it changed."""
+        cr = self.env.cr
+        all_ids = sorted({line_id for credit, debits in plans for line_id in (credit, *debits)})
+        cr.execute(
+            """SELECT id, date, date_maturity, amount_currency, balance, amount_residual, matching_number
+                 FROM account_move_line WHERE id = ANY(%s)""",
+            [all_ids],
+        )
+        info = {row[0]: row for row in cr.fetchall()}
+        residual = {line_id: row[5] for line_id, row in info.items()}
+        currency = self.env.company.currency_id
+        partials = []  # (debit id, credit id, amount)
+        for credit, debits in plans:
+            lines = sorted(
+                (credit, *debits),
+                key=lambda line_id: (
+                    info[line_id][2] or info[line_id][1],
+                    info[line_id][3],
+                    info[line_id][4],
+                ),
+            )
+            debit_ids = [line_id for line_id in lines if info[line_id][4] > 0 or info[line_id][3] > 0]
+            credit_ids = [line_id for line_id in lines if info[line_id][4] < 0 or info[line_id][3] < 0]
+            debit_iter, credit_iter = iter(debit_ids), iter(credit_ids)
+            debit_id = credit_id = None
+            while True:
+                if debit_id is None:
+                    debit_id = next(debit_iter, None)
+                    if debit_id is None:
+                        break
+                if credit_id is None:
+                    credit_id = next(credit_iter, None)
+                    if credit_id is None:
+                        break
+                debit_left, credit_left = residual[debit_id], -residual[credit_id]
+                if currency.is_zero(debit_left) or debit_left < 0:
+                    debit_id = None
+                    continue
+                if currency.is_zero(credit_left) or credit_left < 0:
+                    credit_id = None
+                    continue
+                amount = min(debit_left, credit_left)
+                compare = currency.compare_amounts(debit_left, credit_left)
+                partials.append((debit_id, credit_id, amount))
+                residual[debit_id] = currency.round(residual[debit_id] - amount)
+                residual[credit_id] = currency.round(residual[credit_id] + amount)
+                if compare <= 0:
+                    debit_id = None
+                if compare >= 0:
+                    credit_id = None
+        if not partials:
+            return set()
+        partial_ids = self._reserve_ids("account_partial_reconcile", len(partials))
+        company_of = {}
+        cr.execute(
+            """SELECT l.id, l.company_id, l.currency_id, l.date, m.move_type
+                 FROM account_move_line l JOIN account_move m ON m.id = l.move_id WHERE l.id = ANY(%s)""",
+            [all_ids],
+        )
+        for line_id, company_id, currency_id, date, move_type in cr.fetchall():
+            company_of[line_id] = (company_id, currency_id, date, move_type)
+        invoice_types = ("out_invoice", "out_refund", "in_invoice", "in_refund", "out_receipt", "in_receipt")
+        rows = []
+        for partial_id, (debit_id, credit_id, amount) in zip(partial_ids, partials, strict=True):
+            debit, credit = company_of[debit_id], company_of[credit_id]
+            rows.append(
+                {
+                    "id": partial_id,
+                    "debit_move_id": debit_id,
+                    "credit_move_id": credit_id,
+                    "debit_currency_id": debit[1],
+                    "credit_currency_id": credit[1],
+                    "company_id": debit[0] if debit[3] in invoice_types else credit[0],
+                    "max_date": max(debit[2], credit[2]),
+                    "amount": amount,
+                    "debit_amount_currency": amount,
+                    "credit_amount_currency": amount,
+                }
+            )
+        self._insert(self.env["account.partial.reconcile"], rows)
+        # the groups of journal items matched together (with what they were matched with before)
+        numbers = sorted({info[line_id][6] for line_id in all_ids if info[line_id][6]})
+        parent = {}
+
+        def find(node):
+            while parent.setdefault(node, node) != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        def union(left, right):
+            left, right = find(left), find(right)
+            if left != right:
+                parent[max(left, right)] = min(left, right)
+
+        edges = []
+        if numbers:
+            cr.execute(
+                """SELECT p.id, p.debit_move_id, p.credit_move_id FROM account_partial_reconcile p
+                     JOIN account_move_line l ON l.id IN (p.debit_move_id, p.credit_move_id)
+                    WHERE l.matching_number = ANY(%s) AND p.id != ALL(%s)""",
+                [numbers, partial_ids],
+            )
+            edges = list(set(cr.fetchall()))
+        edges += [(pid, debit, credit) for pid, (debit, credit, _amount) in zip(partial_ids, partials, strict=True)]
+        for _pid, debit, credit in edges:
+            union(debit, credit)
+        component_lines, component_partials = defaultdict(set), defaultdict(set)
+        for pid, debit, credit in edges:
+            root = find(debit)
+            component_lines[root].update((debit, credit))
+            component_partials[root].add(pid)
+        lines_all = sorted({line_id for ids in component_lines.values() for line_id in ids})
+        cr.execute(
+            """SELECT id, amount_residual, amount_residual_currency, reconciled FROM account_move_line
+                WHERE id = ANY(%s)""",
+            [lines_all],
+        )
+        state = {row[0]: [row[1], row[2], row[3]] for row in cr.fetchall()}
+        for line_id, value in residual.items():
+            state[line_id][0] = state[line_id][1] = value
+        # full reconciliations, in the order of the plans (as stock walks them)
+        fulls = []
+        seen = set()
+        for credit, _debits in plans:
+            root = find(credit)
+            if root in seen or root not in component_lines:
+                continue
+            seen.add(root)
+            if all(state[line_id][2] or currency.is_zero(state[line_id][1]) for line_id in component_lines[root]):
+                fulls.append(root)
+        full_of = {}
+        if fulls:
+            full_ids = self._reserve_ids("account_full_reconcile", len(fulls))
+            self._insert(
+                self.env["account.full.reconcile"],
+                [{"id": full_id, "exchange_move_id": None} for full_id in full_ids],
+            )
+            full_of = dict(zip(fulls, full_ids, strict=True))
+            cr.execute_values(
+                """UPDATE account_partial_reconcile p SET full_reconcile_id = v.full_id
+                     FROM (VALUES %s) AS v(full_id, ids) WHERE p.id = ANY(v.ids)""",
+                [(full_of[root], sorted(component_partials[root])) for root in fulls],
+                page_size=1000,
+            )
+        updates = []
+        for root, line_set in component_lines.items():
+            full_id = full_of.get(root)
+            number = str(full_id) if full_id else f"P{min(component_partials[root])}"
+            for line_id in line_set:
+                value = state[line_id]
+                reconciled = bool(value[2]) or (currency.is_zero(value[0]) and currency.is_zero(value[1]))
+                updates.append((line_id, value[0], value[1], reconciled, full_id, number))
+        cr.execute_values(
+            """UPDATE account_move_line l
+                  SET amount_residual = v.residual, amount_residual_currency = v.residual_currency,
+                      reconciled = v.reconciled, full_reconcile_id = v.full_id, matching_number = v.number
+                 FROM (VALUES %s) AS v(id, residual, residual_currency, reconciled, full_id, number)
+                WHERE l.id = v.id""",
+            updates,
+            template="(%s, %s::numeric, %s::numeric, %s, %s::integer, %s)",
+            page_size=1000,
+        )
+        return {row[0] for row in updates}
+
+    @api.model
+    def _settle_payments(self, payments, line_ids):
+        """The payments' reconciliation status and state once their journal items are matched
+        (``_compute_reconciliation_status``, ``_compute_state``)."""
+        self.env.cr.execute(
+            """SELECT pay.id,
+                      SUM(l.amount_residual) FILTER (WHERE l.id = ANY(%(counterparts)s) AND acc.reconcile),
+                      SUM(l.amount_residual) FILTER (WHERE l.account_id = pay.outstanding_account_id),
+                      BOOL_OR(l.account_id = j.default_account_id),
+                      BOOL_OR(acc.reconcile) FILTER (WHERE l.account_id = pay.outstanding_account_id)
+                 FROM account_payment pay
+                 JOIN account_journal j ON j.id = pay.journal_id
+                 JOIN account_move_line l ON l.move_id = pay.move_id
+                 JOIN account_account acc ON acc.id = l.account_id
+                WHERE pay.id = ANY(%(payments)s)
+                GROUP BY pay.id""",
+            {"payments": payments.ids, "counterparts": line_ids[1::2]},
+        )
+        currency = self.env.company.currency_id
+        rows = []
+        for payment_id, counterpart_residual, liquidity_residual, on_default, liquidity_reconcilable in self.env.cr.fetchall():
+            reconciled = currency.is_zero(counterpart_residual or 0.0)
+            matched = bool(on_default) or currency.is_zero(liquidity_residual or 0.0)
+            paid = currency.is_zero(liquidity_residual or 0.0) or not liquidity_reconcilable
+            rows.append((payment_id, "paid" if paid else "in_process", bool(reconciled), matched))
+        self.env.cr.execute_values(
+            """UPDATE account_payment p SET state = v.state, is_reconciled = v.reconciled, is_matched = v.matched
+                 FROM (VALUES %s) AS v(id, state, reconciled, matched) WHERE p.id = v.id""",
+            rows,
+            page_size=1000,
+        )
+        payments.invalidate_recordset()
