@@ -8,6 +8,24 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
+#: stored fields depending on the residuals that the writer sets itself (or that cannot change)
+WRITTEN = {
+    "account.move": (
+        "amount_untaxed",
+        "amount_tax",
+        "amount_total",
+        "amount_residual",
+        "amount_untaxed_signed",
+        "amount_untaxed_in_currency_signed",
+        "amount_tax_signed",
+        "amount_total_signed",
+        "amount_residual_signed",
+        "amount_total_in_currency_signed",
+        "payment_state",
+        "invoice_date_due",
+    ),
+    "account.payment": ("amount_company_currency_signed", "state", "is_reconciled", "is_matched", "name"),
+}
 
 
 class _Refused(Exception):
@@ -268,14 +286,18 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                 "UPDATE account_move SET is_manually_modified = TRUE, write_uid = %s, write_date = %s WHERE id = ANY(%s)",
                 [self.env.uid, self.env.cr.now(), invoices.ids],
             )
+        self._settle_invoices(invoices)
         self.env.invalidate_all()
         payments = Payment.browse(payment_ids)
         self._settle_payments(payments, line_ids)
-        touched_lines = Line.browse(sorted(touched | set(line_ids)))
-        # what depends on the residuals (the invoices' residual and payment state, ...) as stock recomputes it
-        touched_lines.modified(
+        # what else depends on the residuals is recomputed as stock does; what was written above
+        # (and what cannot change: the totals) is not computed again
+        Line.browse(sorted(touched | set(line_ids))).modified(
             ["amount_residual", "amount_residual_currency", "reconciled", "full_reconcile_id", "matching_number"]
         )
+        for model, records in ((Move, Move.browse(move_ids) | invoices), (Payment, payments)):
+            for fname in WRITTEN[model._name]:
+                self.env.remove_to_compute(model._fields[fname], records)
         self.env.flush_all()
         newly_paid = invoices.filtered(
             lambda move: move.id not in pre_paid and move.payment_state in ("paid", "in_payment")
@@ -581,6 +603,27 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         return {row[0] for row in updates}
 
     @api.model
+    def _settle_invoices(self, invoices):
+        """The customer invoices' residual and payment state once their receivable lines are matched
+        with payments (``_compute_amount``, ``_compute_payment_state``: paid when nothing is left,
+        else partly paid)."""
+        if not invoices:
+            return
+        self.env.cr.execute(
+            """UPDATE account_move m
+                  SET amount_residual = v.residual_currency, amount_residual_signed = v.residual,
+                      payment_state = CASE WHEN ROUND(v.residual_currency, c.decimal_places) = 0 THEN %(paid)s
+                                           ELSE 'partial' END
+                 FROM (SELECT move_id, SUM(amount_residual) AS residual,
+                              SUM(amount_residual_currency) AS residual_currency
+                         FROM account_move_line
+                        WHERE move_id = ANY(%(ids)s) AND display_type = 'payment_term'
+                        GROUP BY move_id) v, res_currency c
+                WHERE m.id = v.move_id AND c.id = m.currency_id""",
+            {"ids": invoices.ids, "paid": self.env["account.move"]._get_invoice_in_payment_state()},
+        )
+
+    @api.model
     def _settle_payments(self, payments, line_ids):
         """The payments' reconciliation status and state once their journal items are matched
         (``_compute_reconciliation_status``, ``_compute_state``)."""
@@ -598,9 +641,10 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                 GROUP BY pay.id""",
             {"payments": payments.ids, "counterparts": line_ids[1::2]},
         )
+        fetched = self.env.cr.fetchall()
         currency = self.env.company.currency_id
         rows = []
-        for payment_id, counterpart_residual, liquidity_residual, on_default, liquidity_reconcilable in self.env.cr.fetchall():
+        for payment_id, counterpart_residual, liquidity_residual, on_default, liquidity_reconcilable in fetched:
             reconciled = currency.is_zero(counterpart_residual or 0.0)
             matched = bool(on_default) or currency.is_zero(liquidity_residual or 0.0)
             paid = currency.is_zero(liquidity_residual or 0.0) or not liquidity_reconcilable

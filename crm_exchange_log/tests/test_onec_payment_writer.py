@@ -127,6 +127,8 @@ class TestOnecPaymentWriter(CrmKpiCommon):
             self._pay(
                 "cccc0000-0000-4000-8000-000000000006", 2, [(500, self.sale_b), (250, self.sale_d)], NEW_CUSTOMER
             ),
+            # of the year before: numbered in its own sequence (the first number of its year)
+            self._pay("cccc0000-0000-4000-8000-000000000007", 400, [(120, None)], NEW_CUSTOMER),
         ]
 
     # ------------------------------------------------------------------ snapshots
@@ -286,14 +288,17 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         self.assertEqual(
             [response for _record, response in written_answer], [response for _record, response in orm_answer]
         )
-        self.assertEqual(
-            written, orm, "\n".join(self._differences(table, orm[table], written[table]) for table in orm)
-        )
+        self.assertEqual(written, orm, "\n".join(self._differences(table, orm[table], written[table]) for table in orm))
         # the figures themselves, as the card shows them
         self.assertEqual((self.sale_a.payment_state, self.sale_a.amount_residual), ("paid", 0.0))
         self.assertEqual((self.sale_b.payment_state, self.sale_b.amount_residual), ("paid", 0.0))
         self.assertEqual((self.sale_d.payment_state, self.sale_d.amount_residual), ("paid", 0.0))
         self.assertEqual((self.invoice_c.payment_state, self.invoice_c.amount_residual), ("paid", 0.0))
+        payments = self.env["account.payment"].search([("crm_onec_ref", "like", "cccc0000-%")])
+        self.assertEqual(
+            sorted(payments.mapped("name")),
+            [f"PBNK1/{self.today.year - 1}/00001"] + [f"PBNK1/{self.today.year}/0000{n}" for n in range(3, 10)],
+        )
         self.assertEqual(
             sorted(self.sale_b.line_ids.full_reconcile_id.reconciled_line_ids.mapped("balance")), [-500, -400, 900]
         )
@@ -304,7 +309,9 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         if not table.startswith("account_"):
             return table
         expected, actual = dict(expected), dict(actual)
-        lines = [f"{table}: rows only by the ORM {sorted(set(expected) - set(actual))}, only written {sorted(set(actual) - set(expected))}"]
+        lines = [
+            f"{table}: rows only by the ORM {sorted(set(expected) - set(actual))}, only written {sorted(set(actual) - set(expected))}"
+        ]
         for key in sorted(set(expected) & set(actual)):
             for column in sorted(expected[key]):
                 if expected[key][column] != actual[key].get(column):
@@ -353,7 +360,7 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         with patch.object(Writer, "_write_payments", spy):
             answer = self._apply()
         self.assertEqual(results, [None], "refused: nothing written by the writer")
-        self.assertEqual(len(answer), 6)
+        self.assertEqual(len(answer), 7)
         self.assertEqual((self.sale_b.payment_state, self.sale_b.amount_residual), ("paid", 0.0))
         self.assertEqual(self.invoice_c.payment_state, "paid")
-        self.assertEqual(len(self.env["account.payment"].search([("crm_onec_ref", "like", "cccc0000-%")])), 7)
+        self.assertEqual(len(self.env["account.payment"].search([("crm_onec_ref", "like", "cccc0000-%")])), 8)
