@@ -56,17 +56,20 @@ class CrmOnecPaymentWriter(models.AbstractModel):
 
     @api.model
     def _chunk_context(self, company, journal, vals_list, targets):
-        Move = self.env["account.move"]
+        """The invoices the chunk pays, or _Refused."""
+        self._check_payments(company, journal, vals_list)
+        return self._check_documents(company, vals_list, targets)
+
+    @api.model
+    def _check_payments(self, company, journal, vals_list):
         currency = company.currency_id
         today = fields.Date.context_today(self)
         if not journal.active or journal.restrict_mode_hash_table or journal.company_id != company:
             raise _Refused("journal locked, archived or of another company")
         if company.tax_exigibility:
             raise _Refused("cash basis taxes")
-        if Move._get_invoice_in_payment_state() != "paid":
+        if self.env["account.move"]._get_invoice_in_payment_state() != "paid":
             raise _Refused("'in payment' state of invoices")
-        if self.env["ir.config_parameter"].sudo().get_param("account.disable_partial_exchange_diff"):
-            pass  # no exchange difference arises in one currency
         for vals in vals_list:
             if vals["currency_id"] != currency.id or vals["journal_id"] != journal.id:
                 raise _Refused("payment in a foreign currency or another journal")
@@ -77,30 +80,37 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         for date in {vals["date"] for vals in vals_list}:
             if company._get_violated_lock_dates(date, False, journal):
                 raise _Refused("lock date")
+
+    @api.model
+    def _check_documents(self, company, vals_list, targets):
+        Move = self.env["account.move"]
         moves = Move.browse()
         for vals, (move, open_lines) in zip(vals_list, targets, strict=True):
             if not open_lines:
                 continue
             moves |= move
-            if move.currency_id != currency or open_lines.currency_id != currency:
+            if move.currency_id != company.currency_id or open_lines.currency_id != company.currency_id:
                 raise _Refused("document in a foreign currency")
+            if len(open_lines) > 1:
+                raise _Refused("document due in several installments")
             if open_lines.account_id.id != vals["destination_account_id"] or not open_lines.account_id.reconcile:
                 raise _Refused("document receivable on another account")
-            if move.company_id != company:
-                raise _Refused("document of another company")
-        if moves:
-            if "crm_penalty_date_ref" in Move._fields and moves.filtered("crm_penalty_date_ref"):
-                raise _Refused("document with penalties")
-            if hasattr(Move, "_crm_active_plan_by_invoice") and moves.sudo()._crm_active_plan_by_invoice():
-                raise _Refused("document under an installment plan")
-            self.env.cr.execute(
-                """SELECT 1 FROM account_move__account_payment rel
-                     JOIN account_payment pay ON pay.id = rel.payment_id
-                    WHERE rel.invoice_id = ANY(%s) AND pay.move_id IS NULL LIMIT 1""",
-                [moves.ids],
-            )
-            if self.env.cr.fetchone():
-                raise _Refused("document with payments without journal entry")
+            if move.company_id != company or move.move_type != "out_invoice":
+                raise _Refused("not a customer invoice of the company")
+        if not moves:
+            return moves
+        if "crm_penalty_date_ref" in Move._fields and moves.filtered("crm_penalty_date_ref"):
+            raise _Refused("document with penalties")
+        if hasattr(Move, "_crm_active_plan_by_invoice") and moves.sudo()._crm_active_plan_by_invoice():
+            raise _Refused("document under an installment plan")
+        self.env.cr.execute(
+            """SELECT 1 FROM account_move__account_payment rel
+                 JOIN account_payment pay ON pay.id = rel.payment_id
+                WHERE rel.invoice_id = ANY(%s) AND pay.move_id IS NULL LIMIT 1""",
+            [moves.ids],
+        )
+        if self.env.cr.fetchone():
+            raise _Refused("document with payments without journal entry")
         return moves
 
     # ------------------------------------------------------------------ writing
@@ -126,8 +136,6 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         payment_ids = self._reserve_ids("account_payment", count)
         move_ids = self._reserve_ids("account_move", count)
         line_ids = self._reserve_ids("account_move_line", 2 * count)
-        now = self.env.cr.now()
-        uid = self.env.uid
         currency = company.currency_id
         today = fields.Date.context_today(self)
         Payment, Move, Line = self.env["account.payment"], self.env["account.move"], self.env["account.move.line"]
@@ -283,7 +291,8 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         if invoices:
             # _reconcile_plan syncs the invoices' payment terms (a write that marks them modified)
             self.env.cr.execute(
-                "UPDATE account_move SET is_manually_modified = TRUE, write_uid = %s, write_date = %s WHERE id = ANY(%s)",
+                """UPDATE account_move SET is_manually_modified = TRUE, write_uid = %s, write_date = %s
+                    WHERE id = ANY(%s)""",
                 [self.env.uid, self.env.cr.now(), invoices.ids],
             )
         self._settle_invoices(invoices)
@@ -420,7 +429,8 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             page_size=1000,
         )
         self.env.cr.execute_values(
-            """UPDATE account_move_line l SET move_name = v.name FROM (VALUES %s) AS v(id, name) WHERE l.move_id = v.id""",
+            """UPDATE account_move_line l SET move_name = v.name
+                 FROM (VALUES %s) AS v(id, name) WHERE l.move_id = v.id""",
             [(row[0], row[1]) for row in rows],
             page_size=1000,
         )
@@ -438,70 +448,66 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         """Partials, full reconciliations, matching numbers and residuals of ``plans`` [(credit line
         id of a payment, open receivable line ids of its invoice)], as ``_reconcile_plan`` stores
         them in one currency: the ids of the journal items it changed."""
-        cr = self.env.cr
         all_ids = sorted({line_id for credit, debits in plans for line_id in (credit, *debits)})
-        cr.execute(
+        self.env.cr.execute(
             """SELECT id, date, date_maturity, amount_currency, balance, amount_residual, matching_number
                  FROM account_move_line WHERE id = ANY(%s)""",
             [all_ids],
         )
-        info = {row[0]: row for row in cr.fetchall()}
+        info = {row[0]: row for row in self.env.cr.fetchall()}
         residual = {line_id: row[5] for line_id, row in info.items()}
-        currency = self.env.company.currency_id
-        partials = []  # (debit id, credit id, amount)
+        partials = []
         for credit, debits in plans:
-            lines = sorted(
-                (credit, *debits),
-                key=lambda line_id: (
-                    info[line_id][2] or info[line_id][1],
-                    info[line_id][3],
-                    info[line_id][4],
-                ),
-            )
-            debit_ids = [line_id for line_id in lines if info[line_id][4] > 0 or info[line_id][3] > 0]
-            credit_ids = [line_id for line_id in lines if info[line_id][4] < 0 or info[line_id][3] < 0]
-            debit_iter, credit_iter = iter(debit_ids), iter(credit_ids)
-            debit_id = credit_id = None
-            while True:
-                if debit_id is None:
-                    debit_id = next(debit_iter, None)
-                    if debit_id is None:
-                        break
-                if credit_id is None:
-                    credit_id = next(credit_iter, None)
-                    if credit_id is None:
-                        break
-                debit_left, credit_left = residual[debit_id], -residual[credit_id]
-                if currency.is_zero(debit_left) or debit_left < 0:
-                    debit_id = None
-                    continue
-                if currency.is_zero(credit_left) or credit_left < 0:
-                    credit_id = None
-                    continue
-                amount = min(debit_left, credit_left)
-                compare = currency.compare_amounts(debit_left, credit_left)
-                partials.append((debit_id, credit_id, amount))
-                residual[debit_id] = currency.round(residual[debit_id] - amount)
-                residual[credit_id] = currency.round(residual[credit_id] + amount)
-                if compare <= 0:
-                    debit_id = None
-                if compare >= 0:
-                    credit_id = None
+            partials += self._plan_partials((credit, *debits), info, residual)
         if not partials:
             return set()
+        partial_ids = self._insert_partials(partials, all_ids)
+        numbers = sorted({info[line_id][6] for line_id in all_ids if info[line_id][6]})
+        groups = self._matched_groups(numbers, partials, partial_ids)
+        return self._write_matching(plans, residual, *groups)
+
+    @api.model
+    def _plan_partials(self, line_ids, info, residual):
+        """[(debit line, credit line, amount)] matching ``line_ids`` together in the order stock
+        sorts them (due date, amounts), ``residual`` kept up to date from one plan to the next."""
+        currency = self.env.company.currency_id
+        lines = sorted(line_ids, key=lambda line_id: (info[line_id][2] or info[line_id][1], *info[line_id][3:5]))
+        debits = iter([line_id for line_id in lines if info[line_id][4] > 0 or info[line_id][3] > 0])
+        credits = iter([line_id for line_id in lines if info[line_id][4] < 0 or info[line_id][3] < 0])
+        partials = []
+        debit_id, credit_id = next(debits, None), next(credits, None)
+        while debit_id is not None and credit_id is not None:
+            debit_left, credit_left = residual[debit_id], -residual[credit_id]
+            if currency.compare_amounts(debit_left, 0) <= 0:
+                debit_id = next(debits, None)
+                continue
+            if currency.compare_amounts(credit_left, 0) <= 0:
+                credit_id = next(credits, None)
+                continue
+            amount = min(debit_left, credit_left)
+            compare = currency.compare_amounts(debit_left, credit_left)
+            partials.append((debit_id, credit_id, amount))
+            residual[debit_id] = currency.round(residual[debit_id] - amount)
+            residual[credit_id] = currency.round(residual[credit_id] + amount)
+            if compare <= 0:
+                debit_id = next(debits, None)
+            if compare >= 0:
+                credit_id = next(credits, None)
+        return partials
+
+    @api.model
+    def _insert_partials(self, partials, line_ids):
         partial_ids = self._reserve_ids("account_partial_reconcile", len(partials))
-        company_of = {}
-        cr.execute(
+        self.env.cr.execute(
             """SELECT l.id, l.company_id, l.currency_id, l.date, m.move_type
                  FROM account_move_line l JOIN account_move m ON m.id = l.move_id WHERE l.id = ANY(%s)""",
-            [all_ids],
+            [line_ids],
         )
-        for line_id, company_id, currency_id, date, move_type in cr.fetchall():
-            company_of[line_id] = (company_id, currency_id, date, move_type)
-        invoice_types = ("out_invoice", "out_refund", "in_invoice", "in_refund", "out_receipt", "in_receipt")
+        lines = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        invoice_types = self.env["account.move"].get_invoice_types(include_receipts=True)
         rows = []
         for partial_id, (debit_id, credit_id, amount) in zip(partial_ids, partials, strict=True):
-            debit, credit = company_of[debit_id], company_of[credit_id]
+            debit, credit = lines[debit_id], lines[credit_id]
             rows.append(
                 {
                     "id": partial_id,
@@ -509,6 +515,7 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                     "credit_move_id": credit_id,
                     "debit_currency_id": debit[1],
                     "credit_currency_id": credit[1],
+                    # account.partial.reconcile._compute_company_id
                     "company_id": debit[0] if debit[3] in invoice_types else credit[0],
                     "max_date": max(debit[2], credit[2]),
                     "amount": amount,
@@ -517,8 +524,12 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                 }
             )
         self._insert(self.env["account.partial.reconcile"], rows)
-        # the groups of journal items matched together (with what they were matched with before)
-        numbers = sorted({info[line_id][6] for line_id in all_ids if info[line_id][6]})
+        return partial_ids
+
+    @api.model
+    def _matched_groups(self, numbers, partials, partial_ids):
+        """The groups of journal items matched together (with what they were matched with before,
+        by their matching ``numbers``): (root of a line, {root: line ids}, {root: partial ids})."""
         parent = {}
 
         def find(node):
@@ -527,65 +538,65 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                 node = parent[node]
             return node
 
-        def union(left, right):
-            left, right = find(left), find(right)
-            if left != right:
-                parent[max(left, right)] = min(left, right)
-
         edges = []
         if numbers:
-            cr.execute(
+            self.env.cr.execute(
                 """SELECT p.id, p.debit_move_id, p.credit_move_id FROM account_partial_reconcile p
                      JOIN account_move_line l ON l.id IN (p.debit_move_id, p.credit_move_id)
                     WHERE l.matching_number = ANY(%s) AND p.id != ALL(%s)""",
                 [numbers, partial_ids],
             )
-            edges = list(set(cr.fetchall()))
+            edges = list(set(self.env.cr.fetchall()))
         edges += [(pid, debit, credit) for pid, (debit, credit, _amount) in zip(partial_ids, partials, strict=True)]
         for _pid, debit, credit in edges:
-            union(debit, credit)
-        component_lines, component_partials = defaultdict(set), defaultdict(set)
+            left, right = find(debit), find(credit)
+            if left != right:
+                parent[max(left, right)] = min(left, right)
+        group_lines, group_partials = defaultdict(set), defaultdict(set)
         for pid, debit, credit in edges:
             root = find(debit)
-            component_lines[root].update((debit, credit))
-            component_partials[root].add(pid)
-        lines_all = sorted({line_id for ids in component_lines.values() for line_id in ids})
+            group_lines[root].update((debit, credit))
+            group_partials[root].add(pid)
+        return find, group_lines, group_partials
+
+    @api.model
+    def _write_matching(self, plans, residual, find, group_lines, group_partials):
+        """Full reconciliations of the groups left with nothing to match (in the order of the plans,
+        as stock walks them), matching numbers, residuals: the ids of the journal items written."""
+        cr = self.env.cr
+        currency = self.env.company.currency_id
         cr.execute(
-            """SELECT id, amount_residual, amount_residual_currency, reconciled FROM account_move_line
-                WHERE id = ANY(%s)""",
-            [lines_all],
+            """SELECT id, amount_residual, amount_residual_currency, reconciled
+                 FROM account_move_line WHERE id = ANY(%s)""",
+            [sorted({line_id for ids in group_lines.values() for line_id in ids})],
         )
         state = {row[0]: [row[1], row[2], row[3]] for row in cr.fetchall()}
         for line_id, value in residual.items():
             state[line_id][0] = state[line_id][1] = value
-        # full reconciliations, in the order of the plans (as stock walks them)
-        fulls = []
-        seen = set()
-        for credit, _debits in plans:
-            root = find(credit)
-            if root in seen or root not in component_lines:
-                continue
-            seen.add(root)
-            if all(state[line_id][2] or currency.is_zero(state[line_id][1]) for line_id in component_lines[root]):
-                fulls.append(root)
+        fulls = list(
+            dict.fromkeys(
+                root
+                for root in (find(credit) for credit, _debits in plans)
+                if root in group_lines
+                and all(state[line_id][2] or currency.is_zero(state[line_id][1]) for line_id in group_lines[root])
+            )
+        )
         full_of = {}
         if fulls:
             full_ids = self._reserve_ids("account_full_reconcile", len(fulls))
-            self._insert(
-                self.env["account.full.reconcile"],
-                [{"id": full_id, "exchange_move_id": None} for full_id in full_ids],
-            )
+            self._insert(self.env["account.full.reconcile"], [{"id": full_id} for full_id in full_ids])
             full_of = dict(zip(fulls, full_ids, strict=True))
             cr.execute_values(
                 """UPDATE account_partial_reconcile p SET full_reconcile_id = v.full_id
                      FROM (VALUES %s) AS v(full_id, ids) WHERE p.id = ANY(v.ids)""",
-                [(full_of[root], sorted(component_partials[root])) for root in fulls],
+                [(full_of[root], sorted(group_partials[root])) for root in fulls],
                 page_size=1000,
             )
         updates = []
-        for root, line_set in component_lines.items():
+        for root, line_set in group_lines.items():
             full_id = full_of.get(root)
-            number = str(full_id) if full_id else f"P{min(component_partials[root])}"
+            # account.partial.reconcile._update_matching_number
+            number = str(full_id) if full_id else f"P{min(group_partials[root])}"
             for line_id in line_set:
                 value = state[line_id]
                 reconciled = bool(value[2]) or (currency.is_zero(value[0]) and currency.is_zero(value[1]))

@@ -174,7 +174,8 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         )
         partial_ids = [row[0] for row in cr.fetchall()]
         cr.execute(
-            "SELECT DISTINCT full_reconcile_id FROM account_move_line WHERE id = ANY(%s) AND full_reconcile_id IS NOT NULL",
+            """SELECT DISTINCT full_reconcile_id FROM account_move_line
+                WHERE id = ANY(%s) AND full_reconcile_id IS NOT NULL""",
             [lines.ids],
         )
         full_ids = [row[0] for row in cr.fetchall()]
@@ -310,7 +311,8 @@ class TestOnecPaymentWriter(CrmKpiCommon):
             return table
         expected, actual = dict(expected), dict(actual)
         lines = [
-            f"{table}: rows only by the ORM {sorted(set(expected) - set(actual))}, only written {sorted(set(actual) - set(expected))}"
+            f"{table}: rows only by the ORM {sorted(set(expected) - set(actual))},"
+            f" only written {sorted(set(actual) - set(expected))}"
         ]
         for key in sorted(set(expected) & set(actual)):
             for column in sorted(expected[key]):
