@@ -64,6 +64,10 @@ class CrmOnecPaymentWriter(models.AbstractModel):
     def _check_payments(self, company, journal, vals_list):
         currency = company.currency_id
         today = fields.Date.context_today(self)
+        if not self.env.context.get("tracking_disable"):
+            raise _Refused("chatter of the payments asked (followers, tracking)")
+        if self.env["account.analytic.distribution.model"].sudo().search_count([], limit=1):
+            raise _Refused("analytic distribution models")
         if not journal.active or journal.restrict_mode_hash_table or journal.company_id != company:
             raise _Refused("journal locked, archived or of another company")
         if company.tax_exigibility:
@@ -280,8 +284,16 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         )
         self.env.invalidate_all()
         self._name_moves(Move.browse(move_ids), payment_ids)
+        # account.move._post: the customers' rank grows by their receivable entries (one update per increment)
+        increments = Counter()
         for partner, number in ranks.items():
-            (partner | partner.commercial_partner_id)._increase_rank("customer_rank", number)
+            for rank_partner in partner | partner.commercial_partner_id:
+                increments[rank_partner.id] += number
+        by_increment = defaultdict(list)
+        for partner_id, number in increments.items():
+            by_increment[number].append(partner_id)
+        for number, partner_ids in by_increment.items():
+            self.env["res.partner"].browse(sorted(partner_ids))._increase_rank("customer_rank", number)
         # ------------------------------------------------------------ reconciliation
         plans = []
         for index, (_move, open_lines) in enumerate(targets):
@@ -324,45 +336,56 @@ class CrmOnecPaymentWriter(models.AbstractModel):
 
     @api.model
     def _payment_defaults(self, company, journal, vals_list):
-        """What ``account.payment`` computes for a customer of the chunk (method line, outstanding
-        account, bank account, receivable, label), from one draft record per customer."""
+        """What ``account.payment`` computes for each customer of the chunk (method line,
+        outstanding account, bank account, receivable, label): a draft record per distinct
+        preference of the customers (their payment method line and receivable account)."""
         Payment = self.env["account.payment"].with_company(company)
         accounting = self.env["account.move"]._get_invoice_in_payment_state() == "in_payment"
         checked = self.env["account.move"].default_get(["checked"]).get("checked", False)
-        defaults = {}
-        for partner_id in dict.fromkeys(vals["partner_id"] for vals in vals_list):
-            draft = Payment.new(
-                {
-                    "payment_type": "inbound",
-                    "partner_type": "customer",
-                    "partner_id": partner_id,
-                    "journal_id": journal.id,
-                    "company_id": company.id,
-                    "currency_id": company.currency_id.id,
+        partners = (
+            self.env["res.partner"]
+            .with_company(company)
+            .browse(list(dict.fromkeys(vals["partner_id"] for vals in vals_list)))
+        )
+        if company.partner_id in partners:
+            raise _Refused("a payment from the company itself")
+        by_preference, defaults = {}, {}
+        for partner in partners:
+            preference = (partner.property_inbound_payment_method_line_id, partner.property_account_receivable_id)
+            if preference not in by_preference:
+                draft = Payment.new(
+                    {
+                        "payment_type": "inbound",
+                        "partner_type": "customer",
+                        "partner_id": partner.id,
+                        "journal_id": journal.id,
+                        "company_id": company.id,
+                        "currency_id": company.currency_id.id,
+                    }
+                )
+                outstanding = draft.outstanding_account_id
+                if not accounting and not outstanding:
+                    outstanding = draft._get_outstanding_account("inbound")
+                method_line = draft.payment_method_line_id
+                if not outstanding or not method_line:
+                    raise _Refused("no payment method or outstanding receipts account")
+                if outstanding.deprecated or draft.destination_account_id.deprecated:
+                    raise _Refused("deprecated account")
+
+                def label(memo, name=method_line.name):
+                    # account.payment._get_aml_default_display_name_list
+                    return [("label", name), ("sep", ": "), ("memo", memo)] if memo else [("label", name)]
+
+                by_preference[preference] = {
+                    "payment_method_line_id": method_line.id,
+                    "payment_method_id": method_line.payment_method_id.id,
+                    "partner_bank_id": draft.partner_bank_id.id or None,
+                    "destination_account_id": draft.destination_account_id.id,
+                    "outstanding_account": outstanding,
+                    "label": label,
+                    "checked": checked,
                 }
-            )
-            outstanding = draft.outstanding_account_id
-            if not accounting and not outstanding:
-                outstanding = draft._get_outstanding_account("inbound")
-            if not outstanding:
-                raise _Refused("no outstanding receipts account")
-            method_line = draft.payment_method_line_id
-            if not method_line:
-                raise _Refused("no payment method")
-
-            def label(memo, name=method_line.name):
-                # account.payment._get_aml_default_display_name_list
-                return [("label", name), ("sep", ": "), ("memo", memo)] if memo else [("label", name)]
-
-            defaults[partner_id] = {
-                "payment_method_line_id": method_line.id,
-                "payment_method_id": method_line.payment_method_id.id,
-                "partner_bank_id": draft.partner_bank_id.id or None,
-                "destination_account_id": draft.destination_account_id.id,
-                "outstanding_account": outstanding,
-                "label": label,
-                "checked": checked,
-            }
+            defaults[partner.id] = by_preference[preference]
         return defaults
 
     @api.model
