@@ -366,3 +366,28 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         self.assertEqual((self.sale_b.payment_state, self.sale_b.amount_residual), ("paid", 0.0))
         self.assertEqual(self.invoice_c.payment_state, "paid")
         self.assertEqual(len(self.env["account.payment"].search([("crm_onec_ref", "like", "cccc0000-%")])), 8)
+
+    def test_invoice_under_an_installment_plan_goes_the_orm_way(self):
+        if "crm.installment.plan" not in self.env:
+            self.skipTest("crm_installments is not installed")
+        plan = self.env["crm.installment.plan"].create(
+            {
+                "partner_id": self.sale_b.commercial_partner_id.id,
+                "invoice_id": self.sale_b.id,
+                "amount_total": 900.0,
+                "installment_count": 3,
+                "interval": "month",
+                "date_first": self.sale_b.invoice_date,
+                "currency_id": self.currency.id,
+            }
+        )
+        plan.action_compute_schedule()
+        plan.action_confirm()
+        self.assertEqual(
+            self.env["crm.onec.payment.writer"]._check_chunk(self.company, self._journal(), *self._prepared()),
+            "document under an installment plan",
+        )
+        self._apply()
+        # allocated to the plan's lines by the reconciliation hook of crm_installments
+        self.assertEqual(sorted(plan.payment_ids.mapped("amount")), [400.0, 500.0])
+        self.assertEqual(plan.amount_residual, 0.0)
