@@ -627,11 +627,12 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         cr.execute_values(
             """UPDATE account_move_line l
                   SET amount_residual = v.residual, amount_residual_currency = v.residual_currency,
-                      reconciled = v.reconciled, full_reconcile_id = v.full_id, matching_number = v.number
-                 FROM (VALUES %s) AS v(id, residual, residual_currency, reconciled, full_id, number)
+                      reconciled = v.reconciled, full_reconcile_id = v.full_id, matching_number = v.number,
+                      write_uid = v.uid, write_date = v.now
+                 FROM (VALUES %s) AS v(id, residual, residual_currency, reconciled, full_id, number, uid, now)
                 WHERE l.id = v.id""",
-            updates,
-            template="(%s, %s::numeric, %s::numeric, %s, %s::integer, %s)",
+            [(*update, self.env.uid, cr.now()) for update in updates],
+            template="(%s, %s::numeric, %s::numeric, %s, %s::integer, %s, %s, %s::timestamp)",
             page_size=1000,
         )
         return {row[0] for row in updates}
@@ -646,6 +647,7 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         self.env.cr.execute(
             """UPDATE account_move m
                   SET amount_residual = v.residual_currency, amount_residual_signed = v.residual,
+                      write_uid = %(uid)s, write_date = %(now)s,
                       payment_state = CASE WHEN ROUND(v.residual_currency, c.decimal_places) = 0 THEN %(paid)s
                                            ELSE 'partial' END
                  FROM (SELECT move_id, SUM(amount_residual) AS residual,
@@ -654,7 +656,12 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                         WHERE move_id = ANY(%(ids)s) AND display_type = 'payment_term'
                         GROUP BY move_id) v, res_currency c
                 WHERE m.id = v.move_id AND c.id = m.currency_id""",
-            {"ids": invoices.ids, "paid": self.env["account.move"]._get_invoice_in_payment_state()},
+            {
+                "ids": invoices.ids,
+                "paid": self.env["account.move"]._get_invoice_in_payment_state(),
+                "uid": self.env.uid,
+                "now": self.env.cr.now(),
+            },
         )
 
     @api.model
