@@ -73,7 +73,7 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         cls.env.flush_all()
 
     @classmethod
-    def _sale(cls, ref, number, amount, days_ago, kind=ed.SALE):
+    def _sale(cls, ref, number, amount, days_ago, kind=ed.SALE, partner=None):
         values = {
             "ref": ref,
             "date": datetime.combine(cls.days_ago(days_ago), datetime.min.time()).replace(hour=9),
@@ -82,7 +82,7 @@ class TestOnecPaymentWriter(CrmKpiCommon):
             "currency": {"code": "840", "name": "USD"},
             "amount_total": Decimal(amount),
             "price_include": True,
-            "partner": {**NEW_CUSTOMER, "is_company": True},
+            "partner": {**(partner or NEW_CUSTOMER), "is_company": True},
             "lines": [{"name": "Станок", "quantity": 1, "amount": Decimal(amount), "price": Decimal(amount)}],
         }
         return (ed.sale if kind == ed.SALE else ed.sale_return)(values)
@@ -156,14 +156,14 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         )
         return [dict(zip(columns, row, strict=True)) for row in self.env.cr.fetchall()]
 
-    def _snapshot(self):
+    def _snapshot(self, prefix="cccc0000-%", invoices=None):
         """Every column of the rows written, ids replaced by natural keys."""
         self.env.flush_all()
         self.env["crm.partner.kpi"]._crm_apply_pending()
         self.env.flush_all()
         cr = self.env.cr
-        payments = self.env["account.payment"].search([("crm_onec_ref", "like", "cccc0000-%")])
-        invoices = self.sale_a | self.sale_b | self.sale_d | self.refund | self.invoice_c
+        payments = self.env["account.payment"].search([("crm_onec_ref", "like", prefix)])
+        invoices = self.sale_a | self.sale_b | self.sale_d | self.refund | self.invoice_c | (invoices or self.sale_a)
         moves = payments.move_id | invoices
         earlier = self.env["account.payment"].search([("crm_onec_ref", "like", "bbbb0000-%")])
         moves |= earlier.move_id
@@ -269,8 +269,32 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         snapshot["kpi_rows"] = cr.fetchall()
         return snapshot
 
-    def _apply(self, **context):
-        return self.Connector.with_context(**context)._apply_payments_batch(self.company, self._chunk())
+    def _apply(self, nodes=None, **context):
+        return self.Connector.with_context(**context)._apply_payments_batch(self.company, nodes or self._chunk())
+
+    def _compare(self, nodes=None, prefix="cccc0000-%", invoices=None):
+        """The chunk applied by the ORM in a savepoint, then by the writer: both snapshots."""
+        with self.env.cr.savepoint() as savepoint:
+            orm_answer = self._apply(nodes, crm_onec_orm_payments=True)
+            orm = self._snapshot(prefix, invoices)
+            savepoint.rollback()
+        self.env.invalidate_all()
+        self.env.cr.precommit.data.pop("sequence.mixin", None)  # numbers taken in the savepoint are free again
+        Writer = type(self.env["crm.onec.payment.writer"])
+        write, results = Writer._write_payments, []
+
+        def spy(writer, *args):
+            results.append(write(writer, *args))
+            return results[-1]
+
+        with patch.object(Writer, "_write_payments", spy):
+            written_answer = self._apply(nodes)
+        self.assertTrue(results and results[0], "the writer wrote the chunk")
+        written = self._snapshot(prefix, invoices)
+        self.assertEqual(
+            [response for _record, response in written_answer], [response for _record, response in orm_answer]
+        )
+        self.assertEqual(written, orm, "\n".join(self._differences(table, orm[table], written[table]) for table in orm))
 
     # ------------------------------------------------------------------ tests
     def test_writer_stores_what_the_orm_stores(self):
@@ -278,18 +302,7 @@ class TestOnecPaymentWriter(CrmKpiCommon):
             self.env["crm.onec.payment.writer"]._check_chunk(self.company, self._journal(), *self._prepared()),
             "the chunk is one the writer handles",
         )
-        with self.env.cr.savepoint() as savepoint:
-            orm_answer = self._apply(crm_onec_orm_payments=True)
-            orm = self._snapshot()
-            savepoint.rollback()
-        self.env.invalidate_all()
-        self.env.cr.precommit.data.pop("sequence.mixin", None)  # numbers taken in the savepoint are free again
-        written_answer = self._apply()
-        written = self._snapshot()
-        self.assertEqual(
-            [response for _record, response in written_answer], [response for _record, response in orm_answer]
-        )
-        self.assertEqual(written, orm, "\n".join(self._differences(table, orm[table], written[table]) for table in orm))
+        self._compare()
         # the figures themselves, as the card shows them
         self.assertEqual((self.sale_a.payment_state, self.sale_a.amount_residual), ("paid", 0.0))
         self.assertEqual((self.sale_b.payment_state, self.sale_b.amount_residual), ("paid", 0.0))
@@ -391,3 +404,26 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         # allocated to the plan's lines by the reconciliation hook of crm_installments
         self.assertEqual(sorted(plan.payment_ids.mapped("amount")), [400.0, 500.0])
         self.assertEqual(plan.amount_residual, 0.0)
+
+    def test_writer_stores_what_the_orm_stores_for_many_customers(self):
+        """A chunk as the first load sends it: several customers, payments of the same day (numbered
+        by their 1C number), invoices paid by two payments, partly or over."""
+        customers = [{"ref": f"aaaa0000-0000-4000-8000-0000000d{n:04d}", "name": f"ТОО «Клиент {n}»"} for n in range(4)]
+        sales = self.Connector._apply_sales_batch(
+            self.company,
+            [
+                self._sale(
+                    f"dddd0000-0000-4000-8000-{n:012d}", f"0001-{n:06d}", 100 + 10 * n, 60 - n, partner=customers[n % 4]
+                )
+                for n in range(12)
+            ],
+        )
+        nodes = []
+        for n, sale in enumerate(sales):
+            amount = (sale.amount_total, sale.amount_total - 30, sale.amount_total + 15)[n % 3]
+            customer = customers[n % 4]
+            nodes.append(self._pay(f"eeee0000-0000-4000-8000-{n:012d}", 10 - n % 3, [(amount, sale)], customer))
+            if n % 3 == 1:
+                nodes.append(self._pay(f"eeee0000-0000-4000-8000-1{n:011d}", 10 - n % 3, [(30, sale)], customer))
+        self._compare(nodes, "eeee0000-%", sales)
+        self.assertEqual(set(sales.mapped("payment_state")), {"paid"})
