@@ -595,7 +595,8 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         )
         state = {row[0]: [row[1], row[2], row[3]] for row in cr.fetchall()}
         for line_id, value in residual.items():
-            state[line_id][0] = state[line_id][1] = value
+            if line_id in state:  # a line of a plan left unmatched (its invoice already paid) is not touched
+                state[line_id][0] = state[line_id][1] = value
         fulls = list(
             dict.fromkeys(
                 root

@@ -407,7 +407,7 @@ class TestOnecPaymentWriter(CrmKpiCommon):
 
     def test_writer_stores_what_the_orm_stores_for_many_customers(self):
         """A chunk as the first load sends it: several customers, payments of the same day (numbered
-        by their 1C number), invoices paid by two payments, partly or over."""
+        by their 1C number), invoices paid by two payments, partly, over, or already paid."""
         customers = [{"ref": f"aaaa0000-0000-4000-8000-0000000d{n:04d}", "name": f"ТОО «Клиент {n}»"} for n in range(4)]
         sales = self.Connector._apply_sales_batch(
             self.company,
@@ -425,5 +425,8 @@ class TestOnecPaymentWriter(CrmKpiCommon):
             nodes.append(self._pay(f"eeee0000-0000-4000-8000-{n:012d}", 10 - n % 3, [(amount, sale)], customer))
             if n % 3 == 1:
                 nodes.append(self._pay(f"eeee0000-0000-4000-8000-1{n:011d}", 10 - n % 3, [(30, sale)], customer))
+            if n % 3 == 0:
+                # naming an invoice the chunk has already paid: left open as the customer's credit
+                nodes.append(self._pay(f"eeee0000-0000-4000-8000-2{n:011d}", 1, [(5, sale)], customer))
         self._compare(nodes, "eeee0000-%", sales)
         self.assertEqual(set(sales.mapped("payment_state")), {"paid"})
