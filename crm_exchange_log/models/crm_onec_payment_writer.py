@@ -150,7 +150,7 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             default = defaults[vals["partner_id"]]
             destination = vals.get("destination_account_id") or default["destination_account_id"]
             amount = currency.round(vals["amount"])
-            memo = vals.get("memo") or False
+            memo = vals.get("memo") or None
             label = "".join(part for _key, part in default["label"](memo) if part)
             outstanding = default["outstanding_account"]
             payment_id, move_id = payment_ids[index], move_ids[index]
@@ -174,7 +174,7 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                     "date": vals["date"],
                     "amount": amount,
                     "amount_company_currency_signed": amount,
-                    "crm_onec_ref": vals.get("crm_onec_ref") or False,
+                    "crm_onec_ref": vals.get("crm_onec_ref") or None,
                     # settled below with the reconciliation
                     "state": "in_process",
                     "is_reconciled": False,
