@@ -276,14 +276,18 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                 ranks[partner] += 1
         self._insert(Payment, payment_rows)
         self._insert(Move, move_rows)
+        self.env.invalidate_all()
+        names = self._name_moves(Move.browse(move_ids))
+        for row in line_rows:
+            row["move_name"] = names[row["move_id"]]
         self._insert(Line, line_rows)
         self.env.cr.execute_values(
-            "UPDATE account_payment p SET move_id = v.move_id FROM (VALUES %s) AS v(id, move_id) WHERE p.id = v.id",
-            list(zip(payment_ids, move_ids, strict=True)),
+            """UPDATE account_payment p SET move_id = v.move_id, name = v.name
+                 FROM (VALUES %s) AS v(id, move_id, name) WHERE p.id = v.id""",
+            [(payment_id, move_id, names[move_id]) for payment_id, move_id in zip(payment_ids, move_ids, strict=True)],
             page_size=1000,
         )
         self.env.invalidate_all()
-        self._name_moves(Move.browse(move_ids), payment_ids)
         # account.move._post: the customers' rank grows by their receivable entries (one update per increment)
         increments = Counter()
         for partner, number in ranks.items():
@@ -402,10 +406,12 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         )
 
     @api.model
-    def _name_moves(self, moves, payment_ids):
+    def _name_moves(self, moves):
         """Names from the journal's sequence, in the order ``account.move._compute_name`` gives them
         (date, reference, id): the first of each period by stock ``_locked_increment`` (which locks
-        the number through the unique index and caches it), the others following it."""
+        the number through the unique index and caches it), the others following it (each locked
+        by the update that writes it): {move id: name}."""
+        names = {}
         Move = self.env["account.move"]
         regex = Move._make_regex_non_capturing(Move._sequence_fixed_regex.replace(r"?P<seq>", ""))
         ordered = moves.sorted(lambda move: (move.date, move.ref or "", move.id))
@@ -415,7 +421,7 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             group = groups[-1] if groups else None
             if not group or not (group[0] <= move.date <= group[1]):
                 if group:
-                    self._write_names(group, regex, cache)
+                    names.update(self._write_names(group, regex))
                 format_string, format_values = move._get_next_sequence_format()
                 date_start, date_end, *_rest = move._get_sequence_date_range(
                     move._deduce_sequence_number_reset(format_string.format(**format_values))
@@ -428,10 +434,12 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                 cache[group[2]] += 1
                 group[5].append((move, group[3].format(**{**group[4], "seq": cache[group[2]]})))
         if groups:
-            self._write_names(groups[-1], regex, cache)
+            names.update(self._write_names(groups[-1], regex))
+        return names
 
     @api.model
-    def _write_names(self, group, regex, cache):
+    def _write_names(self, group, regex):
+        """Name, prefix, number and sequence gap of a group of moves numbered in a row."""
         named = group[5]
         rows = []
         for move, name in named:
@@ -451,19 +459,8 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             rows,
             page_size=1000,
         )
-        self.env.cr.execute_values(
-            """UPDATE account_move_line l SET move_name = v.name
-                 FROM (VALUES %s) AS v(id, name) WHERE l.move_id = v.id""",
-            [(row[0], row[1]) for row in rows],
-            page_size=1000,
-        )
-        self.env.cr.execute_values(
-            """UPDATE account_payment p SET name = v.name
-                 FROM (VALUES %s) AS v(id, name) WHERE p.move_id = v.id""",
-            [(row[0], row[1]) for row in rows],
-            page_size=1000,
-        )
         self.env.invalidate_all()
+        return {row[0]: row[1] for row in rows}
 
     # ------------------------------------------------------------------ reconciliation
     @api.model
