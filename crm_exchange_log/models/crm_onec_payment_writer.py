@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
+AUDIT = {"create_uid", "create_date", "write_uid", "write_date"}
 #: stored fields depending on the residuals that the writer sets itself (or that cannot change)
 WRITTEN = {
     "account.move": (
@@ -274,6 +275,11 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             pairs.append((move_id, partner.id))
             if self.env["account.account"].browse(destination).account_type == "asset_receivable":
                 ranks[partner] += 1
+        try:
+            self._check_defaults({Payment: payment_rows[0], Move: move_rows[0], Line: line_rows[0]})
+        except _Refused as reason:
+            _logger.info("%s payments from 1C go the ORM way: %s", len(vals_list), reason)
+            return None
         self._insert(Payment, payment_rows)
         self._insert(Move, move_rows)
         self.env.invalidate_all()
@@ -391,6 +397,20 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                 }
             defaults[partner.id] = by_preference[preference]
         return defaults
+
+    @api.model
+    def _check_defaults(self, rows):
+        """Refuse when a module gives a default to a stored field the writer leaves out (the ORM
+        would store it): {model: a row of the writer}."""
+        for model, row in rows.items():
+            left_out = [
+                name
+                for name, field in model._fields.items()
+                if field.store and not field.compute and field.column_type and name not in row and name not in AUDIT
+            ]
+            defaults = {name: value for name, value in model.default_get(left_out).items() if value}
+            if defaults:
+                raise _Refused(f"defaults of {model._name} the writer does not set: {sorted(defaults)}")
 
     @api.model
     def _insert(self, model, rows):

@@ -430,3 +430,18 @@ class TestOnecPaymentWriter(CrmKpiCommon):
                 nodes.append(self._pay(f"eeee0000-0000-4000-8000-2{n:011d}", 1, [(5, sale)], customer))
         self._compare(nodes, "eeee0000-%", sales)
         self.assertEqual(set(sales.mapped("payment_state")), {"paid"})
+
+    def test_a_default_the_writer_does_not_set_goes_the_orm_way(self):
+        self.env["ir.default"].set("account.payment", "payment_reference", "из 1С")
+        Writer = type(self.env["crm.onec.payment.writer"])
+        write, results = Writer._write_payments, []
+
+        def spy(writer, *args):
+            results.append(write(writer, *args))
+            return results[-1]
+
+        with patch.object(Writer, "_write_payments", spy):
+            self._apply()
+        self.assertEqual(results, [None])
+        payments = self.env["account.payment"].search([("crm_onec_ref", "like", "cccc0000-%")])
+        self.assertEqual(set(payments.mapped("payment_reference")), {"из 1С"})
