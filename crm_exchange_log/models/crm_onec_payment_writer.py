@@ -294,16 +294,7 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             page_size=1000,
         )
         self.env.invalidate_all()
-        # account.move._post: the customers' rank grows by their receivable entries (one update per increment)
-        increments = Counter()
-        for partner, number in ranks.items():
-            for rank_partner in partner | partner.commercial_partner_id:
-                increments[rank_partner.id] += number
-        by_increment = defaultdict(list)
-        for partner_id, number in increments.items():
-            by_increment[number].append(partner_id)
-        for number, partner_ids in by_increment.items():
-            self.env["res.partner"].browse(sorted(partner_ids))._increase_rank("customer_rank", number)
+        self._raise_ranks(ranks)
         # ------------------------------------------------------------ reconciliation
         plans = []
         for index, (_move, open_lines) in enumerate(targets):
@@ -336,6 +327,20 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         if newly_paid:
             newly_paid._invoice_paid_hook()
         return payments, pairs
+
+    @api.model
+    def _raise_ranks(self, ranks):
+        """account.move._post: the customers' rank grows by their receivable entries ({partner: entries}),
+        one update per increment."""
+        increments = Counter()
+        for partner, number in ranks.items():
+            for rank_partner in partner | partner.commercial_partner_id:
+                increments[rank_partner.id] += number
+        by_increment = defaultdict(list)
+        for partner_id, number in increments.items():
+            by_increment[number].append(partner_id)
+        for number, partner_ids in by_increment.items():
+            self.env["res.partner"].browse(sorted(partner_ids))._increase_rank("customer_rank", number)
 
     @api.model
     def _reserve_ids(self, table, count):
