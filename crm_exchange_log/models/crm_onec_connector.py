@@ -1197,16 +1197,32 @@ class CrmOnecConnector(models.AbstractModel):
                 raise _BatchRefused(str(error)) from error
             groups.append((len(vals_list), len(vals), targets))
             vals_list += vals
-        deferred = _Deferred()
-        created = Payment.with_context(crm_onec_deferred_followers=deferred).create(vals_list)
-        created.with_context(crm_onec_deferred_followers=deferred).action_post()
-        self._subscribe_deferred(deferred)
-        # all reconciled in one plan (one creation of partials, one recomputation), then answered
-        plan = []
-        for start, count, targets in groups:
-            plan += self._reconciliation_plan(created[start : start + count], targets)
-        if plan:
-            self.env["account.move.line"]._reconcile_plan(plan)
+        # a set-based writer of the same rows when it reproduces them exactly (the ORM otherwise,
+        # or when the context key crm_onec_orm_payments asks for it)
+        written = None
+        if not self.env.context.get("crm_onec_orm_payments"):
+            written = (
+                self.env["crm.onec.payment.writer"]
+                .sudo()
+                .with_company(company)
+                ._write_payments(
+                    company, cache["journal"], vals_list, [target for *_range, targets in groups for target in targets]
+                )
+            )
+        if written:
+            created, pairs = written
+            self._subscribe_deferred(pairs)
+        else:
+            deferred = _Deferred()
+            created = Payment.with_context(crm_onec_deferred_followers=deferred).create(vals_list)
+            created.with_context(crm_onec_deferred_followers=deferred).action_post()
+            self._subscribe_deferred(deferred)
+            # all reconciled in one plan (one creation of partials, one recomputation), then answered
+            plan = []
+            for start, count, targets in groups:
+                plan += self._reconciliation_plan(created[start : start + count], targets)
+            if plan:
+                self.env["account.move.line"]._reconcile_plan(plan)
         return [
             (created[start : start + count][:1], self._payment_response(created[start : start + count], targets))
             for start, count, targets in groups
