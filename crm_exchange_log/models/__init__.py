@@ -13,6 +13,7 @@ from . import (
     crm_lead,
     res_config_settings,
     crm_onec_connector,
+    crm_onec_sale_writer,
     account_payment,
     crm_exchange_website,
     crm_inbound_delivery,
