@@ -2,10 +2,8 @@ import logging
 import re
 from collections import Counter, defaultdict
 
-from psycopg2.extras import Json
-
 from odoo import api, fields, models
-from odoo.tools import SQL, float_repr
+from odoo.tools import SQL, float_repr, float_round
 
 #: the keys of a document's vals the writer knows (``crm.onec.connector._sale_vals`` and the batch's)
 SALE_KEYS = {
@@ -380,21 +378,14 @@ class CrmOnecSaleWriter(models.AbstractModel):
 
     @api.model
     def _insert(self, model, rows):
-        """One INSERT of ``rows`` ({column: value in the ORM's write format}): their ids."""
+        """One INSERT of ``rows`` ({column: value in the ORM's write format}), converted as the
+        ORM converts them (floats at their digits, money at its currency's): their ids."""
         columns = sorted({name for row in rows for name in row})
-        fields_ = [model._fields[name] for name in columns]
-        values = []
-        for row in rows:
-            converted = []
-            for field in fields_:
-                value = row.get(field.name)
-                if field.type == "monetary":
-                    converted.append(self._monetary(model, field, value, row))
-                elif value is None:
-                    converted.append(None)
-                else:
-                    converted.append(field.convert_to_column_insert(value, model, row))
-            values.append(tuple(Json(v) if isinstance(v, dict) else v for v in converted))
+        converters = [self._converter(model, model._fields[name]) for name in columns]
+        values = [
+            tuple(None if row.get(name) is None else convert(row[name], row) for name, convert in zip(columns, converters))
+            for row in rows
+        ]
         self.env.cr.execute(
             SQL(
                 "INSERT INTO %s (%s) VALUES %s RETURNING id",
@@ -406,14 +397,32 @@ class CrmOnecSaleWriter(models.AbstractModel):
         return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
-    def _monetary(self, model, field, value, row):
-        currency_id = row.get(field.get_currency_field(model))
-        currency = self.env["res.currency"].browse(currency_id) if currency_id else None
-        if value is None or value is False:
-            return None if value is None else 0.0
-        if currency:
-            return float_repr(currency.round(value), currency.decimal_places)
-        return float(value)
+    def _converter(self, model, field):
+        if field.type == "monetary":
+            currency_field = field.get_currency_field(model)
+            currencies = {}
+
+            def monetary(value, row):
+                currency_id = row.get(currency_field)
+                if currency_id not in currencies:
+                    currency = self.env["res.currency"].browse(currency_id)
+                    currencies[currency_id] = (currency.rounding, currency.decimal_places) if currency_id else None
+                if currencies[currency_id] is None:
+                    return float(value or 0.0)
+                rounding, places = currencies[currency_id]
+                return float_repr(float_round(value or 0.0, precision_rounding=rounding), places)
+
+            return monetary
+        if field.type == "float":
+            digits = field.get_digits(self.env)
+
+            def float_(value, row):
+                if not digits:
+                    return float(value or 0.0)
+                return float_repr(float_round(float(value or 0.0), precision_digits=digits[1]), digits[1])
+
+            return float_
+        return lambda value, row: field.convert_to_column_insert(value, model, row)
 
     @api.model
     def _assign_names(self, records, moves):
@@ -423,14 +432,25 @@ class CrmOnecSaleWriter(models.AbstractModel):
         and ``made_sequence_gap``, in one UPDATE."""
         by_id = {move["id"]: move for move in moves}
         ordered = sorted(moves, key=lambda move: (move["date"], move["vals"].get("ref") or "", move["id"]))
+        # posting asks the format of every document (a query each); it is the same for the dates of
+        # a month when the journal's numbers restart yearly, monthly or never: asked once a month then
+        records.fetch(["journal_id", "date", "move_type", "name", "state"])  # read once for the chunk
         formats = {}
         for move in ordered:
             record = records.browse(move["id"])
-            key = (move["date"], move["vals"]["move_type"])
-            if key not in formats:
-                formats[key] = record._get_next_sequence_format()
-            format_string, format_values = formats[key]
+            month = (move["vals"]["move_type"], move["date"].year, move["date"].month)
+            known = formats.get(month)
+            if known and (not known["per_date"] or known["date"] == move["date"]):
+                move["header"]["name"] = record._locked_increment(known["format"], dict(known["values"]))
+                continue
+            format_string, format_values = record._get_next_sequence_format()
             move["header"]["name"] = record._locked_increment(format_string, dict(format_values))
+            formats[month] = {
+                "format": format_string,
+                "values": format_values,
+                "per_date": record._deduce_sequence_number_reset(move["header"]["name"]) not in ("year", "month", "never"),
+                "date": move["date"],
+            }
         Move = records.browse()
         regex = Move._make_regex_non_capturing(Move._sequence_fixed_regex.replace(r"?P<seq>", ""))
         for move in moves:
