@@ -18,10 +18,10 @@ import tempfile
 import time
 import types
 import uuid
-from unittest import mock
 import zipfile
 from datetime import datetime, timedelta
 from decimal import Decimal
+from unittest import mock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

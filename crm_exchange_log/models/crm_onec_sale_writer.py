@@ -383,7 +383,10 @@ class CrmOnecSaleWriter(models.AbstractModel):
         columns = sorted({name for row in rows for name in row})
         converters = [self._converter(model, model._fields[name]) for name in columns]
         values = [
-            tuple(None if row.get(name) is None else convert(row[name], row) for name, convert in zip(columns, converters))
+            tuple(
+                None if row.get(name) is None else convert(row[name], row)
+                for name, convert in zip(columns, converters, strict=True)
+            )
             for row in rows
         ]
         self.env.cr.execute(
@@ -448,7 +451,8 @@ class CrmOnecSaleWriter(models.AbstractModel):
             formats[month] = {
                 "format": format_string,
                 "values": format_values,
-                "per_date": record._deduce_sequence_number_reset(move["header"]["name"]) not in ("year", "month", "never"),
+                "per_date": record._deduce_sequence_number_reset(move["header"]["name"])
+                not in ("year", "month", "never"),
                 "date": move["date"],
             }
         Move = records.browse()

@@ -118,7 +118,9 @@ class TestOnecSaleWriter(TransactionCase):
         natural keys (documents by 1C's reference, partners by name), plus the customers' KPIs."""
         self.env["crm.partner.kpi"]._crm_apply_pending()
         self.env.flush_all()
-        refs = dict(self.env.execute_query(SQL("SELECT id, crm_onec_ref FROM account_move WHERE id = ANY(%s)", moves.ids)))
+        refs = dict(
+            self.env.execute_query(SQL("SELECT id, crm_onec_ref FROM account_move WHERE id = ANY(%s)", moves.ids))
+        )
         partners = moves.partner_id | moves.commercial_partner_id
         names = {partner.id: partner.name for partner in partners}
 
@@ -188,9 +190,11 @@ class TestOnecSaleWriter(TransactionCase):
         self.assertEqual(len(written["documents"]), 5)
         self.assertEqual(len(written["items"]), 12)
         self.assertGreater(len(written["documents"][0]), 60, "every column compared")
-        for index, (document, expected_document) in enumerate(zip(written["documents"], expected["documents"])):
+        for index, (document, expected_document) in enumerate(
+            zip(written["documents"], expected["documents"], strict=True)
+        ):
             self.assertEqual(document, expected_document, f"document {index}")
-        for index, (item, expected_item) in enumerate(zip(written["items"], expected["items"])):
+        for index, (item, expected_item) in enumerate(zip(written["items"], expected["items"], strict=True)):
             self.assertEqual(item, expected_item, f"journal item {index}")
         self.assertEqual(written, expected)
         # the figures themselves (not only equal on both ways)
@@ -198,7 +202,8 @@ class TestOnecSaleWriter(TransactionCase):
         foreign = by_ref["cccc0000-0000-4000-8000-000000000003"]
         self.assertEqual(foreign["amount_total"], 123456.70)
         self.assertEqual(
-            float(foreign["amount_total_signed"]), self.foreign._convert(123456.70, self.company.currency_id, self.company, self.day)
+            float(foreign["amount_total_signed"]),
+            self.foreign._convert(123456.70, self.company.currency_id, self.company, self.day),
         )
         refund = by_ref["cccc0000-0000-4000-8000-000000000004"]
         self.assertEqual((refund["move_type"], refund["amount_total_signed"]), ("out_refund", -2500.0))
@@ -221,7 +226,9 @@ class TestOnecSaleWriter(TransactionCase):
         self.known.property_payment_term_id = term
         moves, by_writer = self._apply(nodes, orm=False)
         self.assertFalse(by_writer, "a payment term of several lines: the ORM")
-        self.assertEqual(len(moves.filtered(lambda m: m.partner_id == self.known).line_ids.filtered("date_maturity")), 4)
+        self.assertEqual(
+            len(moves.filtered(lambda m: m.partner_id == self.known).line_ids.filtered("date_maturity")), 4
+        )
         self.known.property_payment_term_id = False
         vals = [
             {
