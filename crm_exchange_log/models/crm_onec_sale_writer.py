@@ -30,7 +30,6 @@ MOVE_COLUMNS = {
     "made_sequence_gap",
     "state",
     "posted_before",
-    "checked",
     "journal_id",
     "company_id",
     "partner_id",
@@ -93,45 +92,76 @@ class CrmOnecSaleWriter(models.AbstractModel):
         """(context of the chunk, [move values]) or _Refused."""
         if not vals_list:
             raise _Refused("nothing to write")
-        if journal.type != "sale" or not journal.active or journal.currency_id or journal.restrict_mode_hash_table:
-            # a hash-locked journal: posting secures the entries (the ORM does it)
-            raise _Refused("journal not plain")
-        if "account_control_ids" in journal._fields and journal.account_control_ids:
-            raise _Refused("journal restricts its accounts")
-        income = journal.default_account_id
-        if not income or income.deprecated:
-            raise _Refused("no income account")
-        if self.env["account.analytic.distribution.model"].sudo().search_count([], limit=1):
-            raise _Refused("analytic distribution models")
+        self._check_journal(journal)
         Move = self.env["account.move"].sudo().with_company(company)
         today = fields.Date.context_today(Move)
-        moves, partners, news = [], {}, {}
+        moves, partners, news, incomes = [], {}, {}, {}
         for vals in vals_list:
-            if set(vals) - SALE_KEYS or vals.get("move_type") not in ("out_invoice", "out_refund"):
-                raise _Refused("unknown values")
-            if vals["journal_id"] != journal.id or vals["company_id"] != company.id:
-                raise _Refused("another journal")
-            date = fields.Date.to_date(vals["date"])
-            if fields.Date.to_date(vals["invoice_date"]) != date or date > today:
-                raise _Refused("dates")
-            if company._get_violated_lock_dates(date, False, journal):
-                raise _Refused("lock date")
-            lines = []
-            for command in vals["invoice_line_ids"]:
-                line = command[2] if command[0] == fields.Command.CREATE else None
-                if not line or set(line) - LINE_KEYS or line.get("tax_ids") or line.get("analytic_distribution"):
-                    raise _Refused("line values")
-                lines.append(line)
-            if not lines:
-                raise _Refused("no line")
+            date, lines = self._document_lines(company, journal, vals, today)
             partner_id = vals["partner_id"]
             if partner_id not in partners:
                 partners[partner_id] = self._partner_context(company, partner_id)
             key = (partner_id, vals["move_type"], vals["currency_id"])
             if key not in news:
                 news[key] = self._header_values(Move, vals)
+            income_key = (partner_id, vals["move_type"])
+            if income_key not in incomes:
+                incomes[income_key] = self._income_account(company, journal, partners[partner_id], vals["move_type"])
             moves.append({"vals": vals, "date": date, "lines": lines, "key": key})
-        return {"partners": partners, "news": news, "income": income, "today": today}, moves
+        return {"partners": partners, "news": news, "incomes": incomes, "today": today}, moves
+
+    @api.model
+    def _check_journal(self, journal):
+        if journal.type != "sale" or not journal.active or journal.currency_id or journal.restrict_mode_hash_table:
+            # a hash-locked journal: posting secures the entries (the ORM does it)
+            raise _Refused("journal not plain")
+        if "account_control_ids" in journal._fields and journal.account_control_ids:
+            raise _Refused("journal restricts its accounts")
+        if not journal.default_account_id:
+            raise _Refused("no income account")
+        if self.env["account.analytic.distribution.model"].sudo().search_count([], limit=1):
+            raise _Refused("analytic distribution models")
+
+    @api.model
+    def _document_lines(self, company, journal, vals, today):
+        """(date, line vals) of a document the writer reproduces, else _Refused."""
+        if set(vals) - SALE_KEYS or vals.get("move_type") not in ("out_invoice", "out_refund"):
+            raise _Refused("unknown values")
+        if vals["journal_id"] != journal.id or vals["company_id"] != company.id:
+            raise _Refused("another journal")
+        date = fields.Date.to_date(vals["date"])
+        if fields.Date.to_date(vals["invoice_date"]) != date or date > today:
+            raise _Refused("dates")
+        if company._get_violated_lock_dates(date, False, journal):
+            # posting would move the date (or refuse): the ORM does it
+            raise _Refused("lock date")
+        lines = []
+        for command in vals["invoice_line_ids"]:
+            line = command[2] if command[0] == fields.Command.CREATE else None
+            if not line or set(line) - LINE_KEYS or line.get("tax_ids") or line.get("analytic_distribution"):
+                raise _Refused("line values")
+            lines.append(line)
+        if not lines:
+            raise _Refused("no line")
+        return date, lines
+
+    @api.model
+    def _income_account(self, company, journal, partner, move_type):
+        """The account of a line without product, as ``_compute_account_id`` gives it: the income
+        account the customer's items used most (two years), else the journal's."""
+        Account = self.env["account.account"].sudo()
+        account = Account.browse(
+            Account._get_most_frequent_account_for_partner(
+                company_id=company.id,
+                partner_id=partner["commercial"].id,
+                move_type=move_type,
+                journal_id=journal.id,
+            )
+        )
+        account = account or journal.default_account_id
+        if account.deprecated:
+            raise _Refused("deprecated income account")
+        return account
 
     @api.model
     def _partner_context(self, company, partner_id):
@@ -281,7 +311,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
                 self._line_row(
                     sequence=100,
                     display_type="product",
-                    account=context["income"],
+                    account=context["incomes"][(vals["partner_id"], vals["move_type"])],
                     name=line.get("name"),
                     balance=balance,
                     amount_currency=amount_currency,
@@ -316,7 +346,10 @@ class CrmOnecSaleWriter(models.AbstractModel):
             )
         )
         move["line_rows"] = line_rows
+        journal = self.env["account.journal"].browse(vals["journal_id"])
         move["header"] = {
+            # posting checks the entries of a journal that says so, else keeps what the draft has
+            **({"checked": True} if journal.autocheck_on_post else {}),
             "state": "posted",
             "posted_before": True,
             "journal_id": vals["journal_id"],
@@ -346,7 +379,6 @@ class CrmOnecSaleWriter(models.AbstractModel):
             "payment_state": "not_paid",
             # written False by the lines' synchronisation of create (posting does not mark it)
             "is_manually_modified": False,
-            "checked": True if self.env["account.journal"].browse(vals["journal_id"]).autocheck_on_post else None,
         }
 
     @api.model

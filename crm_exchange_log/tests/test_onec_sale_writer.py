@@ -53,6 +53,30 @@ class TestOnecSaleWriter(TransactionCase):
             {"name": cls.day, "rate": 471.123457, "currency_id": cls.foreign.id, "company_id": cls.company.id}
         )
         cls.journal = cls.Connector._onec_journal(cls.company)
+        # the known customer pays in 30 days, and its earlier sale went to another income account
+        # (the account its lines without product take: the one it used most)
+        cls.known.property_payment_term_id = cls.env["account.payment.term"].create(
+            {
+                "name": "30 days",
+                "line_ids": [fields.Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
+            }
+        )
+        income = cls.journal.default_account_id
+        cls.other_income = income.copy({"code": f"{income.code}9"})
+        earlier = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": cls.known.id,
+                "journal_id": cls.journal.id,
+                "invoice_date": cls.day - timedelta(days=60),
+                "invoice_line_ids": [
+                    fields.Command.create(
+                        {"name": "Ранее", "quantity": 1, "price_unit": 100, "account_id": cls.other_income.id}
+                    )
+                ],
+            }
+        )
+        earlier.action_post()
 
     def _sale(self, number, lines, partner, days_ago=0, kind=ed.SALE, currency=None):
         currency = currency or self.company.currency_id
@@ -152,9 +176,35 @@ class TestOnecSaleWriter(TransactionCase):
                 [("res_model", "=", "account.move"), ("res_id", "in", moves.ids)]
             )
         )
+        messages = self.env["mail.message"].search_count([("model", "=", "account.move"), ("res_id", "in", moves.ids)])
+        # the customers' rows (rank, KPI columns of the card) and their KPI tables, column by column
+        tables = {}
+        for table, column in (
+            ("res_partner", "id"),
+            ("crm_partner_kpi", "partner_id"),
+            ("crm_partner_kpi_month", "partner_id"),
+        ):
+            columns, rows = self._rows(table, f"{column} = ANY(%s)", [partners.ids])
+            tables[table] = sorted(
+                (
+                    tuple(
+                        names.get(value, value) if name in ("id", "partner_id", "commercial_partner_id") else value
+                        for name, value in zip(columns, row, strict=True)
+                    )
+                    for row in rows
+                ),
+                key=repr,
+            )
         self.env.invalidate_all()
         kpis = {partner.name: [partner[fname] for fname in KPI_FIELDS] for partner in partners}
-        return {"documents": documents, "items": items, "followers": followers, "kpis": kpis}
+        return {
+            "documents": documents,
+            "items": items,
+            "followers": followers,
+            "messages": messages,
+            "tables": tables,
+            "kpis": kpis,
+        }
 
     def _apply(self, nodes, orm):
         """(documents, whether the writer wrote them)"""
@@ -208,7 +258,14 @@ class TestOnecSaleWriter(TransactionCase):
         refund = by_ref["cccc0000-0000-4000-8000-000000000004"]
         self.assertEqual((refund["move_type"], refund["amount_total_signed"]), ("out_refund", -2500.0))
         self.assertEqual(by_ref["cccc0000-0000-4000-8000-000000000001"]["amount_total"], 5001.0)
-        self.assertEqual(written["kpis"]["ТОО «Известный»"][:2], [2501.0, 1])
+        self.assertEqual(written["kpis"]["ТОО «Известный»"][:2], [2601.0, 2])
+        self.assertEqual(len(written["tables"]["crm_partner_kpi"]), 3)
+        known = by_ref["cccc0000-0000-4000-8000-000000000001"]
+        self.assertEqual(known["invoice_date_due"], self.day + timedelta(days=30))
+        self.assertEqual(
+            {item["account_id"] for item in written["items"] if item["display_type"] == "product"},
+            {self.other_income.id, self.journal.default_account_id.id},
+        )
 
     def test_fallback_to_the_orm(self):
         """Chunks the writer does not reproduce exactly are created and posted by the ORM."""
@@ -229,7 +286,7 @@ class TestOnecSaleWriter(TransactionCase):
         self.assertEqual(
             len(moves.filtered(lambda m: m.partner_id == self.known).line_ids.filtered("date_maturity")), 4
         )
-        self.known.property_payment_term_id = False
+        self.known.property_payment_term_id = self.env.ref("account.account_payment_term_immediate")
         vals = [
             {
                 "move_type": "out_invoice",
@@ -255,6 +312,17 @@ class TestOnecSaleWriter(TransactionCase):
         vals[0]["invoice_line_ids"][0][2]["price_unit"] = -5.0
         self.assertEqual(Writer._refusal(self.company, self.journal, vals), "total not positive")
         vals[0]["invoice_line_ids"][0][2]["price_unit"] = 5.0
+        receivable = self.known.property_account_receivable_id
+        self.known.property_account_position_id = self.env["account.fiscal.position"].create(
+            {
+                "name": "Other receivable",
+                "account_ids": [
+                    fields.Command.create({"account_src_id": receivable.id, "account_dest_id": receivable.copy().id})
+                ],
+            }
+        )
+        self.assertEqual(Writer._refusal(self.company, self.journal, vals), "fiscal position maps accounts")
+        self.known.property_account_position_id = False
         self.env["account.analytic.distribution.model"].create(
             {"analytic_distribution": {}, "partner_id": self.known.id}
         )
