@@ -95,20 +95,22 @@ class CrmOnecSaleWriter(models.AbstractModel):
         self._check_journal(journal)
         Move = self.env["account.move"].sudo().with_company(company)
         today = fields.Date.context_today(Move)
-        moves, partners, news, incomes = [], {}, {}, {}
+        moves, partners, firsts = [], {}, {}
         for vals in vals_list:
             date, lines = self._document_lines(company, journal, vals, today)
             partner_id = vals["partner_id"]
             if partner_id not in partners:
                 partners[partner_id] = self._partner_context(company, partner_id)
             key = (partner_id, vals["move_type"], vals["currency_id"])
-            if key not in news:
-                news[key] = self._header_values(Move, vals)
-            income_key = (partner_id, vals["move_type"])
-            if income_key not in incomes:
-                incomes[income_key] = self._income_account(company, journal, partners[partner_id], vals["move_type"])
+            firsts.setdefault(key, vals)
             moves.append({"vals": vals, "date": date, "lines": lines, "key": key})
-        return {"partners": partners, "news": news, "incomes": incomes, "today": today}, moves
+        context = {
+            "partners": partners,
+            "news": self._header_values(Move, firsts),
+            "incomes": self._income_accounts(company, journal, partners, {key[:2] for key in firsts}),
+            "today": today,
+        }
+        return context, moves
 
     @api.model
     def _check_journal(self, journal):
@@ -146,22 +148,57 @@ class CrmOnecSaleWriter(models.AbstractModel):
         return date, lines
 
     @api.model
-    def _income_account(self, company, journal, partner, move_type):
-        """The account of a line without product, as ``_compute_account_id`` gives it: the income
-        account the customer's items used most (two years), else the journal's."""
+    def _income_accounts(self, company, journal, partners, keys):
+        """{(partner, move type): account of its lines without product}, as ``_compute_account_id``
+        gives it (``account.account._get_most_frequent_account_for_partner``: the account of the
+        customer's items used most in two years, of the income group for an invoice, of the
+        expense group for a credit note), else the journal's; one query for the chunk."""
+        Line = self.env["account.move.line"].sudo()
         Account = self.env["account.account"].sudo()
-        account = Account.browse(
-            Account._get_most_frequent_account_for_partner(
-                company_id=company.id,
-                partner_id=partner["commercial"].id,
-                move_type=move_type,
-                journal_id=journal.id,
+        inbound = self.env["account.move"].get_inbound_types(include_receipts=True)
+        found = {}
+        for group in ("income", "expense"):
+            types = {move_type for _partner_id, move_type in keys if (move_type in inbound) == (group == "income")}
+            if not types:
+                continue
+            commercial = {partners[partner_id]["commercial"].id for partner_id, move_type in keys if move_type in types}
+            query = Line._where_calc(
+                [
+                    *Line._check_company_domain(company.id),
+                    ("partner_id", "in", sorted(commercial)),
+                    ("account_id.deprecated", "=", False),
+                    ("date", ">=", fields.Date.add(fields.Date.today(), days=-365 * 2)),
+                    "|",
+                    ("account_id.allowed_journal_ids", "=", journal.id),
+                    ("account_id.allowed_journal_ids", "=", False),
+                    ("account_id.internal_group", "=", group),
+                ]
             )
-        )
-        account = account or journal.default_account_id
-        if account.deprecated:
-            raise _Refused("deprecated income account")
-        return account
+            code = Account.with_company(company)._field_to_sql("account_move_line__account_id", "code", query)
+            rows = self.env.execute_query(
+                SQL(
+                    """SELECT DISTINCT ON (partner_id) partner_id, account_id
+                         FROM (SELECT account_move_line.partner_id, account_move_line__account_id.id AS account_id,
+                                      COUNT(account_move_line.id) AS used, MAX(%(code)s) AS code
+                                 FROM %(from_clause)s
+                                WHERE %(where_clause)s
+                             GROUP BY account_move_line.partner_id, account_move_line__account_id.id) used
+                     ORDER BY partner_id, used DESC, code""",
+                    code=code,
+                    from_clause=query.from_clause,
+                    where_clause=query.where_clause or SQL("TRUE"),
+                )
+            )
+            found.update({(partner_id, group): account_id for partner_id, account_id in rows})
+        incomes = {}
+        for partner_id, move_type in keys:
+            group = "income" if move_type in inbound else "expense"
+            account = Account.browse(found.get((partners[partner_id]["commercial"].id, group)))
+            account = account or journal.default_account_id
+            if account.deprecated:
+                raise _Refused("deprecated income account")
+            incomes[(partner_id, move_type)] = account
+        return incomes
 
     @api.model
     def _partner_context(self, company, partner_id):
@@ -179,26 +216,35 @@ class CrmOnecSaleWriter(models.AbstractModel):
         return {"commercial": commercial, "receivable": receivable, "term": term}
 
     @api.model
-    def _header_values(self, Move, vals):
-        """The stored columns the writer does not compute itself, as the ORM computes them for a
-        draft of this partner, type and currency (one ``new`` record per such key)."""
-        draft = Move.new({key: value for key, value in vals.items() if key != "invoice_line_ids"})
-        if draft.partner_bank_id and not draft.partner_bank_id.active:
-            raise _Refused("archived bank account")
-        if draft.display_inactive_currency_warning:
-            raise _Refused("inactive currency")
-        if draft.fiscal_position_id.account_ids:
-            raise _Refused("fiscal position maps accounts")
+    def _header_values(self, Move, firsts):
+        """{key: the stored columns the writer does not compute itself}, as the ORM computes them
+        for a draft of this partner, type and currency: one ``new`` record per key (``firsts``:
+        the first vals of each key), computed together."""
+        keys = sorted(firsts, key=lambda key: (Move.env["res.partner"].browse(key[0]).user_id.id or 0, key))
+        drafts = Move.concat(
+            *(
+                Move.new({name: value for name, value in firsts[key].items() if name != "invoice_line_ids"})
+                for key in keys
+            )
+        )
         columns = [field for field in self._columns(Move) if field.name not in MOVE_COLUMNS]
         defaults = Move.default_get([field.name for field in columns])
-        values = {}
-        for field in columns:
-            if not field.compute and field.name not in defaults:
-                values[field.name] = None  # neither computed nor defaulted: create leaves it empty
-                continue
-            value = draft[field.name]
-            values[field.name] = value.id if field.type == "many2one" else field.convert_to_write(value, draft)
-        return values
+        news = {}
+        for key, draft in zip(keys, drafts, strict=True):
+            if draft.partner_bank_id and not draft.partner_bank_id.active:
+                raise _Refused("archived bank account")
+            if draft.display_inactive_currency_warning:
+                raise _Refused("inactive currency")
+            if draft.fiscal_position_id.account_ids:
+                raise _Refused("fiscal position maps accounts")
+            values = news[key] = {}
+            for field in columns:
+                if not field.compute and field.name not in defaults:
+                    values[field.name] = None  # neither computed nor defaulted: create leaves it empty
+                    continue
+                value = draft[field.name]
+                values[field.name] = value.id if field.type == "many2one" else field.convert_to_write(value, draft)
+        return news
 
     @api.model
     def _columns(self, model):
