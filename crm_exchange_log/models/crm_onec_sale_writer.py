@@ -95,12 +95,13 @@ class CrmOnecSaleWriter(models.AbstractModel):
         self._check_journal(journal)
         Move = self.env["account.move"].sudo().with_company(company)
         today = fields.Date.context_today(Move)
-        moves, partners, firsts = [], {}, {}
+        # the customers read together (the documents' partners prefetched as one recordset)
+        customers = self.env["res.partner"].sudo().with_company(company).browse({v["partner_id"] for v in vals_list})
+        partners = {partner.id: self._partner_context(company, partner) for partner in customers}
+        moves, firsts = [], {}
         for vals in vals_list:
             date, lines = self._document_lines(company, journal, vals, today)
             partner_id = vals["partner_id"]
-            if partner_id not in partners:
-                partners[partner_id] = self._partner_context(company, partner_id)
             key = (partner_id, vals["move_type"], vals["currency_id"])
             firsts.setdefault(key, vals)
             moves.append({"vals": vals, "date": date, "lines": lines, "key": key})
@@ -201,8 +202,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
         return incomes
 
     @api.model
-    def _partner_context(self, company, partner_id):
-        partner = self.env["res.partner"].sudo().with_company(company).browse(partner_id)
+    def _partner_context(self, company, partner):
         commercial = partner.commercial_partner_id
         receivable = commercial.property_account_receivable_id
         if not receivable or receivable.deprecated or receivable.account_type != "asset_receivable":
@@ -303,7 +303,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
                 )
         self._insert(Line, line_rows)
         self.env.invalidate_all()
-        self._after_post(records, moves, connector)
+        self._after_post(records, moves, context, connector)
         return records
 
     @api.model
@@ -503,6 +503,13 @@ class CrmOnecSaleWriter(models.AbstractModel):
                 return float_repr(float_round(float(value or 0.0), precision_digits=digits[1]), digits[1])
 
             return float_
+        # values already in the write format: what convert_to_column gives them, without its cost
+        if field.type == "boolean":
+            return lambda value, row: bool(value)
+        if field.type == "integer":
+            return lambda value, row: int(value or 0)
+        if field.type in ("many2one", "char", "text", "selection", "date", "datetime") and not field.translate:
+            return lambda value, row: None if value is False else value
         return lambda value, row: field.convert_to_column_insert(value, model, row)
 
     @api.model
@@ -586,7 +593,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
         )
 
     @api.model
-    def _after_post(self, records, moves, connector):
+    def _after_post(self, records, moves, context, connector):
         """What posting does besides the rows: the customers follow their documents (with the
         chunk's other followers), their customer rank grows, and the KPIs count the documents.
         The anomaly check of crm_single_truth's ``_post`` is skipped: these are historic mirrors
@@ -598,7 +605,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
         Partner = self.env["res.partner"].sudo()
         increments = Counter()
         for partner_id, count in Counter(move["vals"]["partner_id"] for move in moves).items():
-            for rank_id in {partner_id, Partner.browse(partner_id).commercial_partner_id.id}:
+            for rank_id in {partner_id, context["partners"][partner_id]["commercial"].id}:
                 increments[rank_id] += count
         by_count = defaultdict(list)
         for rank_id, count in increments.items():
