@@ -516,40 +516,43 @@ class CrmOnecSaleWriter(models.AbstractModel):
     def _assign_names(self, records, moves):
         """Number the documents as posting does: sorted by (date, ref, id), each from the journal's
         sequence through ``sequence.mixin`` (the first of a sequence takes stock's lock on its
-        number, the next ones follow in the transaction's cache); then the split of the names
-        and ``made_sequence_gap``, in one UPDATE."""
-        by_id = {move["id"]: move for move in moves}
+        number, the next ones follow in the transaction's cache); the names, their split and
+        ``made_sequence_gap`` stored in one UPDATE."""
         ordered = sorted(moves, key=lambda move: (move["date"], move["vals"].get("ref") or "", move["id"]))
+        Move = records.browse()
+        regex = Move._make_regex_non_capturing(Move._sequence_fixed_regex.replace(r"?P<seq>", ""))
         # posting asks the format of every document (a query each); it is the same for the dates of
         # a month when the journal's numbers restart yearly, monthly or never: asked once a month then
         records.fetch(["journal_id", "date", "move_type", "name", "state"])  # read once for the chunk
-        formats = {}
+        formats, unstored = {}, []
         for move in ordered:
             record = records.browse(move["id"])
             month = (move["vals"]["move_type"], move["date"].year, move["date"].month)
             known = formats.get(month)
             if known and (not known["per_date"] or known["date"] == move["date"]):
-                move["header"]["name"] = record._locked_increment(known["format"], dict(known["values"]))
-                continue
-            format_string, format_values = record._get_next_sequence_format()
-            move["header"]["name"] = record._locked_increment(format_string, dict(format_values))
-            formats[month] = {
-                "format": format_string,
-                "values": format_values,
-                "per_date": record._deduce_sequence_number_reset(move["header"]["name"])
-                not in ("year", "month", "never"),
-                "date": move["date"],
-            }
-        Move = records.browse()
-        regex = Move._make_regex_non_capturing(Move._sequence_fixed_regex.replace(r"?P<seq>", ""))
-        for move in moves:
-            matching = re.match(regex, move["header"]["name"])
-            move["header"]["sequence_prefix"] = move["header"]["name"][: matching.start(1)]
+                name = record._locked_increment(known["format"], dict(known["values"]))
+            else:
+                # the format is read from the journal's last numbers: those given so far are stored
+                # first, as posting has them flushed when it asks
+                self._store_names(unstored)
+                unstored = []
+                format_string, format_values = record._get_next_sequence_format()
+                name = record._locked_increment(format_string, dict(format_values))
+                reset = record._deduce_sequence_number_reset(name)
+                formats[month] = {
+                    "format": format_string,
+                    "values": format_values,
+                    "per_date": reset not in ("year", "month", "never"),
+                    "date": move["date"],
+                }
+            matching = re.match(regex, name)
+            move["header"].update(name=name, sequence_prefix=name[: matching.start(1)])
             move["header"]["sequence_number"] = int(matching.group(1) or 0)
+            unstored.append(move)
+        # made_sequence_gap: the number before is neither in the chunk nor in the journal
         numbers = defaultdict(set)
         for move in moves:
             numbers[move["header"]["sequence_prefix"]].add(move["header"]["sequence_number"])
-        journal_id = moves[0]["header"]["journal_id"]
         previous = {
             (prefix, number - 1)
             for prefix, chunk in numbers.items()
@@ -559,37 +562,48 @@ class CrmOnecSaleWriter(models.AbstractModel):
         found = set()
         if previous:
             prefixes, numbers_ = zip(*previous, strict=True)
-            self.env.cr.execute(
-                SQL(
-                    """SELECT m.sequence_prefix, m.sequence_number FROM account_move m
-                         JOIN unnest(%s::varchar[], %s::int[]) AS p(prefix, number)
-                           ON m.sequence_prefix = p.prefix AND m.sequence_number = p.number
-                        WHERE m.journal_id = %s""",
-                    list(prefixes),
-                    list(numbers_),
-                    journal_id,
+            found = set(
+                self.env.execute_query(
+                    SQL(
+                        """SELECT m.sequence_prefix, m.sequence_number FROM account_move m
+                             JOIN unnest(%s::varchar[], %s::int[]) AS p(prefix, number)
+                               ON m.sequence_prefix = p.prefix AND m.sequence_number = p.number
+                            WHERE m.journal_id = %s""",
+                        list(prefixes),
+                        list(numbers_),
+                        moves[0]["header"]["journal_id"],
+                    )
                 )
             )
-            found = set(self.env.cr.fetchall())
         for move in moves:
             prefix, number = move["header"]["sequence_prefix"], move["header"]["sequence_number"]
             move["header"]["made_sequence_gap"] = (
                 number > 1 and number - 1 not in numbers[prefix] and (prefix, number - 1) not in found
             )
+        self._store_names(moves, gap=True)
+
+    @api.model
+    def _store_names(self, moves, gap=False):
+        if not moves:
+            return
         self.env.cr.execute(
             SQL(
                 """UPDATE account_move m
                       SET name = v.name, sequence_prefix = v.prefix, sequence_number = v.number,
-                          made_sequence_gap = v.gap
+                          made_sequence_gap = CASE WHEN %s THEN v.gap ELSE m.made_sequence_gap END
                      FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::int[], %s::bool[])
                           AS v(id, name, prefix, number, gap)
                     WHERE m.id = v.id""",
-                list(by_id),
-                [by_id[i]["header"]["name"] for i in by_id],
-                [by_id[i]["header"]["sequence_prefix"] for i in by_id],
-                [by_id[i]["header"]["sequence_number"] for i in by_id],
-                [by_id[i]["header"]["made_sequence_gap"] for i in by_id],
+                gap,
+                [move["id"] for move in moves],
+                [move["header"]["name"] for move in moves],
+                [move["header"]["sequence_prefix"] for move in moves],
+                [move["header"]["sequence_number"] for move in moves],
+                [bool(move["header"].get("made_sequence_gap")) for move in moves],
             )
+        )
+        self.env["account.move"].browse([move["id"] for move in moves]).invalidate_recordset(
+            ["name", "sequence_prefix", "sequence_number", "made_sequence_gap"]
         )
 
     @api.model

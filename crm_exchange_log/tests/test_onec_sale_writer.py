@@ -269,6 +269,28 @@ class TestOnecSaleWriter(TransactionCase):
             {self.other_income.id, self.journal.default_account_id.id},
         )
 
+    def test_numbering_across_periods(self):
+        """Documents of several months and years, in no order, invoices and credit notes: the same
+        numbers, prefixes and gaps as posting gives."""
+        partner = {"ref": self.known.crm_onec_ref, "name": self.known.name, "is_company": True}
+        nodes = [
+            self._sale(
+                20 + index,
+                [self._line("Товар", 1, f"{100 + index}.00")],
+                partner,
+                days_ago=days_ago,
+                kind=ed.SALE_RETURN if index % 3 == 2 else ed.SALE,
+            )
+            for index, days_ago in enumerate((0, 400, 35, 0, 370, 400, 1, 35, 800, 2))
+        ]
+        expected, written, by_orm, by_writer = self._both_ways(nodes)
+        self.assertEqual((by_orm, by_writer), (False, True))
+        self.assertEqual(written["documents"], expected["documents"])
+        self.assertEqual(written["items"], expected["items"])
+        names = sorted(document["name"] for document in written["documents"])
+        self.assertEqual(len(set(names)), 10)
+        self.assertEqual(len({document["sequence_prefix"] for document in written["documents"]}), 5, names)
+
     def test_fallback_to_the_orm(self):
         """Chunks the writer does not reproduce exactly are created and posted by the ORM."""
         Writer = self.env["crm.onec.sale.writer"]
