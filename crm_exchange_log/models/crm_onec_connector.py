@@ -620,7 +620,7 @@ class CrmOnecConnector(models.AbstractModel):
         # the context key crm_onec_orm_sales forces the ORM)
         moves = None
         if not self.env.context.get("crm_onec_orm_sales"):
-            moves = self.env["crm.onec.sale.writer"]._write(company, journal, vals_list, connector=self)
+            moves = self.env["crm.onec.sale.writer"]._write(company, journal, vals_list)
         if moves is None:
             deferred = _Deferred()
             moves = Move.with_context(crm_onec_deferred_followers=deferred).create(vals_list)

@@ -132,6 +132,8 @@ class CrmOnecSaleWriter(models.AbstractModel):
             raise _Refused("unknown values")
         if vals["journal_id"] != journal.id or vals["company_id"] != company.id:
             raise _Refused("another journal")
+        if not vals.get("partner_id") or not vals.get("currency_id"):
+            raise _Refused("no customer or currency")  # posting refuses it
         date = fields.Date.to_date(vals["date"])
         if fields.Date.to_date(vals["invoice_date"]) != date or date > today:
             raise _Refused("dates")
@@ -256,7 +258,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
 
     # ------------------------------------------------------------------ writing
     @api.model
-    def _write(self, company, journal, vals_list, connector=None):
+    def _write(self, company, journal, vals_list):
         """Write the chunk's documents posted, with their journal items: the ``account.move``
         records, in the order of ``vals_list``; None (nothing written) when the chunk is not one it
         reproduces exactly (the caller then creates and posts it with the ORM)."""
@@ -303,7 +305,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
                 )
         self._insert(Line, line_rows)
         self.env.invalidate_all()
-        self._after_post(records, moves, context, connector)
+        self._after_post(records, moves, context)
         return records
 
     @api.model
@@ -607,14 +609,12 @@ class CrmOnecSaleWriter(models.AbstractModel):
         )
 
     @api.model
-    def _after_post(self, records, moves, context, connector):
+    def _after_post(self, records, moves, context):
         """What posting does besides the rows: the customers follow their documents (with the
         chunk's other followers), their customer rank grows, and the KPIs count the documents.
         The anomaly check of crm_single_truth's ``_post`` is skipped: these are historic mirrors
         of what 1C already booked."""
-        pairs = [(move["id"], move["vals"]["partner_id"]) for move in moves]
-        if connector is not None:
-            connector._subscribe_deferred(pairs)
+        self.env["crm.onec.connector"]._subscribe_deferred([(move["id"], move["vals"]["partner_id"]) for move in moves])
         # as posting: each partner and its commercial entity, once per document
         Partner = self.env["res.partner"].sudo()
         increments = Counter()
