@@ -100,7 +100,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
         partners = {partner.id: self._partner_context(company, partner) for partner in customers}
         moves, firsts = [], {}
         for vals in vals_list:
-            date, lines = self._document_lines(company, journal, vals, today)
+            date, lines = self._document_lines(company, journal, vals)
             partner_id = vals["partner_id"]
             key = (partner_id, vals["move_type"], vals["currency_id"])
             firsts.setdefault(key, vals)
@@ -126,7 +126,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
             raise _Refused("analytic distribution models")
 
     @api.model
-    def _document_lines(self, company, journal, vals, today):
+    def _document_lines(self, company, journal, vals):
         """(date, line vals) of a document the writer reproduces, else _Refused."""
         if set(vals) - SALE_KEYS or vals.get("move_type") not in ("out_invoice", "out_refund"):
             raise _Refused("unknown values")
@@ -135,7 +135,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
         if not vals.get("partner_id") or not vals.get("currency_id"):
             raise _Refused("no customer or currency")  # posting refuses it
         date = fields.Date.to_date(vals["date"])
-        if fields.Date.to_date(vals["invoice_date"]) != date or date > today:
+        if fields.Date.to_date(vals["invoice_date"]) != date:
             raise _Refused("dates")
         if company._get_violated_lock_dates(date, False, journal):
             # posting would move the date (or refuse): the ORM does it
