@@ -21,6 +21,7 @@ import uuid
 import zipfile
 from datetime import datetime, timedelta
 from decimal import Decimal
+from unittest import mock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -113,7 +114,7 @@ def _peak_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(env, sales=1000, customers=100):
+def run(env, sales=1000, customers=100, orm_sales=False):
     from odoo.addons.crm_exchange_log.services import enterprise_data as ed
     from odoo.addons.crm_exchange_log.services.safe_xml import open_zip_member
 
@@ -141,8 +142,30 @@ def run(env, sales=1000, customers=100):
     stream, unzipped = open_zip_member(spool)
     exchange = types.SimpleNamespace(vals={"correlation_id": f"bench-{uuid.uuid4()}"})
     before = _peak_mib()
+    # the time of the sales' and of the payments' chunks (the rest: journal, KPI deltas, parsing)
+    timings = {"_apply_sales_batch": 0.0, "_apply_payments_batch": 0.0}
+    Connector = type(connector)
+
+    def timed(name):
+        method = getattr(Connector, name)
+
+        def wrapper(self, *args, **kwargs):
+            start = time.monotonic()
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                timings[name] += time.monotonic() - start
+
+        return wrapper
+
+    if orm_sales:
+        connector = connector.with_context(crm_onec_orm_sales=True)
     started = time.monotonic()
-    _header, result = connector._apply_message(system, stream, exchange)
+    with (
+        mock.patch.object(Connector, "_apply_sales_batch", timed("_apply_sales_batch")),
+        mock.patch.object(Connector, "_apply_payments_batch", timed("_apply_payments_batch")),
+    ):
+        _header, result = connector._apply_message(system, stream, exchange)
     # what the commit would still do: the KPI deltas of the last documents (crm_single_truth)
     if "crm.partner.kpi" in env:
         env["crm.partner.kpi"]._crm_apply_pending()
@@ -172,6 +195,8 @@ def run(env, sales=1000, customers=100):
         "read_s": round(read, 2),
         "apply_s": round(applied, 2),
         "objects_per_s": round(objects / applied, 1) if applied else None,
+        "sales_batches_s": round(timings["_apply_sales_batch"], 2),
+        "payments_batches_s": round(timings["_apply_payments_batch"], 2),
         "applied": result["applied"],
         "failed": result["failed"],
         "invoices_in_1c_journal": moves,
@@ -189,6 +214,7 @@ def main():
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--sales", type=int, default=1000)
     parser.add_argument("--customers", type=int, default=100)
+    parser.add_argument("--orm-sales", action="store_true", help="the sales through the ORM, not the set-based writer")
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
     import odoo
@@ -198,7 +224,7 @@ def main():
     registry = Registry(args.database)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        figures = run(env, args.sales, args.customers)
+        figures = run(env, args.sales, args.customers, args.orm_sales)
     for key, value in figures.items():
         print(f"{key}: {value}")
 

@@ -14,6 +14,7 @@ from . import (
     res_config_settings,
     crm_onec_connector,
     crm_onec_payment_writer,
+    crm_onec_sale_writer,
     account_payment,
     crm_exchange_website,
     crm_inbound_delivery,

@@ -616,10 +616,16 @@ class CrmOnecConnector(models.AbstractModel):
             for vals in vals_list:
                 for command in vals["invoice_line_ids"]:
                     command[2]["analytic_distribution"] = False
-        deferred = _Deferred()
-        moves = Move.with_context(crm_onec_deferred_followers=deferred).create(vals_list)
-        moves.with_context(crm_onec_deferred_followers=deferred).action_post()
-        self._subscribe_deferred(deferred)
+        # the set-based writer stores what create + action_post would (None: the ORM does it;
+        # the context key crm_onec_orm_sales forces the ORM)
+        moves = None
+        if not self.env.context.get("crm_onec_orm_sales"):
+            moves = self.env["crm.onec.sale.writer"]._write(company, journal, vals_list)
+        if moves is None:
+            deferred = _Deferred()
+            moves = Move.with_context(crm_onec_deferred_followers=deferred).create(vals_list)
+            moves.with_context(crm_onec_deferred_followers=deferred).action_post()
+            self._subscribe_deferred(deferred)
         for move, values in zip(moves, documents, strict=True):
             if values["amount_total"] is not None and float_compare(
                 move.amount_total, float(values["amount_total"]), precision_rounding=move.currency_id.rounding

@@ -176,6 +176,7 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                     "amount": amount,
                     "amount_company_currency_signed": amount,
                     "crm_onec_ref": vals.get("crm_onec_ref") or None,
+                    "crm_onec_document_id": vals.get("crm_onec_document_id") or None,
                     # settled below with the reconciliation
                     "state": "in_process",
                     "is_reconciled": False,
