@@ -593,16 +593,11 @@ class CrmOnecConnector(models.AbstractModel):
         if Move.search_count([("crm_onec_ref", "in", refs), ("company_id", "=", company.id)], limit=1):
             raise _BatchRefused("documents already mirrored")
         journal = self._onec_journal(company)
-        currencies, partners, vals_list = {}, {}, []
-        for values in documents:
+        currencies, vals_list = {}, []
+        partners = self._find_partners([values["partner"] for values in documents], company, create=True)
+        for values, partner in zip(documents, partners, strict=True):
             key = (values["currency"]["code"], values["currency"]["name"])
             currency = currencies.get(key) or currencies.setdefault(key, self._find_currency(values["currency"]))
-            partner_key = (values["partner"] or {}).get("ref") or (values["partner"] or {}).get("inn")
-            partner = partners.get(partner_key) if partner_key else None
-            if not partner:
-                partner = self._find_partner(values["partner"], company, create=True)
-                if partner_key:
-                    partners[partner_key] = partner
             vals_list.append(
                 {
                     **self._sale_vals(values, currency, partner),
@@ -729,28 +724,71 @@ class CrmOnecConnector(models.AbstractModel):
     def _find_partner(self, values, company, create=False):
         """The commercial partner of a counterparty of 1C: by its reference, then by INN/BIN (and
         KPP when given); created when unknown and ``create``."""
-        if not values:
-            return self.env["res.partner"]
+        return self._find_partners([values], company, create=create)[0]
+
+    @api.model
+    def _find_partners(self, values_list, company, create=False):
+        """:meth:`_find_partner` of each of ``values_list`` (counterparties as 1C writes them),
+        looked up together: one search by reference, one by INN/BIN, one creation of the unknown
+        ones (a counterparty named twice is created once)."""
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         company_domain = [("company_id", "in", (company.id, False))]
-        partner = Partner.browse()
-        if values.get("ref"):
-            partner = Partner.search([("crm_onec_ref", "=", values["ref"]), *company_domain], limit=1)
+        refs = sorted({values["ref"] for values in values_list if values and values.get("ref")})
+        by_ref = {}
+        for partner in Partner.search([("crm_onec_ref", "in", refs), *company_domain]) if refs else ():
+            by_ref.setdefault(partner.crm_onec_ref, partner)  # the first in search order, as limit=1
+        inns = sorted({values["inn"] for values in values_list if values and values.get("inn")})
+        by_inn = []
+        if inns:
+            by_inn = Partner.search(
+                [
+                    "|",
+                    "|",
+                    ("crm_bin", "in", inns),
+                    ("crm_iin", "in", inns),
+                    ("crm_inn", "in", inns),
+                    ("parent_id", "=", False),
+                    *company_domain,
+                ]
+            )
+        found, missing = [], {}
+        for values in values_list:
+            partner = Partner.browse()
+            if values and values.get("ref"):
+                partner = by_ref.get(values["ref"], partner)
+            inn = values and values.get("inn")
+            if values and not partner and inn:
+                kpp = values.get("kpp")
+                partner = next(
+                    (
+                        candidate
+                        for candidate in by_inn
+                        if inn in (candidate.crm_bin, candidate.crm_iin, candidate.crm_inn)
+                        and (not kpp or candidate.crm_kpp in (kpp, False))
+                    ),
+                    partner,
+                )
+            if partner:
+                partner = partner.commercial_partner_id
+                if values.get("ref") and not partner.crm_onec_ref:
+                    partner.crm_onec_ref = values["ref"]
+            elif values and create:
+                if not values.get("name"):
+                    raise UserError(_("The counterparty of 1C has no name"))
+                key = (values.get("ref"), inn, values.get("kpp")) if values.get("ref") or inn else len(missing)
+                missing.setdefault(key, values)
+                partner = key
+            found.append(partner)
+        if missing:
+            created = dict(
+                zip(missing, Partner.create([self._partner_create_vals(v) for v in missing.values()]), strict=True)
+            )
+            found = [created[item] if not isinstance(item, models.BaseModel) else item for item in found]
+        return found
+
+    @api.model
+    def _partner_create_vals(self, values):
         inn = values.get("inn")
-        if not partner and inn:
-            domain = ["|", "|", ("crm_bin", "=", inn), ("crm_iin", "=", inn), ("crm_inn", "=", inn), *company_domain]
-            if values.get("kpp"):
-                domain.append(("crm_kpp", "in", (values["kpp"], False)))
-            partner = Partner.search([*domain, ("parent_id", "=", False)], limit=1)
-        if partner:
-            partner = partner.commercial_partner_id
-            if values.get("ref") and not partner.crm_onec_ref:
-                partner.crm_onec_ref = values["ref"]
-            return partner
-        if not create:
-            return partner
-        if not values.get("name"):
-            raise UserError(_("The counterparty of 1C has no name"))
         vals = {
             "name": values["name"],
             "is_company": values.get("is_company", True),
@@ -762,7 +800,7 @@ class CrmOnecConnector(models.AbstractModel):
         elif inn and inn.isdigit() and len(inn) == 10:
             vals["crm_inn"] = inn
             vals["crm_kpp"] = values.get("kpp") or False
-        return Partner.create(vals)
+        return vals
 
     @api.model
     def _apply_counterparty(self, company, node):
@@ -1172,8 +1210,13 @@ class CrmOnecConnector(models.AbstractModel):
         Payment = self.env["account.payment"].sudo().with_company(company)
         if Payment.search_count([("crm_onec_ref", "in", refs), ("company_id", "=", company.id)], limit=1):
             raise _BatchRefused("payments already applied")
-        # the documents they settle, read at once (by 1C's reference), with their journal items
-        cache = {}
+        # the payers, found together, and the documents they settle, read at once (by 1C's
+        # reference), with their journal items
+        payers = [values["partner"] or {} for values in payments]
+        cache = {
+            ("partner", payer.get("ref"), payer.get("inn"), payer.get("kpp")): partner
+            for payer, partner in zip(payers, self._find_partners(payers, company), strict=True)
+        }
         documents = {
             row["document"]["ref"]
             for values in payments

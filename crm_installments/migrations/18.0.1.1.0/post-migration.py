@@ -11,5 +11,8 @@ def migrate(cr, version):
          WHERE d.model = 'mail.template' AND d.res_id = t.id AND d.module = %s AND d.name = ANY(%s)
            AND t.email_layout_xmlid IS NULL
         """,
-        ["crm_installments", ["mail_template_installment_before", "mail_template_installment_due", "mail_template_installment_firm"]],
+        [
+            "crm_installments",
+            ["mail_template_installment_before", "mail_template_installment_due", "mail_template_installment_firm"],
+        ],
     )

@@ -11,5 +11,8 @@ def migrate(cr, version):
          WHERE d.model = 'mail.template' AND d.res_id = t.id AND d.module = %s AND d.name = ANY(%s)
            AND t.email_layout_xmlid IS NULL
         """,
-        ["crm_receivables", ["mail_template_dunning_friendly", "mail_template_dunning_overdue", "mail_template_dunning_firm"]],
+        [
+            "crm_receivables",
+            ["mail_template_dunning_friendly", "mail_template_dunning_overdue", "mail_template_dunning_firm"],
+        ],
     )
