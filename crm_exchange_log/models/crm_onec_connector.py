@@ -11,7 +11,7 @@ from lxml import etree
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import float_compare
+from odoo.tools import SQL, float_compare
 
 from ..services import enterprise_data as ed
 from ..services.onec_client import OneCClient, OneCError
@@ -1180,23 +1180,41 @@ class CrmOnecConnector(models.AbstractModel):
         return plan
 
     @api.model
-    def _payment_response(self, created, targets):
+    def _payment_response(self, created, targets, open_credits=None):
+        """The answer journaled for the payments ``created`` from one payment of 1C;
+        ``open_credits``: :meth:`_open_credits` of a batch holding them (read when not given)."""
         applied = [
             {"move": move.name, "amount": payment.amount}
             for payment, (move, open_lines) in zip(created, targets, strict=True)
             if open_lines
         ]
+        if open_credits is None:
+            open_credits = self._open_credits(created)
         # what the documents could not take stays open on the customer's account
-        open_credit = sum(
-            created.move_id.line_ids.filtered(
-                lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
-            ).mapped("amount_residual_currency")
-        )
+        open_credit = sum(open_credits.get(payment.id, 0.0) for payment in created)
         return {
             "payments": created.mapped("name"),
             "applied": applied,
             "unapplied": created.currency_id[:1].round(-open_credit) if open_credit else 0.0,
         }
+
+    @api.model
+    def _open_credits(self, payments):
+        """{payment id: what its receivable items keep open (in the payment's currency)}, in one
+        query for a whole batch."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT p.id, SUM(l.amount_residual_currency)
+                     FROM account_payment p
+                     JOIN account_move_line l ON l.move_id = p.move_id
+                     JOIN account_account a ON a.id = l.account_id
+                    WHERE p.id = ANY(%s) AND a.account_type = 'asset_receivable' AND NOT l.reconciled
+                    GROUP BY p.id""",
+                payments.ids,
+            )
+        )
+        return {payment_id: float(amount) for payment_id, amount in rows}
 
     @api.model
     def _apply_payments_batch(self, company, nodes):
@@ -1272,8 +1290,12 @@ class CrmOnecConnector(models.AbstractModel):
                 plan += self._reconciliation_plan(created[start : start + count], targets)
             if plan:
                 self.env["account.move.line"]._reconcile_plan(plan)
+        credits = self._open_credits(created)
         return [
-            (created[start : start + count][:1], self._payment_response(created[start : start + count], targets))
+            (
+                created[start : start + count][:1],
+                self._payment_response(created[start : start + count], targets, credits),
+            )
             for start, count, targets in groups
         ]
 

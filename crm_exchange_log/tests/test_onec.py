@@ -1,5 +1,6 @@
 import base64
 import contextlib
+import io
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -992,6 +993,22 @@ class TestOneC(CrmKpiCommon):
 
 @tagged("post_install", "-at_install")
 class TestHardenedParsing(CrmKpiCommon):
+    def test_parser_reads_redeclared_namespaces_in_linear_time(self):
+        """Objects that each declare their namespace (as an XML writer may write every object of
+        a message) cost libxml2 2.12 quadratic time: 100,000 sales took a quarter of an hour to
+        read. requirements.txt pins lxml 5.4.0, whose libxml2 2.13 reads them in linear time."""
+        self.assertGreaterEqual(etree.LIBXML_VERSION, (2, 13))
+        objects = "".join(
+            f'<ns0:Справочник.Контрагенты xmlns:ns0="{DATA_NS}"><ns0:КлючевыеСвойства><ns0:Ссылка>{n}</ns0:Ссылка>'
+            "</ns0:КлючевыеСвойства></ns0:Справочник.Контрагенты>"
+            for n in range(3)
+        )
+        header = onec_server.message_from_1c(1, 0, []).split(b"<Body")[0].split(b"?>", 1)[1].decode()
+        data = f'<?xml version="1.0"?>{header}<Body xmlns="{DATA_NS}">{objects}</Body></Message>'.encode()
+        items = ed.iter_message(io.BytesIO(data))
+        next(items)
+        self.assertEqual([kind for kind, _node in items], ["Справочник.Контрагенты"] * 3)
+
     def test_dtd_and_entities_refused(self):
         for data in (
             b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>',
