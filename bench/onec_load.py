@@ -19,7 +19,7 @@ import time
 import types
 import uuid
 import zipfile
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from unittest import mock
 
@@ -32,7 +32,10 @@ NAMESPACE = uuid.UUID("0b6d0f59-3f8a-4e43-9d41-2f4b4b9e1c11")
 def _message(ed, sales, customers, organization, currency):
     """The message as SSL writes it, written to a temporary zip file object by object."""
     namespace = NAMESPACE
-    start = datetime(2023, 1, 2, 9, 0)
+    # three years of history up to ten days ago, whatever the count: every sale and its payment (five
+    # days later) in the past, as a first load brings them
+    start = datetime.combine(date.today() - timedelta(days=3 * 365 + 10), datetime.min.time()) + timedelta(hours=9)
+    step = timedelta(days=3 * 365) / max(sales, 1)
     spool = tempfile.TemporaryFile()
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("data.xml", "w") as out:
         out.write(
@@ -56,7 +59,7 @@ def _message(ed, sales, customers, organization, currency):
                 "name": f"ТОО «Клиент 1С {index % customers:05d}»",
                 "is_company": True,
             }
-            moment = start + timedelta(hours=7 * index)
+            moment = start + step * index
             amount = Decimal(1000 + index % 97 * 10)
             sale_ref = str(uuid.uuid5(namespace, f"sale-{index}"))
             sale = ed.sale(
@@ -158,12 +161,27 @@ def run(env, sales=1000, customers=100, orm_sales=False):
 
         return wrapper
 
+    # chunks the set-based writers left to the ORM (they answer None)
+    refused = {"sales": 0, "payments": 0}
+
+    def counted(model, name, kind):
+        method = getattr(type(env[model]), name)
+
+        def wrapper(self, *args, **kwargs):
+            result = method(self, *args, **kwargs)
+            refused[kind] += result is None
+            return result
+
+        return mock.patch.object(type(env[model]), name, wrapper)
+
     if orm_sales:
         connector = connector.with_context(crm_onec_orm_sales=True)
     started = time.monotonic()
     with (
         mock.patch.object(Connector, "_apply_sales_batch", timed("_apply_sales_batch")),
         mock.patch.object(Connector, "_apply_payments_batch", timed("_apply_payments_batch")),
+        counted("crm.onec.sale.writer", "_write", "sales"),
+        counted("crm.onec.payment.writer", "_write_payments", "payments"),
     ):
         _header, result = connector._apply_message(system, stream, exchange)
     # what the commit would still do: the KPI deltas of the last documents (crm_single_truth)
@@ -197,6 +215,7 @@ def run(env, sales=1000, customers=100, orm_sales=False):
         "objects_per_s": round(objects / applied, 1) if applied else None,
         "sales_batches_s": round(timings["_apply_sales_batch"], 2),
         "payments_batches_s": round(timings["_apply_payments_batch"], 2),
+        "chunks_left_to_the_orm": refused,
         "applied": result["applied"],
         "failed": result["failed"],
         "invoices_in_1c_journal": moves,

@@ -1291,6 +1291,11 @@ class CrmOnecConnector(models.AbstractModel):
             if plan:
                 self.env["account.move.line"]._reconcile_plan(plan)
         credits = self._open_credits(created)
+        # what the answers name, read together (the writers emptied the cache)
+        self.env["account.move"].union(
+            *(move for _start, _count, targets in groups for move, _lines in targets if move)
+        ).mapped("name")
+        created.mapped("amount")
         return [
             (
                 created[start : start + count][:1],

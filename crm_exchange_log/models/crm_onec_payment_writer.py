@@ -334,7 +334,8 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         """account.move._post: the customers' rank grows by their receivable entries ({partner: entries}),
         one update per increment."""
         increments = Counter()
-        for partner, number in ranks.items():
+        partners = self.env["res.partner"].browse([partner.id for partner in ranks])  # read together
+        for partner, number in zip(partners, ranks.values(), strict=True):
             for rank_partner in partner | partner.commercial_partner_id:
                 increments[rank_partner.id] += number
         by_increment = defaultdict(list)

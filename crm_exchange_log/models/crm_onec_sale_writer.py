@@ -268,7 +268,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
             for move in moves:
                 self._compute_amounts(company, move, context, rates)
         except _Refused as reason:
-            _logger.debug("The ORM writes this chunk of 1C's sales: %s", reason)
+            _logger.info("%s sales from 1C go the ORM way: %s", len(vals_list), reason)
             return None
         Move = self.env["account.move"].sudo().with_company(company)
         Line = self.env["account.move.line"].sudo()
