@@ -5,7 +5,8 @@ from collections import Counter, defaultdict
 from psycopg2 import sql
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+
+from odoo.addons.crm_single_truth.tools.sql import reserve_ids
 
 _logger = logging.getLogger(__name__)
 AUDIT = {"create_uid", "create_date", "write_uid", "write_date"}
@@ -138,9 +139,9 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             invoices._crm_kpi_touch()
         pre_paid = set(invoices.filtered(lambda move: move.payment_state in ("paid", "in_payment")).ids)
         count = len(vals_list)
-        payment_ids = self._reserve_ids("account_payment", count)
-        move_ids = self._reserve_ids("account_move", count)
-        line_ids = self._reserve_ids("account_move_line", 2 * count)
+        payment_ids = reserve_ids(self.env, "account_payment", count)
+        move_ids = reserve_ids(self.env, "account_move", count)
+        line_ids = reserve_ids(self.env, "account_move_line", 2 * count)
         currency = company.currency_id
         today = fields.Date.context_today(self)
         Payment, Move, Line = self.env["account.payment"], self.env["account.move"], self.env["account.move.line"]
@@ -345,13 +346,6 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             self.env["res.partner"].browse(sorted(partner_ids))._increase_rank("customer_rank", number)
 
     @api.model
-    def _reserve_ids(self, table, count):
-        self.env.cr.execute(
-            SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", count),
-        )
-        return [row[0] for row in self.env.cr.fetchall()]
-
-    @api.model
     def _payment_defaults(self, company, journal, vals_list):
         """What ``account.payment`` computes for each customer of the chunk (method line,
         outstanding account, bank account, receivable, label): a draft record per distinct
@@ -544,7 +538,7 @@ class CrmOnecPaymentWriter(models.AbstractModel):
 
     @api.model
     def _insert_partials(self, partials, line_ids):
-        partial_ids = self._reserve_ids("account_partial_reconcile", len(partials))
+        partial_ids = reserve_ids(self.env, "account_partial_reconcile", len(partials))
         self.env.cr.execute(
             """SELECT l.id, l.company_id, l.currency_id, l.date, m.move_type
                  FROM account_move_line l JOIN account_move m ON m.id = l.move_id WHERE l.id = ANY(%s)""",
@@ -631,7 +625,7 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         )
         full_of = {}
         if fulls:
-            full_ids = self._reserve_ids("account_full_reconcile", len(fulls))
+            full_ids = reserve_ids(self.env, "account_full_reconcile", len(fulls))
             self._insert(self.env["account.full.reconcile"], [{"id": full_id} for full_id in full_ids])
             full_of = dict(zip(fulls, full_ids, strict=True))
             cr.execute_values(

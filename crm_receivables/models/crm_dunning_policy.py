@@ -17,6 +17,8 @@ from odoo.tools import SQL, html2plaintext
 from odoo.tools.mail import generate_tracking_message_id, html_to_inner_content
 from odoo.tools.rendering_tools import parse_inline_template
 
+from odoo.addons.crm_single_truth.tools.sql import reserve_ids
+
 from ..tools.greeting import greeting
 
 _logger = logging.getLogger(__name__)
@@ -668,7 +670,7 @@ class CrmDunningPolicy(models.Model):
                 for partner, _items, _recipient, _level, _documents, (subject, body) in emails
             ]
         )
-        mail_ids = self._next_ids("mail_mail", len(emails))
+        mail_ids = reserve_ids(self.env, "mail_mail", len(emails))
         self._insert_rows(
             "mail_mail",
             id=("int", mail_ids),
@@ -766,12 +768,6 @@ class CrmDunningPolicy(models.Model):
         return partner._notify_by_email_render_layout(message, customer, msg_vals=msg_vals, render_values=values)
 
     @api.model
-    def _next_ids(self, table, count):
-        """``count`` new ids of ``table`` from its sequence."""
-        rows = self.env.execute_query(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", count))
-        return [row[0] for row in rows]
-
-    @api.model
     def _insert_rows(self, table, audit=None, **columns):
         """Insert rows into ``table`` in one statement: ``columns`` maps a column to ``(SQL type,
         [one value per row])``; the creation and write columns are set unless ``audit`` is False
@@ -799,7 +795,7 @@ class CrmDunningPolicy(models.Model):
         message. Their ids, in order."""
         if not messages:
             return []
-        ids = self._next_ids("mail_message", len(messages))
+        ids = reserve_ids(self.env, "mail_message", len(messages))
         now = fields.Datetime.now()
         columns = {
             "model": "varchar",

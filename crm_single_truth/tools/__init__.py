@@ -4,3 +4,4 @@ from . import inbound
 from . import dates
 from . import kpi
 from . import search
+from . import sql

@@ -1,18 +1,11 @@
-"""The reminder templates shipped with the module are sent inside the light notification layout
-(company logo and footer), as the dunning run now lays its emails out; templates whose layout an
-administrator already chose keep it."""
+"""The shipped installment reminder templates use the light notification layout (see the tool's docstring)."""
+
+from odoo.addons.crm_receivables.tools.migration import lay_out_reminder_templates
 
 
 def migrate(cr, version):
-    cr.execute(
-        """
-        UPDATE mail_template t SET email_layout_xmlid = 'mail.mail_notification_light'
-          FROM ir_model_data d
-         WHERE d.model = 'mail.template' AND d.res_id = t.id AND d.module = %s AND d.name = ANY(%s)
-           AND t.email_layout_xmlid IS NULL
-        """,
-        [
-            "crm_installments",
-            ["mail_template_installment_before", "mail_template_installment_due", "mail_template_installment_firm"],
-        ],
+    lay_out_reminder_templates(
+        cr,
+        "crm_installments",
+        ["mail_template_installment_before", "mail_template_installment_due", "mail_template_installment_firm"],
     )
