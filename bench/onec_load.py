@@ -4,7 +4,8 @@ payment (Документ.ПБДСРасчетыСКонтрагентами) fo
 ``crm.onec.connector`` from the zip file as a stream, in chunks (each chunk in its savepoint, each
 object journaled). Prints the time of reading alone (parse + schema check of every object), the time
 of applying (with the KPI deltas a commit would apply), objects per second, the peak memory of the
-process and the load average of the machine; everything is rolled back.
+process and the load average of the machine; everything is rolled back (``--commit-steps``: each
+step committed as the first load's job does, on a copy of a database).
 
 Alone on a database with the suite (crm_exchange_log installed):
 ``python -m bench.onec_load -c odoo.conf -d DB --sales 1000``."""
@@ -117,7 +118,7 @@ def _peak_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(env, sales=1000, customers=100, orm_sales=False):
+def run(env, sales=1000, customers=100, orm_sales=False, commit_steps=False):
     from odoo.addons.crm_exchange_log.services import enterprise_data as ed
     from odoo.addons.crm_exchange_log.services.safe_xml import open_zip_member
 
@@ -176,6 +177,9 @@ def run(env, sales=1000, customers=100, orm_sales=False):
 
     if orm_sales:
         connector = connector.with_context(crm_onec_orm_sales=True)
+    if commit_steps:
+        # as the first load's job: each step of 500 objects committed (what is applied stays)
+        connector = connector.with_context(crm_onec_commit_steps=True)
     started = time.monotonic()
     with (
         mock.patch.object(Connector, "_apply_sales_batch", timed("_apply_sales_batch")),
@@ -234,6 +238,11 @@ def main():
     parser.add_argument("--sales", type=int, default=1000)
     parser.add_argument("--customers", type=int, default=100)
     parser.add_argument("--orm-sales", action="store_true", help="the sales through the ORM, not the set-based writer")
+    parser.add_argument(
+        "--commit-steps",
+        action="store_true",
+        help="commit each step as the first load's job does: the load stays in the database (use a copy)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
     import odoo
@@ -243,7 +252,7 @@ def main():
     registry = Registry(args.database)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        figures = run(env, args.sales, args.customers, args.orm_sales)
+        figures = run(env, args.sales, args.customers, args.orm_sales, args.commit_steps)
     for key, value in figures.items():
         print(f"{key}: {value}")
 

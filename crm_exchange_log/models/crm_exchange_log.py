@@ -79,7 +79,8 @@ class CrmExchangeLog(models.Model):
     idempotency_key = fields.Char(index="btree_not_null", copy=False)
     attempt_ids = fields.One2many("crm.exchange.attempt", "log_id", string="Attempts")
     date_done = fields.Datetime(string="Finished On")
-    failed = fields.Integer(compute="_compute_failed", store=True, aggregator="sum")
+    # computed before the row is inserted: a journal written by the thousand is not updated afterwards
+    failed = fields.Integer(compute="_compute_failed", store=True, precompute=True, aggregator="sum")
 
     @api.depends("state")
     def _compute_failed(self):

@@ -442,8 +442,7 @@ class CrmOnecConnector(models.AbstractModel):
                         else:
                             exchange.vals["request_payload"] = {"file_id": file_id, "bytes": size}
                         header, result = self._apply_message(system, stream, exchange)
-                client.confirm(file_id)
-                result["confirmed"] = self._confirm_receipt(client, header)
+                result["confirmed"] = self._confirm_receipt(file_id, header)
                 exchange.response = result
         return exchange.log
 
@@ -455,9 +454,12 @@ class CrmOnecConnector(models.AbstractModel):
         unconfirmed objects, without duplicates."""
         self._check_integrator()
         logs = self.env["crm.exchange.log"]
+        connector = self.with_context(crm_onec_commit_steps=True)
         for _number in range(max_files):
-            log = self._pull()
+            log = connector._pull()
             logs |= log
+            # the file is committed, then confirmed to 1C, before the next one is asked for
+            connector._commit_step()
             if log.state != "done" or not self._pulled_a_file(log):
                 break
         return logs
@@ -470,19 +472,51 @@ class CrmOnecConnector(models.AbstractModel):
             return True
 
     @api.model
-    def _confirm_receipt(self, client, header):
-        """Tell 1C the message is received (SSL clears the changes it registered up to ReceivedNo):
-        ReceivedNo is remembered for every later message and sent at once in a message without
-        objects."""
+    def _confirm_receipt(self, file_id, header):
+        """Tell 1C the file is received (``ConfirmGettingFile``) and applied (a message without
+        objects whose ReceivedNo lets SSL clear the changes it registered up to it), once the
+        transaction that applied it is committed: what 1C clears is never lost to a rollback.
+        ReceivedNo is remembered with the data and sent in every later message as well. Returns
+        the message number confirmed."""
         number = header.get("message_no") or 0
-        if not number:
-            return False
         params = self.env["ir.config_parameter"].sudo()
         if number > int(params.get_param(PARAM % "onec_received_no") or 0):
             params.set_param(PARAM % "onec_received_no", str(number))
-        message_no = int(self.env["ir.sequence"].sudo().next_by_code("crm_exchange_log.onec_message") or "1")
-        client.put_message(str(uuid.uuid5(FILE_NAMESPACE, f"receipt:{message_no}")), self._message(message_no, []))
-        return number
+        receipt_no = 0
+        if number:
+            receipt_no = int(self.env["ir.sequence"].sudo().next_by_code("crm_exchange_log.onec_message") or "1")
+        connector, system = self.sudo(), self._get_system()
+
+        def confirm():
+            # after the commit, on the same cursor: the confirmation is journaled and committed in turn
+            connector._send_confirmation(system, file_id, receipt_no)
+            connector.env.cr.commit()  # pylint: disable=invalid-commit
+
+        self.env.cr.postcommit.add(confirm)
+        return number or False
+
+    @api.model
+    def _send_confirmation(self, system, file_id, receipt_no):
+        """After the commit: the file confirmed and the receipt sent, journaled; a failure leaves 1C
+        sending the same objects again, applied once by their reference."""
+        with self.env["crm.exchange.log"]._track(
+            system, "out", "confirm_receipt", request={"file_id": file_id, "receipt_no": receipt_no}, reraise=False
+        ) as exchange:
+            client = self._get_client()
+            client.confirm(file_id)
+            if receipt_no:
+                client.put_message(
+                    str(uuid.uuid5(FILE_NAMESPACE, f"receipt:{receipt_no}")), self._message(receipt_no, [])
+                )
+            exchange.response = {"confirmed": file_id, "receipt_no": receipt_no}
+
+    @api.model
+    def _commit_step(self):
+        """A job's first load commits what it applied so far: the journal shows it at once, and a
+        crash (or the worker's time limit) loses only the step in progress, which 1C sends again
+        since its file is not confirmed (and what was applied is recognised by its reference)."""
+        if self.env.context.get("crm_onec_commit_steps"):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _apply_message(self, system, stream, exchange):
@@ -505,6 +539,7 @@ class CrmOnecConnector(models.AbstractModel):
             if batch and (group != BATCHED[batch[0][0]] or len(batch) >= BATCH_SIZE):
                 # in the order 1C wrote them: a payment comes after the sale it settles
                 self._apply_batch(system, batch, exchange, results)
+                self._commit_step()
                 batch = []
             if group:
                 batch.append((kind, deepcopy(node)))  # the stream clears the node once read
@@ -1309,7 +1344,7 @@ class CrmOnecConnector(models.AbstractModel):
     def _cron_pull(self, date_ref=None):
         if not self._param("onec_wsdl_url"):
             return None
-        log = self._pull()
+        log = self.with_context(crm_onec_commit_steps=True)._pull()
         if log.state == "done":
             self.env["ir.config_parameter"].sudo().set_param(
                 PARAM % "onec_last_pull", fields.Datetime.to_string(date_ref or fields.Datetime.now())

@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from psycopg2 import sql
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from odoo.addons.crm_single_truth.tools.sql import reserve_ids
 
@@ -28,6 +29,11 @@ WRITTEN = {
     ),
     "account.payment": ("amount_company_currency_signed", "state", "is_reconciled", "is_matched", "name"),
 }
+
+
+def _assignments(columns):
+    """``, column = expression`` for each of ``columns`` ({field name: SQL})."""
+    return SQL("").join(SQL(", %s = %s", SQL.identifier(fname), expression) for fname, expression in columns.items())
 
 
 class _Refused(Exception):
@@ -303,24 +309,22 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             if open_lines:
                 plans.append((line_ids[2 * index + 1], open_lines.ids))
         touched = self._reconcile(plans) if plans else set()
-        if invoices:
-            # _reconcile_plan syncs the invoices' payment terms (a write that marks them modified)
-            self.env.cr.execute(
-                """UPDATE account_move SET is_manually_modified = TRUE, write_uid = %s, write_date = %s
-                    WHERE id = ANY(%s)""",
-                [self.env.uid, self.env.cr.now(), invoices.ids],
-            )
         self._settle_invoices(invoices)
         self.env.invalidate_all()
         payments = Payment.browse(payment_ids)
         self._settle_payments(payments, line_ids)
         # what else depends on the residuals is recomputed as stock does; what was written above
-        # (and what cannot change: the totals) is not computed again
+        # (and what cannot change: the totals), with what follows from the payment state, is not
+        # computed again
+        following = tuple(Move._crm_payment_state_columns(SQL("m"), SQL("m.payment_state")))
         Line.browse(sorted(touched | set(line_ids))).modified(
             ["amount_residual", "amount_residual_currency", "reconciled", "full_reconcile_id", "matching_number"]
         )
-        for model, records in ((Move, Move.browse(move_ids) | invoices), (Payment, payments)):
-            for fname in WRITTEN[model._name]:
+        for model, records, written in (
+            (Move, Move.browse(move_ids) | invoices, WRITTEN[Move._name] + following),
+            (Payment, payments, WRITTEN[Payment._name]),
+        ):
+            for fname in written:
                 self.env.remove_to_compute(model._fields[fname], records)
         self.env.flush_all()
         newly_paid = invoices.filtered(
@@ -472,13 +476,24 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             [named[0][0].journal_id.id, prefix, first_number - 1],
         )
         rows[0][4] = first_number > 1 and not self.env.cr.fetchone()
-        self.env.cr.execute_values(
-            """UPDATE account_move m
-                  SET name = v.name, sequence_prefix = v.prefix, sequence_number = v.number, made_sequence_gap = v.gap
-                 FROM (VALUES %s) AS v(id, name, prefix, number, gap)
-                WHERE m.id = v.id""",
-            rows,
-            page_size=1000,
+        # what follows from the new entries' payment state is set with their names (one write per row)
+        following = self.env["account.move"]._crm_payment_state_columns(SQL("m"), SQL("m.payment_state"))
+        ids, names, prefixes, numbers, gaps = zip(*rows, strict=True)
+        self.env.cr.execute(
+            SQL(
+                """UPDATE account_move m
+                      SET name = v.name, sequence_prefix = v.prefix, sequence_number = v.number,
+                          made_sequence_gap = v.gap %s
+                     FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::int[], %s::bool[])
+                          AS v(id, name, prefix, number, gap)
+                    WHERE m.id = v.id""",
+                _assignments(following),
+                list(ids),
+                list(names),
+                list(prefixes),
+                list(numbers),
+                list(gaps),
+            )
         )
         self.env.invalidate_all()
         return {row[0]: row[1] for row in rows}
@@ -660,28 +675,44 @@ class CrmOnecPaymentWriter(models.AbstractModel):
     def _settle_invoices(self, invoices):
         """The customer invoices' residual and payment state once their receivable lines are matched
         with payments (``_compute_amount``, ``_compute_payment_state``: paid when nothing is left,
-        else partly paid)."""
+        else partly paid), what follows from the payment state in other modules
+        (``account.move._crm_payment_state_columns``), and the mark that ``_reconcile_plan`` leaves
+        when it syncs their payment terms, all in one statement (each row written once)."""
         if not invoices:
             return
-        self.env.cr.execute(
+        Move = self.env["account.move"]
+        following = Move._crm_payment_state_columns(SQL("m"), SQL("v.payment_state"))
+        query = SQL(
             """UPDATE account_move m
                   SET amount_residual = v.residual_currency, amount_residual_signed = v.residual,
-                      write_uid = %(uid)s, write_date = %(now)s,
-                      payment_state = CASE WHEN ROUND(v.residual_currency, c.decimal_places) = 0 THEN %(paid)s
-                                           ELSE 'partial' END
-                 FROM (SELECT move_id, SUM(amount_residual) AS residual,
-                              SUM(amount_residual_currency) AS residual_currency
-                         FROM account_move_line
-                        WHERE move_id = ANY(%(ids)s) AND display_type = 'payment_term'
-                        GROUP BY move_id) v, res_currency c
-                WHERE m.id = v.move_id AND c.id = m.currency_id""",
-            {
-                "ids": invoices.ids,
-                "paid": self.env["account.move"]._get_invoice_in_payment_state(),
-                "uid": self.env.uid,
-                "now": self.env.cr.now(),
-            },
+                      payment_state = v.payment_state, is_manually_modified = TRUE,
+                      write_uid = %(uid)s, write_date = %(now)s %(following)s
+                 FROM (SELECT l.move_id, SUM(l.amount_residual) AS residual,
+                              SUM(l.amount_residual_currency) AS residual_currency,
+                              CASE WHEN ROUND(SUM(l.amount_residual_currency), c.decimal_places) = 0 THEN %(paid)s
+                                   ELSE 'partial' END AS payment_state
+                         FROM account_move_line l
+                         JOIN account_move i ON i.id = l.move_id
+                         JOIN res_currency c ON c.id = i.currency_id
+                        WHERE l.move_id = ANY(%(ids)s) AND l.display_type = 'payment_term'
+                        GROUP BY l.move_id, c.decimal_places) v
+                WHERE m.id = v.move_id
+            RETURNING m.id""",
+            uid=self.env.uid,
+            now=self.env.cr.now(),
+            following=_assignments(following),
+            paid=Move._get_invoice_in_payment_state(),
+            ids=invoices.ids,
         )
+        self.env.cr.execute(query)
+        unsettled = set(invoices.ids).difference(row[0] for row in self.env.cr.fetchall())
+        if unsettled:
+            # an invoice without a payment term line (stock never posts one): only the mark
+            self.env.cr.execute(
+                """UPDATE account_move SET is_manually_modified = TRUE, write_uid = %s, write_date = %s
+                    WHERE id = ANY(%s)""",
+                [self.env.uid, self.env.cr.now(), sorted(unsettled)],
+            )
 
     @api.model
     def _settle_payments(self, payments, line_ids):

@@ -276,7 +276,8 @@ class CrmOnecSaleWriter(models.AbstractModel):
         # the documents, unnamed (posted, as posting numbers them): one INSERT
         now = self.env.cr.now()
         log = {"create_uid": self.env.uid, "create_date": now, "write_uid": self.env.uid, "write_date": now}
-        rows = [{**context["news"][move["key"]], **move["header"], **log} for move in moves]
+        # no gap until the numbers say otherwise (_assign_names writes the gaps only)
+        rows = [{**context["news"][move["key"]], **move["header"], "made_sequence_gap": False, **log} for move in moves]
         ids = self._insert(Move, rows)
         records = Move.browse(ids)
         for move, move_id in zip(moves, ids, strict=True):
@@ -526,7 +527,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
         # posting asks the format of every document (a query each); it is the same for the dates of
         # a month when the journal's numbers restart yearly, monthly or never: asked once a month then
         records.fetch(["journal_id", "date", "move_type", "name", "state"])  # read once for the chunk
-        formats, unstored = {}, []
+        formats, unstored, stored = {}, [], []
         for move in ordered:
             record = records.browse(move["id"])
             month = (move["vals"]["move_type"], move["date"].year, move["date"].month)
@@ -537,6 +538,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
                 # the format is read from the journal's last numbers: those given so far are stored
                 # first, as posting has them flushed when it asks
                 self._store_names(unstored)
+                stored += unstored
                 unstored = []
                 format_string, format_values = record._get_next_sequence_format()
                 name = record._locked_increment(format_string, dict(format_values))
@@ -582,7 +584,8 @@ class CrmOnecSaleWriter(models.AbstractModel):
             move["header"]["made_sequence_gap"] = (
                 number > 1 and number - 1 not in numbers[prefix] and (prefix, number - 1) not in found
             )
-        self._store_names(moves, gap=True)
+        # each row written once more at most: those stored above only when they open a gap
+        self._store_names(unstored + [move for move in stored if move["header"]["made_sequence_gap"]], gap=True)
 
     @api.model
     def _store_names(self, moves, gap=False):

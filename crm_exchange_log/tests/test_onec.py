@@ -8,6 +8,7 @@ from decimal import Decimal
 from unittest.mock import patch
 from urllib.parse import urlparse
 
+import psycopg2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -94,6 +95,22 @@ class TestOneC(CrmKpiCommon):
     def setUp(self):
         super().setUp()
         STATE.reset()
+        self.commits = 0
+        self.startPatcher(patch.object(self.env.cr, "commit", self._commit))
+
+    def _commit(self):
+        """What a commit does, inside the test's transaction: the work kept, the cache emptied, then
+        what waits for the commit runs (1C is told the file is received)."""
+        self.env.cr.flush()
+        self.env.invalidate_all()
+        self.commits += 1
+        self.env.cr.postcommit.run()
+
+    def pull_committed(self, cron=False):
+        """A pull as a request or the cron runs it: applied, then committed."""
+        log = self.Connector._cron_pull() if cron else self.Connector.pull_payments()
+        self._commit()
+        return log
 
     def _applied_names(self):
         return [node.text for root in STATE.applied for node in root.iter(f"{D}Наименование")]
@@ -405,7 +422,7 @@ class TestOneC(CrmKpiCommon):
     def test_format_version_it_cannot_read(self):
         message = onec_server.message_from_1c(1, 0, []).replace(b"EnterpriseData/1.8<", b"EnterpriseData/1.11<")
         STATE.outgoing = zip_single("Message.xml", message)
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         self.assertEqual(log.state, "failed")
         self.assertEqual(
             log.error_message,
@@ -430,7 +447,7 @@ class TestOneC(CrmKpiCommon):
         )
         self.system.invalidate_recordset(["format_version"])
         STATE.outgoing = zip_single("Message.xml", onec_server.message_from_1c(1, 0, []))
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         self.assertEqual(log.state, "failed")
         self.assertEqual(
             log.error_message,
@@ -528,7 +545,7 @@ class TestOneC(CrmKpiCommon):
         other = self.invoice(1000.0, days_ago=5)
         self._from_1c(self._payment("a1b2c3d4-0000-4000-8000-000000000001", 300000, invoice))
         STATE.outgoing_part_size = 200
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         self.assertEqual(log.state, "done", log.error_message)
         self.assertGreater(len(next(iter(STATE.files.values()))), 1, "the file came in several parts")
         self.assertEqual(invoice.amount_residual, 0.0)
@@ -542,16 +559,16 @@ class TestOneC(CrmKpiCommon):
         self.assertEqual((child.state, child.res_model, child.res_id), ("done", "account.payment", payment.id))
         self.assertEqual(json.loads(log.response_payload)["applied"], 1)
         # nothing more to get
-        self.assertEqual(json.loads(self.Connector.pull_payments().response_payload), {"file": None})
+        self.assertEqual(json.loads(self.pull_committed().response_payload), {"file": None})
 
     def test_payment_resent_under_a_new_number_applied_once(self):
         invoice = self.invoice(1000.0)
         node = self._payment("a1b2c3d4-0000-4000-8000-000000000002", 1000, invoice)
         self._from_1c(node)
-        self.Connector.pull_payments()
+        self.pull_committed()
         # 1C did not get the confirmation (lost): it sends the same object in message 2
         self._from_1c(node)
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         self.assertEqual(STATE.sent_no, 2)
         self.assertEqual(json.loads(log.response_payload)["header"]["message_no"], 2)
         self.assertEqual(self._children(log, "onec_payment").response_payload.count("already applied"), 1)
@@ -566,7 +583,7 @@ class TestOneC(CrmKpiCommon):
             "crm_exchange_log.onec_last_pull", fields.Datetime.to_string(fields.Datetime.now())
         )
         self._from_1c(self._payment("a1b2c3d4-0000-4000-8000-000000000003", 700, invoice, days_ago=1))
-        log = self.Connector._cron_pull()
+        log = self.pull_committed(cron=True)
         self.assertEqual(log.state, "done", log.error_message)
         self.assertEqual(invoice.amount_residual, 0.0)
         payment = self.env["account.payment"].search([("crm_onec_ref", "=", "a1b2c3d4-0000-4000-8000-000000000003")])
@@ -580,7 +597,7 @@ class TestOneC(CrmKpiCommon):
             self._payment("b0000000-0000-4000-8000-000000000002", 200, rows=[{"amount": 200, "document": missing}]),
             self._payment("b0000000-0000-4000-8000-000000000003", 300, third),
         )
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         self.assertEqual(log.state, "done", log.error_message)
         self.assertEqual((first.amount_residual, third.amount_residual), (0.0, 0.0))
         children = self._children(log, "onec_payment")
@@ -606,7 +623,7 @@ class TestOneC(CrmKpiCommon):
             self._payment("c0000000-0000-4000-8000-000000000001", 500, invoice, currency=("978", "EUR")),
             self._payment("c0000000-0000-4000-8000-000000000002", 500, invoice, inn="971240001315"),
         )
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         errors = self._children(log, "onec_payment").mapped("error_message")
         self.assertEqual(
             errors,
@@ -633,13 +650,13 @@ class TestOneC(CrmKpiCommon):
                 rows=[{"amount": 400, "document": {"ref": None, "number": here.name, "date": self.today}}],
             )
         )
-        self.Connector.pull_payments()
+        self.pull_committed()
         self.assertEqual((here.amount_residual, there.amount_residual), (0.0, 400.0))
 
     def test_overpayment_stays_as_credit(self):
         invoice = self.invoice(1000.0)
         self._from_1c(self._payment("e0000000-0000-4000-8000-000000000001", Decimal("1500.50"), invoice))
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         child = self._children(log, "onec_payment")
         self.assertEqual(child.state, "done", child.error_message)
         self.assertEqual(invoice.amount_residual, 0.0)
@@ -699,7 +716,7 @@ class TestOneC(CrmKpiCommon):
         self._from_1c(sale, back)
         self.env["ir.config_parameter"].sudo().set_param("crm_exchange_log.onec_auto_push", "1")
         with trap_jobs() as trap:
-            log = self.Connector.pull_payments()
+            log = self.pull_committed()
             trap.assert_jobs_count(0)  # what 1C made does not go back to 1C
         self.assertEqual(log.state, "done", log.error_message)
         self.assertEqual(
@@ -721,7 +738,7 @@ class TestOneC(CrmKpiCommon):
             moves[0].action_onec_push()
         # sent again (not confirmed): the same documents, unchanged
         self._from_1c(sale)
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         self.assertIn("unchanged", self._children(log, "onec_sale").response_payload)
         self.assertEqual(self.env["account.move"].search_count([("partner_id", "=", partner.id)]), 2)
         # a payment of the 1C sale closes it
@@ -742,14 +759,14 @@ class TestOneC(CrmKpiCommon):
                 ],
             )
         )
-        self.Connector.pull_payments()
+        self.pull_committed()
         self.assertEqual(moves[0].amount_residual, 2500.0)
         # deleted in 1C: the payment and the return are cancelled, the sale is open again
         self._from_1c(
             ed.deletion("ПБДСРасчетыСКонтрагентамиСсылка", "aaaa0000-0000-4000-8000-0000000000a3"),
             ed.deletion("ВозвратТоваровОтПокупателяСсылка", "aaaa0000-0000-4000-8000-0000000000a2"),
         )
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         self.assertEqual(self._children(log, "onec_deletion").mapped("state"), ["done", "done"])
         self.assertEqual(moves.mapped("state"), ["posted", "cancel"])
         self.assertEqual(moves[0].amount_residual, 6000.0)
@@ -770,7 +787,7 @@ class TestOneC(CrmKpiCommon):
             rows=[{"amount": 3500, "document": {"ref": sale_ref, "number": "0000-000314", "date": self.days_ago(30)}}],
         )
         self._from_1c(sale, payment)
-        self.Connector.pull_payments()
+        self.pull_committed()
         partner = self.env["res.partner"].search([("crm_bin", "=", "971240001315")])
         move = self.env["account.move"].search([("crm_onec_ref", "=", sale_ref)])
         mirror = self.env["account.payment"].search([("crm_onec_ref", "=", payment_ref)])
@@ -783,7 +800,7 @@ class TestOneC(CrmKpiCommon):
 
         def pull(*objects):
             self._from_1c(*objects)
-            log = self.Connector.pull_payments()
+            log = self.pull_committed()
             children = self._children(log).filtered(lambda child: child.operation != "pull_payments")
             self.assertEqual(children.mapped("state"), ["done"] * len(objects), children.mapped("error_message"))
             return [json.loads(child.response_payload)["result"] for child in children]
@@ -831,25 +848,90 @@ class TestOneC(CrmKpiCommon):
             )
         )
         STATE.max_objects = 2
-        confirm = OneCClient.confirm
-        calls = []
+        Connector = type(self.Connector)
+        apply_payments, batches = Connector._apply_payments_batch, []
 
-        def crash_once(client, file_id):
-            calls.append(file_id)
-            if len(calls) == 2:
-                raise OneCError("Соединение с 1С прервано")
-            return confirm(client, file_id)
+        def crash_in_the_second_file(connector, company, nodes):
+            batches.append(len(nodes))
+            if len(batches) == 2:
+                raise psycopg2.OperationalError("server closed the connection unexpectedly")
+            return apply_payments(connector, company, nodes)
 
-        with patch.object(OneCClient, "confirm", crash_once):
+        with patch.object(Connector, "_apply_payments_batch", autospec=True, side_effect=crash_in_the_second_file):
             logs = self.Connector.action_initial_sync()
         self.assertEqual(logs.mapped("state"), ["done", "failed"], "stopped by the crash in the second file")
-        self.assertEqual([move.amount_residual for move in invoices], [0.0, 0.0, 0.0, 0.0, 500.0])
+        self.assertEqual([move.amount_residual for move in invoices], [0.0, 0.0, 300.0, 400.0, 500.0])
+        self.assertEqual(len(STATE.confirmed), 1, "the first file only: committed, then confirmed")
+        self.assertEqual(self.commits, 3, "each file committed, and the journal of the confirmation")
         # resumed: 1C sends again what was not confirmed (under new numbers); nothing twice
         logs = self.Connector.action_initial_sync()
         self.assertEqual(logs.mapped("state"), ["done", "done", "done"])
         self.assertEqual(json.loads(logs[-1].response_payload), {"file": None})
         self.assertEqual([move.amount_residual for move in invoices], [0.0] * 5)
         self.assertEqual(self.env["account.payment"].search_count([("crm_onec_ref", "like", "10000000-")]), 5)
+        self.assertFalse(STATE.pool)
+        self.assertEqual(len(STATE.confirmed), 3)
+
+    def test_file_confirmed_to_1c_only_once_committed(self):
+        """1C clears what it registered when it gets ReceivedNo: that is sent after the commit of what
+        was applied, never before; a rollback leaves 1C sending the same objects again."""
+        invoice = self.invoice(1000.0)
+        other = self.invoice(2000.0)
+        self._from_1c(self._payment("20000000-0000-4000-8000-000000000001", 1000, invoice))
+        log = self.Connector.pull_payments()
+        self.assertEqual((log.state, invoice.amount_residual), ("done", 0.0))
+        self.assertEqual((STATE.confirmed, STATE.received_no, len(STATE.pool)), ([], 0, 1), "not before the commit")
+        self._commit()
+        receipt = self.Log.search([("operation", "=", "confirm_receipt")])
+        self.assertEqual((receipt.state, receipt.direction), ("done", "out"))
+        receipt_no = json.loads(receipt.request_payload)["receipt_no"]
+        self.assertEqual((len(STATE.confirmed), STATE.received_no, STATE.pool), (1, receipt_no, []))
+        # applied, then rolled back (what a crash does before the commit): nothing told to 1C
+        self._from_1c(self._payment("20000000-0000-4000-8000-000000000002", 2000, other))
+        with self.env.cr.savepoint() as savepoint:
+            self.Connector.pull_payments()
+            self.assertEqual(other.amount_residual, 0.0)
+            savepoint.rollback()
+            self.env.cr.postcommit.clear()  # as Cursor.rollback
+        self.env.invalidate_all()
+        self.assertEqual((other.amount_residual, len(STATE.confirmed), len(STATE.pool)), (2000.0, 1, 1))
+        # 1C sends it again: applied once
+        self.pull_committed()
+        self.assertEqual((other.amount_residual, len(STATE.confirmed), STATE.pool), (0.0, 2, []))
+        self.assertEqual(self.env["account.payment"].search_count([("crm_onec_ref", "like", "20000000-")]), 2)
+
+    def test_first_load_committed_step_by_step(self):
+        """The first load commits each step: the journal shows it at once and a crash loses only
+        the step in progress; the file is confirmed after the last commit."""
+        line = {
+            "name": "Станок",
+            "quantity": 1,
+            "amount": Decimal("100.00"),
+            "price": Decimal("100.00"),
+            "vat_rate": None,
+        }
+        self._from_1c(
+            *(
+                self._sale(f"30000000-0000-4000-8000-00000000000{index}", f"0000-00030{index}", [line])
+                for index in range(5)
+            )
+        )
+        module = "odoo.addons.crm_exchange_log.models.crm_onec_connector"
+        steps = []
+
+        def commit():
+            steps.append(self.env["account.move"].search_count([("crm_onec_ref", "like", "30000000-")]))
+            self._commit()
+
+        with patch(f"{module}.BATCH_SIZE", 2), patch.object(self.env.cr, "commit", commit):
+            logs = self.Connector.action_initial_sync()
+        self.assertEqual(logs.mapped("state"), ["done", "done"])
+        self.assertEqual(
+            steps,
+            [2, 4, 5, 5, 5],
+            "two steps of two sales, the file, the journal of its confirmation, the empty answer",
+        )
+        self.assertEqual(len(STATE.confirmed), 1)
         self.assertFalse(STATE.pool)
 
     def test_sales_in_a_batch_and_a_poison_one(self):
@@ -867,7 +949,7 @@ class TestOneC(CrmKpiCommon):
         self._from_1c(*sales)
         Connector = type(self.Connector)
         with patch.object(Connector, "_apply_object", autospec=True, side_effect=Connector._apply_object) as one_by_one:
-            log = self.Connector.pull_payments()
+            log = self.pull_committed()
         self.assertFalse(one_by_one.called, "created and posted together")
         children = self._children(log, "onec_sale")
         self.assertEqual(children.mapped("state"), ["done"] * 4, "one batch")
@@ -891,7 +973,7 @@ class TestOneC(CrmKpiCommon):
             )
         )
         with patch.object(Connector, "_apply_object", autospec=True, side_effect=Connector._apply_object) as one_by_one:
-            log = self.Connector.pull_payments()
+            log = self.pull_committed()
         self.assertFalse(one_by_one.called, "created, posted and reconciled together")
         self.assertEqual(self._children(log, "onec_payment").mapped("state"), ["done"] * 4)
         self.assertEqual(moves.mapped("amount_residual"), [0.0, 50.0, 0.0, 0.0])
@@ -909,7 +991,7 @@ class TestOneC(CrmKpiCommon):
         sales[1].find(f"{D}Сумма").text = "999.00"
         self._from_1c(*sales)
         with patch.object(Connector, "_apply_object", autospec=True, side_effect=Connector._apply_object) as one_by_one:
-            log = self.Connector.pull_payments()
+            log = self.pull_committed()
         self.assertEqual(one_by_one.call_count, 3, "the batch failed: applied object by object")
         children = self._children(log, "onec_sale")
         self.assertEqual(children.mapped("state"), ["done", "failed", "done"])
@@ -926,7 +1008,7 @@ class TestOneC(CrmKpiCommon):
         node = etree.Element(f"{D}Справочник.Номенклатура")
         etree.SubElement(etree.SubElement(node, f"{D}КлючевыеСвойства"), f"{D}Наименование").text = "Станок"
         self._from_1c(node, node)
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         self.assertEqual(json.loads(log.response_payload)["not_mapped"], {"Справочник.Номенклатура": 2})
 
     @settings(
@@ -970,7 +1052,7 @@ class TestOneC(CrmKpiCommon):
             message = content
         STATE.outgoing = zip_single("Message.xml", message)
         count = self.env["account.payment"].search_count([])
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         self.assertIn(log.state, ("done", "failed"))
         if log.state == "failed":
             self.assertTrue(log.error_message)
@@ -985,7 +1067,7 @@ class TestOneC(CrmKpiCommon):
     def test_zip_bomb_refused(self):
         STATE.outgoing = onec_server.zip_bomb(60 * 1024 * 1024)
         STATE.outgoing_part_size = 1024 * 1024
-        log = self.Connector.pull_payments()
+        log = self.pull_committed()
         self.assertEqual(log.state, "failed")
         self.assertIn("is refused: Zip archive refused", log.error_message)
         self.assertFalse(STATE.confirmed)

@@ -10,6 +10,7 @@ from odoo.tools.sql import create_index
 
 _logger = logging.getLogger(__name__)
 INVOICE_REPORT = "account.account_invoices"
+PAID_STATES = ("paid", "in_payment")
 
 
 class AccountMove(models.Model):
@@ -99,7 +100,7 @@ class AccountMove(models.Model):
     @api.depends("state", "is_move_sent", "crm_agreed_date", "payment_state")
     def _compute_crm_postpay_state(self):
         for move in self:
-            if move.payment_state in ("paid", "in_payment"):
+            if move.payment_state in PAID_STATES:
                 move.crm_postpay_state = "paid"
             elif move.crm_agreed_date:
                 move.crm_postpay_state = "agreed"
@@ -107,6 +108,22 @@ class AccountMove(models.Model):
                 move.crm_postpay_state = "sent"
             else:
                 move.crm_postpay_state = "to_send"
+
+    @api.model
+    def _crm_payment_state_columns(self, move, payment_state):
+        # the rule of _compute_crm_postpay_state above, in SQL (test_postpay_state_sql_follows_the_compute)
+        return {
+            **super()._crm_payment_state_columns(move, payment_state),
+            "crm_postpay_state": SQL(
+                """CASE WHEN %(state)s IN %(paid)s THEN 'paid'
+                        WHEN %(move)s.crm_agreed_date IS NOT NULL THEN 'agreed'
+                        WHEN %(move)s.is_move_sent THEN 'sent'
+                        ELSE 'to_send' END""",
+                state=payment_state,
+                paid=PAID_STATES,
+                move=move,
+            ),
+        }
 
     @api.constrains("crm_deferral_date", "crm_deferral_reason")
     def _check_crm_deferral(self):

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.crm_single_truth.tests.common import CrmKpiCommon
 
@@ -32,6 +33,33 @@ class TestPostpay(CrmKpiCommon):
         self.assertEqual(invoice.crm_postpay_state, "agreed")  # partly paid: still agreed
         self.pay(invoice, amount=600.0)
         self.assertEqual(invoice.crm_postpay_state, "paid")
+
+    def test_postpay_state_sql_follows_the_compute(self):
+        """The SQL twin that the 1C payment writer sets gives what the compute gives, in every case."""
+        invoice = self.invoice(1000.0, days_ago=5, due_days=30)
+        field = invoice._fields["crm_postpay_state"]
+        expression = self.env["account.move"]._crm_payment_state_columns(SQL("m"), SQL("m.payment_state"))
+        states = set()
+        for payment_state in ("not_paid", "partial", "in_payment", "paid", "reversed", "blocked"):
+            for agreed in (None, self.today):
+                for sent in (False, True):
+                    self.env.cr.execute(
+                        """UPDATE account_move SET payment_state = %s, crm_agreed_date = %s, is_move_sent = %s
+                            WHERE id = %s""",
+                        [payment_state, agreed, sent, invoice.id],
+                    )
+                    invoice.invalidate_recordset()
+                    field.compute_value(invoice)
+                    self.env.cr.execute(
+                        SQL(
+                            "SELECT %s FROM account_move m WHERE m.id = %s", expression["crm_postpay_state"], invoice.id
+                        )
+                    )
+                    self.assertEqual(
+                        self.env.cr.fetchone()[0], invoice.crm_postpay_state, (payment_state, agreed, sent)
+                    )
+                    states.add(invoice.crm_postpay_state)
+        self.assertEqual(states, {"to_send", "sent", "agreed", "paid"})
 
     def test_closing_documents_received(self):
         invoice = self.invoice(1000.0, days_ago=5, due_days=30)

@@ -50,6 +50,14 @@ class AccountMove(models.Model):
         crm_receivables leaves out the bad debts written off."""
         return SQL("TRUE")
 
+    @api.model
+    def _crm_payment_state_columns(self, move, payment_state):
+        """Stored columns that follow from an invoice's payment state, as ``{field name: SQL}`` over
+        the row ``move`` (an SQL alias) and its new ``payment_state`` (SQL): what a set-based writer
+        that settles invoices (crm_exchange_log's 1C payments) sets in the same statement instead of
+        the ORM recomputing them afterwards. Each module that stores such a field adds it here."""
+        return {}
+
     def _crm_kpi_touch(self):
         customer = self.filtered(lambda m: m.move_type in CUSTOMER_MOVE_TYPES)
         if customer:
