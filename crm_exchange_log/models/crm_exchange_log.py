@@ -79,13 +79,16 @@ class CrmExchangeLog(models.Model):
     idempotency_key = fields.Char(index="btree_not_null", copy=False)
     attempt_ids = fields.One2many("crm.exchange.attempt", "log_id", string="Attempts")
     date_done = fields.Datetime(string="Finished On")
-    # computed before the row is inserted: a journal written by the thousand is not updated afterwards
-    failed = fields.Integer(compute="_compute_failed", store=True, precompute=True, aggregator="sum")
+    failed = fields.Integer(compute="_compute_failed", store=True, aggregator="sum")
+
+    @api.model
+    def _failed_of(self, state):
+        return int(state == "failed")
 
     @api.depends("state")
     def _compute_failed(self):
         for log in self:
-            log.failed = int(log.state == "failed")
+            log.failed = self._failed_of(log.state)
 
     @api.depends("res_model", "res_id")
     def _compute_res_name(self):
@@ -188,6 +191,8 @@ class CrmExchangeLog(models.Model):
             self._clean_vals(vals)
             if "partner_id" not in vals:
                 vals["partner_id"] = partners.get((vals.get("res_model"), vals.get("res_id")), False)
+            # inserted with the row: a journal written by the thousand is not updated afterwards
+            vals.setdefault("failed", self._failed_of(vals.get("state")))
         return super().create(vals_list)
 
     def write(self, vals):
