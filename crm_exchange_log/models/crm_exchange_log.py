@@ -202,6 +202,14 @@ class CrmExchangeLog(models.Model):
     def _journal(self, system, direction, operation, state="done", error=None, duration_ms=0, **kwargs):
         """Record one exchange at once (inbound webhooks, steps of a flow). A failure is written on
         a separate cursor so that it survives a rollback of the caller's transaction."""
+        vals = self._journal_vals(system, direction, operation, state, error, duration_ms, **kwargs)
+        if state == "failed":
+            return self._create_detached(vals)
+        return self.sudo().create(vals).sudo(False)
+
+    @api.model
+    def _journal_vals(self, system, direction, operation, state="done", error=None, duration_ms=0, **kwargs):
+        """The values of the entry :meth:`_journal` records (for a caller that creates many at once)."""
         vals = self._prepare_log_vals(system, direction, operation, **kwargs)
         vals.update(
             state=state,
@@ -210,9 +218,7 @@ class CrmExchangeLog(models.Model):
             attempt_count=1,
             date_done=fields.Datetime.now(),
         )
-        if state == "failed":
-            return self._create_detached(vals)
-        return self.sudo().create(vals).sudo(False)
+        return vals
 
     @api.model
     @contextmanager

@@ -552,21 +552,34 @@ class CrmOnecConnector(models.AbstractModel):
         return header, result
 
     @api.model
-    def _apply_and_journal(self, system, kind, node, exchange, results):
+    def _apply_and_journal(self, system, kind, node, exchange, results, journal=None):
+        """Apply one object and journal it; ``journal``: a list that gathers the entries of the
+        applied objects for :meth:`_write_journal` (a failure is journaled at once, after them, so
+        that the journal keeps 1C's order)."""
         payload = etree.tostring(node, encoding="unicode")
         state, record, response, error = self._apply_object(system, kind, node)
         results[state] += 1
-        self.env["crm.exchange.log"]._journal(
-            system,
-            "in",
-            OBJECT_OPERATIONS[kind],
-            state=state,
-            record=record or None,
-            request=payload,
-            response=response,
-            error=error,
-            correlation_id=exchange.vals["correlation_id"],
-        )
+        Log = self.env["crm.exchange.log"]
+        entry = {
+            "state": state,
+            "record": record or None,
+            "request": payload,
+            "response": response,
+            "error": error,
+            "correlation_id": exchange.vals["correlation_id"],
+        }
+        if journal is None or state == "failed":
+            self._write_journal(journal)
+            Log._journal(system, "in", OBJECT_OPERATIONS[kind], **entry)
+        else:
+            journal.append(Log._journal_vals(system, "in", OBJECT_OPERATIONS[kind], **entry))
+
+    @api.model
+    def _write_journal(self, journal):
+        """Create the gathered entries together (one INSERT instead of one per object)."""
+        if journal:
+            vals_list, journal[:] = list(journal), []
+            self.env["crm.exchange.log"].sudo().create(vals_list)
 
     @api.model
     def _apply_batch(self, system, batch, exchange, results):
@@ -613,8 +626,10 @@ class CrmOnecConnector(models.AbstractModel):
                 Log.sudo().create(vals_list)
                 results["done"] += len(batch)
                 return
+        journal = []
         for kind, node in batch:
-            self._apply_and_journal(system, kind, node, exchange, results)
+            self._apply_and_journal(system, kind, node, exchange, results, journal)
+        self._write_journal(journal)
 
     @api.model
     def _apply_sales_batch(self, company, nodes):

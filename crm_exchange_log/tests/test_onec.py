@@ -872,6 +872,26 @@ class TestOneC(CrmKpiCommon):
         self.assertFalse(STATE.pool)
         self.assertEqual(len(STATE.confirmed), 3)
 
+    def test_objects_applied_one_by_one_journaled_together_in_order(self):
+        """A batch applied object by object (a poison one among them) is journaled in 1C's order, the
+        applied ones gathered in as few INSERTs as the failures allow."""
+        invoices = [self.invoice(100.0 * (index + 1)) for index in range(4)]
+        missing = {"ref": "f0000000-0000-4000-8000-00000000beef", "number": "НЕТ-ТАКОГО", "date": self.today}
+        payments = [
+            self._payment(f"40000000-0000-4000-8000-00000000000{index}", 100 * (index + 1), invoice)
+            for index, invoice in enumerate(invoices)
+        ]
+        poison = self._payment("40000000-0000-4000-8000-000000000009", 50, rows=[{"amount": 50, "document": missing}])
+        self._from_1c(payments[0], payments[1], poison, payments[2], payments[3])
+        Log = type(self.Log)
+        with patch.object(Log, "create", autospec=True, side_effect=Log.create) as create:
+            log = self.pull_committed()
+        children = self._children(log, "onec_payment")
+        self.assertEqual(children.mapped("state"), ["done", "done", "failed", "done", "done"])
+        self.assertEqual([invoice.amount_residual for invoice in invoices], [0.0] * 4)
+        sizes = [len(call.args[1]) for call in create.call_args_list if isinstance(call.args[1], list)]
+        self.assertEqual(sizes.count(2), 2, "two before the poison one, two after it")
+
     def test_file_confirmed_to_1c_only_once_committed(self):
         """1C clears what it registered when it gets ReceivedNo: that is sent after the commit of what
         was applied, never before; a rollback leaves 1C sending the same objects again."""
