@@ -231,12 +231,42 @@ def run(env, sales=1000, customers=100, orm_sales=False, commit_steps=False):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+def arguments(description):
+    """The options every first-load benchmark takes (database, sales, customers)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--sales", type=int, default=1000)
     parser.add_argument("--customers", type=int, default=100)
+    return parser
+
+
+def registry_of(args):
+    """The registry of ``args.database`` with the configuration file ``args.config``."""
+    sys.path.insert(0, ROOT)
+    import odoo
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
+    return Registry(args.database)
+
+
+def run_on(registry, args, **options):
+    """``run`` on a cursor of ``registry``, as superuser: its figures."""
+    import odoo
+
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        return run(env, args.sales, args.customers, **options)
+
+
+def print_figures(figures):
+    for key, value in figures.items():
+        print(f"{key}: {value}")
+
+
+def main():
+    parser = arguments(__doc__)
     parser.add_argument("--orm-sales", action="store_true", help="the sales through the ORM, not the set-based writer")
     parser.add_argument(
         "--commit-steps",
@@ -244,17 +274,8 @@ def main():
         help="commit each step as the first load's job does: the load stays in the database (use a copy)",
     )
     args = parser.parse_args()
-    sys.path.insert(0, ROOT)
-    import odoo
-    from odoo.modules.registry import Registry
-
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
-    registry = Registry(args.database)
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        figures = run(env, args.sales, args.customers, args.orm_sales, args.commit_steps)
-    for key, value in figures.items():
-        print(f"{key}: {value}")
+    registry = registry_of(args)
+    print_figures(run_on(registry, args, orm_sales=args.orm_sales, commit_steps=args.commit_steps))
 
 
 if __name__ == "__main__":

@@ -442,7 +442,7 @@ class CrmOnecConnector(models.AbstractModel):
                         else:
                             exchange.vals["request_payload"] = {"file_id": file_id, "bytes": size}
                         header, result = self._apply_message(system, stream, exchange)
-                result["confirmed"] = self._confirm_receipt(file_id, header)
+                result["confirmed"] = self._confirm_receipt(system, file_id, header)
                 exchange.response = result
         return exchange.log
 
@@ -472,7 +472,7 @@ class CrmOnecConnector(models.AbstractModel):
             return True
 
     @api.model
-    def _confirm_receipt(self, file_id, header):
+    def _confirm_receipt(self, system, file_id, header):
         """Tell 1C the file is received (``ConfirmGettingFile``) and applied (a message without
         objects whose ReceivedNo lets SSL clear the changes it registered up to it), once the
         transaction that applied it is committed: what 1C clears is never lost to a rollback.
@@ -485,7 +485,7 @@ class CrmOnecConnector(models.AbstractModel):
         receipt_no = 0
         if number:
             receipt_no = int(self.env["ir.sequence"].sudo().next_by_code("crm_exchange_log.onec_message") or "1")
-        connector, system = self.sudo(), self._get_system()
+        connector = self.sudo()
 
         def confirm():
             # after the commit, on the same cursor: the confirmation is journaled and committed in turn

@@ -9,24 +9,13 @@ from odoo.tools import SQL
 
 from odoo.addons.crm_single_truth.tools.sql import reserve_ids
 
+from .crm_onec_sale_writer import MOVE_AMOUNTS
+
 _logger = logging.getLogger(__name__)
 AUDIT = {"create_uid", "create_date", "write_uid", "write_date"}
 #: stored fields depending on the residuals that the writer sets itself (or that cannot change)
 WRITTEN = {
-    "account.move": (
-        "amount_untaxed",
-        "amount_tax",
-        "amount_total",
-        "amount_residual",
-        "amount_untaxed_signed",
-        "amount_untaxed_in_currency_signed",
-        "amount_tax_signed",
-        "amount_total_signed",
-        "amount_residual_signed",
-        "amount_total_in_currency_signed",
-        "payment_state",
-        "invoice_date_due",
-    ),
+    "account.move": (*MOVE_AMOUNTS, "payment_state", "invoice_date_due"),
     "account.payment": ("amount_company_currency_signed", "state", "is_reconciled", "is_matched", "name"),
 }
 

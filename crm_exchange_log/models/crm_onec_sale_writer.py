@@ -5,6 +5,19 @@ from collections import Counter, defaultdict
 from odoo import api, fields, models
 from odoo.tools import SQL, float_repr, float_round
 
+#: the stored amounts of ``account.move._compute_amount`` (both writers set them themselves)
+MOVE_AMOUNTS = (
+    "amount_untaxed",
+    "amount_tax",
+    "amount_total",
+    "amount_residual",
+    "amount_untaxed_signed",
+    "amount_untaxed_in_currency_signed",
+    "amount_tax_signed",
+    "amount_total_signed",
+    "amount_total_in_currency_signed",
+    "amount_residual_signed",
+)
 #: the keys of a document's vals the writer knows (``crm.onec.connector._sale_vals`` and the batch's)
 SALE_KEYS = {
     "move_type",
@@ -44,16 +57,7 @@ MOVE_COLUMNS = {
     "crm_onec_ref",
     "invoice_currency_rate",
     "invoice_payment_term_id",
-    "amount_untaxed",
-    "amount_tax",
-    "amount_total",
-    "amount_residual",
-    "amount_untaxed_signed",
-    "amount_untaxed_in_currency_signed",
-    "amount_tax_signed",
-    "amount_total_signed",
-    "amount_total_in_currency_signed",
-    "amount_residual_signed",
+    *MOVE_AMOUNTS,
     "payment_state",
     "is_manually_modified",
 }

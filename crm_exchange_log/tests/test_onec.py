@@ -530,6 +530,16 @@ class TestOneC(CrmKpiCommon):
             }
         )
 
+    def _machine_line(self):
+        """A goods row of 1C's sale: one machine for 100.00, no VAT."""
+        return {
+            "name": "Станок",
+            "quantity": 1,
+            "amount": Decimal("100.00"),
+            "price": Decimal("100.00"),
+            "vat_rate": None,
+        }
+
     def _from_1c(self, *objects):
         """Objects registered in 1C for the CRM node (sent until the CRM confirms them)."""
         STATE.pool.extend((node, 0) for node in objects)
@@ -923,13 +933,7 @@ class TestOneC(CrmKpiCommon):
     def test_first_load_committed_step_by_step(self):
         """The first load commits each step: the journal shows it at once and a crash loses only
         the step in progress; the file is confirmed after the last commit."""
-        line = {
-            "name": "Станок",
-            "quantity": 1,
-            "amount": Decimal("100.00"),
-            "price": Decimal("100.00"),
-            "vat_rate": None,
-        }
+        line = self._machine_line()
         self._from_1c(
             *(
                 self._sale(f"30000000-0000-4000-8000-00000000000{index}", f"0000-00030{index}", [line])
@@ -955,13 +959,7 @@ class TestOneC(CrmKpiCommon):
         self.assertFalse(STATE.pool)
 
     def test_sales_in_a_batch_and_a_poison_one(self):
-        line = {
-            "name": "Станок",
-            "quantity": 1,
-            "amount": Decimal("100.00"),
-            "price": Decimal("100.00"),
-            "vat_rate": None,
-        }
+        line = self._machine_line()
         sales = [
             self._sale(f"bbbb0000-0000-4000-8000-00000000000{index}", f"0000-00010{index}", [line])
             for index in range(4)

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from unittest.mock import patch
@@ -272,14 +273,9 @@ class TestOnecPaymentWriter(CrmKpiCommon):
     def _apply(self, nodes=None, **context):
         return self.Connector.with_context(**context)._apply_payments_batch(self.company, nodes or self._chunk())
 
-    def _compare(self, nodes=None, prefix="cccc0000-%", invoices=None):
-        """The chunk applied by the ORM in a savepoint, then by the writer: both snapshots."""
-        with self.env.cr.savepoint() as savepoint:
-            orm_answer = self._apply(nodes, crm_onec_orm_payments=True)
-            orm = self._snapshot(prefix, invoices)
-            savepoint.rollback()
-        self.env.invalidate_all()
-        self.env.cr.precommit.data.pop("sequence.mixin", None)  # numbers taken in the savepoint are free again
+    @contextmanager
+    def _writer_spied(self):
+        """What the payment writer answers, chunk by chunk (None: left to the ORM)."""
         Writer = type(self.env["crm.onec.payment.writer"])
         write, results = Writer._write_payments, []
 
@@ -288,6 +284,17 @@ class TestOnecPaymentWriter(CrmKpiCommon):
             return results[-1]
 
         with patch.object(Writer, "_write_payments", spy):
+            yield results
+
+    def _compare(self, nodes=None, prefix="cccc0000-%", invoices=None):
+        """The chunk applied by the ORM in a savepoint, then by the writer: both snapshots."""
+        with self.env.cr.savepoint() as savepoint:
+            orm_answer = self._apply(nodes, crm_onec_orm_payments=True)
+            orm = self._snapshot(prefix, invoices)
+            savepoint.rollback()
+        self.env.invalidate_all()
+        self.env.cr.precommit.data.pop("sequence.mixin", None)  # numbers taken in the savepoint are free again
+        with self._writer_spied() as results:
             written_answer = self._apply(nodes)
         self.assertTrue(results and results[0], "the writer wrote the chunk")
         written = self._snapshot(prefix, invoices)
@@ -365,14 +372,7 @@ class TestOnecPaymentWriter(CrmKpiCommon):
 
     def test_refused_chunk_applied_by_the_orm(self):
         self._journal().restrict_mode_hash_table = True
-        Writer = type(self.env["crm.onec.payment.writer"])
-        write, results = Writer._write_payments, []
-
-        def spy(writer, *args):
-            results.append(write(writer, *args))
-            return results[-1]
-
-        with patch.object(Writer, "_write_payments", spy):
+        with self._writer_spied() as results:
             answer = self._apply()
         self.assertEqual(results, [None], "refused: nothing written by the writer")
         self.assertEqual(len(answer), 7)
@@ -433,14 +433,7 @@ class TestOnecPaymentWriter(CrmKpiCommon):
 
     def test_a_default_the_writer_does_not_set_goes_the_orm_way(self):
         self.env["ir.default"].set("account.payment", "payment_reference", "из 1С")
-        Writer = type(self.env["crm.onec.payment.writer"])
-        write, results = Writer._write_payments, []
-
-        def spy(writer, *args):
-            results.append(write(writer, *args))
-            return results[-1]
-
-        with patch.object(Writer, "_write_payments", spy):
+        with self._writer_spied() as results:
             self._apply()
         self.assertEqual(results, [None])
         payments = self.env["account.payment"].search([("crm_onec_ref", "like", "cccc0000-%")])
