@@ -59,6 +59,24 @@ class TestOneCRpcAccess(HttpCase):
             )
         self.assertEqual(Log.search_count([]), before, "nothing journaled, nothing called")
 
+    def test_confirmation_and_steps_not_callable_remotely(self):
+        """The methods that confirm a file to 1C, commit a step or write the journal are private:
+        refused through RPC to every user, integrators included."""
+        calls = [
+            ("crm.onec.connector", "_confirm_receipt", (1, "file", {"message_no": 1})),
+            ("crm.onec.connector", "_send_confirmation", (1, "file", 1)),
+            ("crm.onec.connector", "_commit_step", ()),
+            ("crm.onec.connector", "_write_journal", ([{"operation": "x"}],)),
+            ("crm.exchange.log", "_journal_vals", (1, "in", "x")),
+            ("account.move", "_crm_payment_state_columns", ("m", "'paid'")),
+        ]
+        Log = self.env["crm.exchange.log"].sudo()
+        before = Log.search_count([])
+        for login in ("onec_portal", "onec_salesman", "onec_other_company", "onec_integrator"):
+            for model, method, args in calls:
+                self.assertEqual(self._call(login, model, method, *args), ("error", "AccessError"), (login, method))
+        self.assertEqual(Log.search_count([]), before, "nothing journaled")
+
     def test_push_buttons(self):
         for login in ("onec_portal", "onec_salesman"):
             self.assertEqual(
