@@ -19,12 +19,12 @@ def main():
     apply_payments = Connector._apply_payments_batch
     spent = {"payments_s": 0.0, "payment_chunks": 0}
 
-    def timed(connector, company, nodes):
+    def timed(connector, company, nodes, payments=None):
         started = time.monotonic()
         try:
             if args.orm:
                 connector = connector.with_context(crm_onec_orm_payments=True)
-            return apply_payments(connector, company, nodes)
+            return apply_payments(connector, company, nodes, payments)
         finally:
             spent["payments_s"] += time.monotonic() - started
             spent["payment_chunks"] += 1

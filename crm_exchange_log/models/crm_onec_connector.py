@@ -3,7 +3,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from copy import deepcopy
+from contextlib import closing
 from decimal import Decimal
 
 import psycopg2
@@ -15,6 +15,7 @@ from odoo.tools import SQL, float_compare
 
 from ..services import enterprise_data as ed
 from ..services.onec_client import OneCClient, OneCError
+from ..services.read_ahead import read_ahead
 from ..services.safe_xml import UnsafeContentError, open_zip_member, parse_xml
 
 _logger = logging.getLogger(__name__)
@@ -522,15 +523,25 @@ class CrmOnecConnector(models.AbstractModel):
     def _apply_message(self, system, stream, exchange):
         """Apply a message read from ``stream`` (or bytes) object by object: (header, summary).
         Consecutive sales and returns are applied in batches (one create and one posting for a
-        batch, see :meth:`_apply_sales_batch`); a batch that fails is applied object by object."""
-        items = ed.iter_message(
-            io.BytesIO(stream) if isinstance(stream, bytes) else stream, versions=self._format_versions(system)
+        batch, see :meth:`_apply_sales_batch`); a batch that fails is applied object by object. The
+        objects are parsed and read in a thread, up to two batches ahead (see :func:`read_ahead`)."""
+        items = read_ahead(
+            ed.iter_read(
+                io.BytesIO(stream) if isinstance(stream, bytes) else stream, versions=self._format_versions(system)
+            ),
+            limit=2 * BATCH_SIZE,
         )
-        header = next(items)[1]
+        with closing(items):
+            header = next(items)[1]
+            return header, {"header": header, **self._apply_objects(system, items, exchange)}
+
+    @api.model
+    def _apply_objects(self, system, items, exchange):
+        """Apply the objects ``items`` (type name, element, values read) of a message: the summary."""
         results = Counter()
         unmapped = Counter()
         batch = []
-        for kind, node in items:
+        for kind, node, values in items:
             operation = OBJECT_OPERATIONS.get(kind)
             if not operation:
                 unmapped[kind] += 1
@@ -542,14 +553,14 @@ class CrmOnecConnector(models.AbstractModel):
                 self._commit_step()
                 batch = []
             if group:
-                batch.append((kind, deepcopy(node)))  # the stream clears the node once read
+                batch.append((kind, node, values))
             else:
                 self._apply_and_journal(system, kind, node, exchange, results)
         self._apply_batch(system, batch, exchange, results)
-        result = {"header": header, "applied": results.get("done", 0), "failed": results.get("failed", 0)}
+        result = {"applied": results.get("done", 0), "failed": results.get("failed", 0)}
         if unmapped:
             result["not_mapped"] = dict(unmapped)
-        return header, result
+        return result
 
     @api.model
     def _apply_and_journal(self, system, kind, node, exchange, results, journal=None):
@@ -596,13 +607,16 @@ class CrmOnecConnector(models.AbstractModel):
             connector = self.with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
             try:
                 with self.env.cr.savepoint():
-                    nodes = [node for _kind, node in batch]
+                    nodes = [node for _kind, node, _values in batch]
+                    # what the reading thread could read (each object is read again if not)
+                    read = [values for _kind, _node, values in batch]
+                    read = read if all(read) else None
                     if BATCHED[batch[0][0]] == "payment":
-                        applied = connector._apply_payments_batch(company, nodes)
+                        applied = connector._apply_payments_batch(company, nodes, read)
                     else:
                         applied = [
                             (move, {"move": move.name, "result": "created", "amount": move.amount_total})
-                            for move in connector._apply_sales_batch(company, nodes)
+                            for move in connector._apply_sales_batch(company, nodes, read)
                         ]
             except psycopg2.OperationalError:
                 raise
@@ -611,7 +625,7 @@ class CrmOnecConnector(models.AbstractModel):
             else:
                 Log = self.env["crm.exchange.log"]
                 vals_list = []
-                for (kind, node), (record, response) in zip(batch, applied, strict=True):
+                for (kind, node, _values), (record, response) in zip(batch, applied, strict=True):
                     vals = Log._prepare_log_vals(
                         system,
                         "in",
@@ -627,15 +641,15 @@ class CrmOnecConnector(models.AbstractModel):
                 results["done"] += len(batch)
                 return
         journal = []
-        for kind, node in batch:
+        for kind, node, _values in batch:
             self._apply_and_journal(system, kind, node, exchange, results, journal)
         self._write_journal(journal)
 
     @api.model
-    def _apply_sales_batch(self, company, nodes):
+    def _apply_sales_batch(self, company, nodes, documents=None):
         """New sales and returns of 1C created with one ``create`` and posted together; raises when
         any of them is not new or not exact (the caller then applies them one by one)."""
-        documents = [ed.read_sale(node) for node in nodes]
+        documents = documents or [ed.read_sale(node) for node in nodes]
         refs = [values["ref"] for values in documents]
         Move = self.env["account.move"].sudo().with_company(company)
         if not all(refs) or len(set(refs)) != len(refs):
@@ -1267,11 +1281,11 @@ class CrmOnecConnector(models.AbstractModel):
         return {payment_id: float(amount) for payment_id, amount in rows}
 
     @api.model
-    def _apply_payments_batch(self, company, nodes):
+    def _apply_payments_batch(self, company, nodes, payments=None):
         """New customer payments of 1C created with one ``create``, posted together, then each
         reconciled; raises when any of them cannot go that way (the caller then applies them one
         by one): [(first payment, response)]."""
-        payments = [ed.read_payment(node) for node in nodes]
+        payments = payments or [ed.read_payment(node) for node in nodes]
         refs = [values["ref"] for values in payments]
         if not all(refs) or len(set(refs)) != len(refs) or any(v["kind"] != "СПокупателем" for v in payments):
             raise _BatchRefused("payments without a reference, twice the same or not from customers")

@@ -597,6 +597,28 @@ def read_payment(node):
     return values
 
 
+#: the readers of the objects applied in batches
+READERS = {SALE: read_sale, SALE_RETURN: read_sale, PAYMENT: read_payment}
+
+
+def iter_read(stream, versions=SUPPORTED_VERSIONS):
+    """:func:`iter_message` with each object copied out of the stream and, for the kinds applied in
+    batches, read: ``("Header", header, None)``, then ``(type name, element, values)``; values is
+    None when the object is not read here or cannot be read (it is read again, and its error
+    journaled, where it is applied)."""
+    items = iter_message(stream, versions)
+    yield (*next(items), None)
+    for kind, node in items:
+        node = deepcopy(node)
+        values = None
+        if kind in READERS:
+            try:
+                values = READERS[kind](node)
+            except Exception:  # noqa: BLE001 - read again where the object is applied
+                values = None
+        yield kind, node, values
+
+
 def read_deletion(node):
     """УдалениеОбъекта: (type of the reference, e.g. РеализацияТоваровУслугСсылка, reference)."""
     check(node)

@@ -11,3 +11,4 @@ from . import test_onec_access
 from . import test_sales_history_import
 from . import test_onec_payment_writer
 from . import test_onec_sale_writer
+from . import test_read_ahead

@@ -861,11 +861,11 @@ class TestOneC(CrmKpiCommon):
         Connector = type(self.Connector)
         apply_payments, batches = Connector._apply_payments_batch, []
 
-        def crash_in_the_second_file(connector, company, nodes):
+        def crash_in_the_second_file(connector, company, nodes, payments=None):
             batches.append(len(nodes))
             if len(batches) == 2:
                 raise psycopg2.OperationalError("server closed the connection unexpectedly")
-            return apply_payments(connector, company, nodes)
+            return apply_payments(connector, company, nodes, payments)
 
         with patch.object(Connector, "_apply_payments_batch", autospec=True, side_effect=crash_in_the_second_file):
             logs = self.Connector.action_initial_sync()
