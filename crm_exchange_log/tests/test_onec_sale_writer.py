@@ -6,6 +6,7 @@ from odoo import fields
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
+from ..models.crm_onec_sale_writer import HEADERS
 from ..services import enterprise_data as ed
 
 #: columns that differ between two writings of the same documents by nature
@@ -268,6 +269,46 @@ class TestOnecSaleWriter(TransactionCase):
             {item["account_id"] for item in written["items"] if item["display_type"] == "product"},
             {self.other_income.id, self.journal.default_account_id.id},
         )
+
+    def test_header_values_kept_across_chunks(self):
+        """The header values of a customer are computed once for the chunks of a cursor, again
+        once the customer changes (its salesperson, a delivery address, its payment term): each
+        chunk stored as the ORM stores it."""
+        Writer = type(self.env["crm.onec.sale.writer"])
+        original, computed = Writer._compute_header_values, []
+
+        def spy(writer, Move, firsts):
+            computed.append(sorted(firsts))
+            return original(writer, Move, firsts)
+
+        partner = {"ref": self.known.crm_onec_ref, "name": self.known.name, "is_company": True}
+        key = (self.known.id, "out_invoice", self.company.currency_id.id)
+
+        def chunk(number):
+            return [
+                self._sale(number, [self._line("Станок", 1, "700.00")], partner),
+                self._sale(number + 1, [self._line("Монтаж", 2, "300.00")], partner, days_ago=3),
+            ]
+
+        self.env.cr.cache.pop(HEADERS, None)
+        with patch.object(Writer, "_compute_header_values", spy):
+            _moves, by_writer = self._apply(chunk(40), orm=False)
+            self.assertTrue(by_writer)
+            expected, written, _by_orm, by_writer = self._both_ways(chunk(42))
+            self.assertTrue(by_writer)
+            self.assertEqual(computed, [[key], []], "the second chunk takes the values of the first")
+            self.assertEqual(written["documents"], expected["documents"])
+            self.known.user_id = self.env.ref("base.user_demo")
+            delivery = self.env["res.partner"].create({"name": "Склад", "type": "delivery", "parent_id": self.known.id})
+            self.known.property_payment_term_id = self.env.ref("account.account_payment_term_15days")
+            expected, written, _by_orm, by_writer = self._both_ways(chunk(44))
+        self.assertTrue(by_writer)
+        self.assertEqual(computed, [[key], [], [key]], "computed again for the changed customer")
+        self.assertEqual(written["documents"], expected["documents"])
+        self.assertEqual(written["items"], expected["items"])
+        for document in written["documents"]:
+            self.assertEqual(document["invoice_user_id"], self.env.ref("base.user_demo").id)
+            self.assertEqual(document["partner_shipping_id"], ("partner", delivery.id))
 
     def test_followers_as_posting_subscribes(self):
         """The customers follow their documents as stock subscription makes them (default subtypes
