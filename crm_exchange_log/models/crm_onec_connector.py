@@ -695,34 +695,60 @@ class CrmOnecConnector(models.AbstractModel):
     @api.model
     def _subscribe_deferred(self, pairs):
         """The customers follow their documents, as ``account.move._post`` subscribes them one by
-        one (default subtypes, external ones for portal and public partners): a chunk at once."""
+        one (default subtypes, external ones for portal and public partners): a chunk at once, with
+        one INSERT of the followers and one of their subtypes (``mail.followers.create`` stores
+        nothing else: the followers have no log columns)."""
         if not pairs:
             return
         pairs = list(dict.fromkeys(pairs))
         partner_ids = sorted({partner_id for _move_id, partner_id in pairs})
-        Followers = self.env["mail.followers"].sudo().with_context(default_partner_id=False)
+        Followers = self.env["mail.followers"].sudo()
         existing = {
             (res_id, partner_id)
             for _id, res_id, partner_id, *_rest in Followers._get_subscription_data(
                 [("account.move", sorted({move_id for move_id, _partner_id in pairs}))], partner_ids
             )
         }
+        pairs = [pair for pair in pairs if pair not in existing]
+        if not pairs:
+            return
         subtypes, _internal, external = self.env["mail.message.subtype"].default_subtypes("account.move")
         shared = set(
             self.env["res.partner"].sudo().search([("id", "in", partner_ids), ("partner_share", "=", True)]).ids
         )
-        Followers.create(
-            [
-                {
-                    "res_model": "account.move",
-                    "res_id": move_id,
-                    "partner_id": partner_id,
-                    "subtype_ids": [fields.Command.set((external if partner_id in shared else subtypes).ids)],
-                }
-                for move_id, partner_id in pairs
-                if (move_id, partner_id) not in existing
-            ]
+        move_ids, follower_partner_ids = zip(*pairs, strict=True)
+        followed = self.env.execute_query(
+            SQL(
+                """INSERT INTO mail_followers (res_model, res_id, partner_id)
+                   SELECT 'account.move', v.res_id, v.partner_id
+                     FROM unnest(%s::int[], %s::int[]) AS v(res_id, partner_id)
+                   RETURNING id, res_id, partner_id""",
+                list(move_ids),
+                list(follower_partner_ids),
+            )
         )
+        links = [
+            (follower_id, subtype_id)
+            for follower_id, _move_id, partner_id in followed
+            for subtype_id in (external if partner_id in shared else subtypes).ids
+        ]
+        if links:
+            relation = Followers._fields["subtype_ids"]
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO %s (%s, %s) SELECT * FROM unnest(%s::int[], %s::int[])",
+                    SQL.identifier(relation.relation),
+                    SQL.identifier(relation.column1),
+                    SQL.identifier(relation.column2),
+                    [follower_id for follower_id, _subtype_id in links],
+                    [subtype_id for _follower_id, subtype_id in links],
+                )
+            )
+        # what create() changes in memory: the documents' followers (and what depends on them:
+        # message_partner_ids, message_is_follower) read again
+        moves = self.env["account.move"].browse(sorted(set(move_ids)))
+        moves.invalidate_recordset(["message_follower_ids"])
+        moves.modified(["message_follower_ids"])
 
     @api.model
     def _apply_object(self, system, kind, node):

@@ -62,6 +62,23 @@ MOVE_COLUMNS = {
     "is_manually_modified",
 }
 LOG_COLUMNS = {"id", "create_uid", "create_date", "write_uid", "write_date"}
+#: ``cr.cache`` entry of the header values computed on the cursor: {fingerprint: values}
+HEADERS = "crm_onec_sale_writer.headers"
+#: the most kept (one a customer, type and currency: a first load of 10,000 customers fits)
+HEADERS_KEPT = 50000
+#: columns of res_partner that posting changes and no header value reads
+PARTNER_COUNTERS = ["customer_rank", "supplier_rank", "write_date"]
+#: what header values read besides the customer, company, journal and currency (all rows of each)
+HEADER_SETTINGS = (
+    "ir.config_parameter",
+    "ir.default",
+    "res.users",
+    "res.partner.bank",
+    "account.fiscal.position",
+    "account.fiscal.position.account",
+    "crm.team",
+    "crm.team.member",
+)
 
 
 class _Refused(Exception):
@@ -111,7 +128,7 @@ class CrmOnecSaleWriter(models.AbstractModel):
             moves.append({"vals": vals, "date": date, "lines": lines, "key": key})
         context = {
             "partners": partners,
-            "news": self._header_values(Move, firsts),
+            "news": self._header_values(Move, journal, firsts),
             "incomes": self._income_accounts(company, journal, partners, {key[:2] for key in firsts}),
             "today": today,
         }
@@ -222,10 +239,81 @@ class CrmOnecSaleWriter(models.AbstractModel):
         return {"commercial": commercial, "receivable": receivable, "term": term}
 
     @api.model
-    def _header_values(self, Move, firsts):
+    def _header_values(self, Move, journal, firsts):
         """{key: the stored columns the writer does not compute itself}, as the ORM computes them
-        for a draft of this partner, type and currency: one ``new`` record per key (``firsts``:
-        the first vals of each key), computed together."""
+        for a draft of this partner, type and currency (``firsts``: the first vals of each key):
+        kept on the cursor for the next chunks under what they depend on (:meth:`_header_fingerprints`)."""
+        kept = self.env.cr.cache.setdefault(HEADERS, {})
+        fingerprints = self._header_fingerprints(Move, journal, firsts)
+        news = {key: kept[fingerprints[key]] for key in firsts if fingerprints.get(key) in kept}
+        computed = self._compute_header_values(Move, {key: vals for key, vals in firsts.items() if key not in news})
+        if len(kept) + len(computed) > HEADERS_KEPT:
+            kept.clear()
+        kept.update({fingerprints[key]: values for key, values in computed.items() if key in fingerprints})
+        return {**news, **computed}
+
+    @api.model
+    def _header_fingerprints(self, Move, journal, firsts):
+        """{key: what its header values depend on}, for the keys whose values may be kept:
+        the key and the journal and company (no column reads the document's date or references:
+        the first document of a key stands for the others); the rows of the customer's commercial
+        entity (the customer, its commercial partner, its delivery address), of the company and
+        of the journal, by content (a transaction writes them all at the same date); the last
+        write and count of the settings' rows (not kept while the transaction writes them); the
+        currency's active flag, today, the user, its language and the context's defaults."""
+        company = Move.env.company
+        for model in ("res.partner", "res.company", "account.journal", *HEADER_SETTINGS):
+            if model in self.env:
+                self.env[model].flush_model()
+        entities = dict(
+            self.env.execute_query(
+                SQL(
+                    """SELECT p.id, md5(string_agg((to_jsonb(e) - %s::text[])::text, ',' ORDER BY e.id))
+                         FROM res_partner p JOIN res_partner e ON e.commercial_partner_id = p.commercial_partner_id
+                        WHERE p.id = ANY(%s)
+                     GROUP BY p.id""",
+                    PARTNER_COUNTERS,
+                    sorted({key[0] for key in firsts}),
+                )
+            )
+        )
+        tables = [SQL.identifier(self.env[model]._table) for model in HEADER_SETTINGS if model in self.env]
+        [(settings, written)] = self.env.execute_query(
+            SQL(
+                """SELECT md5(concat((SELECT to_jsonb(c) FROM res_company c WHERE c.id = %s),
+                                     (SELECT to_jsonb(j) FROM account_journal j WHERE j.id = %s), %s)),
+                          GREATEST(%s) >= (now() AT TIME ZONE 'UTC')""",
+                company.id,
+                journal.id,
+                SQL(", ").join(
+                    SQL("(SELECT concat(count(*), ':', max(write_date)) FROM %s)", table) for table in tables
+                ),
+                SQL(", ").join(SQL("(SELECT max(write_date) FROM %s)", table) for table in tables),
+            )
+        )
+        if written:
+            return {}
+        context = Move.env.context
+        shared = (
+            journal.id,
+            company.id,
+            settings,
+            fields.Date.context_today(Move),
+            Move.env.uid,
+            Move.env.lang,
+            repr(sorted((name, value) for name, value in context.items() if name.startswith("default_"))),
+        )
+        return {
+            key: (key, entities[key[0]], self.env["res.currency"].browse(key[2]).active, *shared)
+            for key in firsts
+            if key[0] in entities
+        }
+
+    @api.model
+    def _compute_header_values(self, Move, firsts):
+        """The header values of ``firsts``' keys: one ``new`` record per key, computed together."""
+        if not firsts:
+            return {}
         keys = sorted(firsts, key=lambda key: (Move.env["res.partner"].browse(key[0]).user_id.id or 0, key))
         drafts = Move.concat(
             *(

@@ -6,6 +6,7 @@ from odoo import fields
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
+from ..models.crm_onec_sale_writer import HEADERS
 from ..services import enterprise_data as ed
 
 #: columns that differ between two writings of the same documents by nature
@@ -268,6 +269,112 @@ class TestOnecSaleWriter(TransactionCase):
             {item["account_id"] for item in written["items"] if item["display_type"] == "product"},
             {self.other_income.id, self.journal.default_account_id.id},
         )
+
+    def test_header_values_kept_across_chunks(self):
+        """The header values of a customer are computed once for the chunks of a cursor, again
+        once the customer changes (its salesperson, a delivery address, its payment term): each
+        chunk stored as the ORM stores it."""
+        Writer = type(self.env["crm.onec.sale.writer"])
+        original, computed = Writer._compute_header_values, []
+
+        def spy(writer, Move, firsts):
+            computed.append(sorted(firsts))
+            return original(writer, Move, firsts)
+
+        partner = {"ref": self.known.crm_onec_ref, "name": self.known.name, "is_company": True}
+        key = (self.known.id, "out_invoice", self.company.currency_id.id)
+
+        def chunk(number):
+            return [
+                self._sale(number, [self._line("Станок", 1, "700.00")], partner),
+                self._sale(number + 1, [self._line("Монтаж", 2, "300.00")], partner, days_ago=3),
+            ]
+
+        self.env.cr.cache.pop(HEADERS, None)
+        with patch.object(Writer, "_compute_header_values", spy):
+            _moves, by_writer = self._apply(chunk(40), orm=False)
+            self.assertTrue(by_writer)
+            expected, written, _by_orm, by_writer = self._both_ways(chunk(42))
+            self.assertTrue(by_writer)
+            self.assertEqual(computed, [[key], []], "the second chunk takes the values of the first")
+            self.assertEqual(written["documents"], expected["documents"])
+            self.known.user_id = self.env.ref("base.user_demo")
+            delivery = self.env["res.partner"].create({"name": "Склад", "type": "delivery", "parent_id": self.known.id})
+            self.known.property_payment_term_id = self.env.ref("account.account_payment_term_15days")
+            expected, written, _by_orm, by_writer = self._both_ways(chunk(44))
+        self.assertTrue(by_writer)
+        self.assertEqual(computed, [[key], [], [key]], "computed again for the changed customer")
+        self.assertEqual(written["documents"], expected["documents"])
+        self.assertEqual(written["items"], expected["items"])
+        for document in written["documents"]:
+            self.assertEqual(document["invoice_user_id"], self.env.ref("base.user_demo").id)
+            self.assertEqual(document["partner_shipping_id"], ("partner", delivery.id))
+
+    def test_followers_as_posting_subscribes(self):
+        """The customers follow their documents as stock subscription makes them (default subtypes
+        for an internal partner, the external ones for a portal partner); who follows already is
+        left as is; the documents' followers are read again."""
+        Move = self.env["account.move"].with_context(tracking_disable=True)
+        moves = Move.create(
+            [{"move_type": "out_invoice", "partner_id": self.known.id, "journal_id": self.journal.id}] * 2
+        )
+        Users = self.env["res.users"].with_context(no_reset_password=True)
+        internal, portal = (
+            Users.create(
+                {"name": name, "login": login, "groups_id": [fields.Command.set([self.env.ref(group).id])]}
+            ).partner_id
+            for name, login, group in (
+                ("Бухгалтер", "onec-accountant", "base.group_user"),
+                ("Клиент портала", "onec-portal", "base.group_portal"),
+            )
+        )
+        note = self.env.ref("mail.mt_note")
+        # a default subtype for internal followers only
+        self.env["mail.message.subtype"].create(
+            {"name": "Сверка", "res_model": "account.move", "default": True, "internal": True}
+        )
+        moves[1].message_subscribe([internal.id], subtype_ids=note.ids)
+        pairs = [
+            (moves[0].id, internal.id),
+            (moves[0].id, portal.id),
+            (moves[0].id, self.known.id),
+            (moves[1].id, internal.id),
+            (moves[1].id, portal.id),
+            (moves[0].id, portal.id),
+        ]
+
+        def followers():
+            self.env.flush_all()
+            return sorted(
+                self.env.execute_query(
+                    SQL(
+                        """SELECT f.res_model, f.res_id, f.partner_id,
+                                  array_agg(r.mail_message_subtype_id ORDER BY r.mail_message_subtype_id)
+                             FROM mail_followers f
+                        LEFT JOIN mail_followers_mail_message_subtype_rel r ON r.mail_followers_id = f.id
+                            WHERE f.res_model = 'account.move' AND f.res_id = ANY(%s)
+                         GROUP BY f.id""",
+                        moves.ids,
+                    )
+                )
+            )
+
+        savepoint = self.env.cr.savepoint()
+        self.assertNotIn(portal, moves[0].message_partner_ids)
+        self.Connector._subscribe_deferred(pairs)
+        self.assertIn(portal, moves[0].message_partner_ids, "the followers read again")
+        self.assertTrue(moves[0].message_follower_ids.filtered(lambda follower: follower.partner_id == internal))
+        written = followers()
+        savepoint.rollback()
+        savepoint.close(rollback=False)
+        self.env.invalidate_all()
+        for move_id, partner_id in pairs:
+            Move.browse(move_id).message_subscribe([partner_id])
+        self.assertEqual(written, followers())
+        subtypes = {(res_id, partner_id): ids for _model, res_id, partner_id, ids in written}
+        self.assertEqual(subtypes[(moves[1].id, internal.id)], note.ids, "the existing follower kept")
+        self.assertNotEqual(subtypes[(moves[0].id, internal.id)], subtypes[(moves[0].id, portal.id)])
+        self.assertEqual(subtypes[(moves[0].id, portal.id)], subtypes[(moves[0].id, self.known.id)])
 
     def test_numbering_across_periods(self):
         """Documents of several months and years, in no order, invoices and credit notes: the same
