@@ -307,7 +307,9 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         # (and what cannot change: the totals), with what follows from the payment state, is not
         # computed again
         following = tuple(Move._crm_payment_state_columns(SQL("m"), SQL("m.payment_state")))
-        Line.browse(sorted(touched | set(line_ids))).modified(
+        lines = Line.browse(sorted(touched | set(line_ids)))
+        lines.fetch(["move_id", "payment_id"])  # what the triggers read of them (not every column)
+        lines.modified(
             ["amount_residual", "amount_residual_currency", "reconciled", "full_reconcile_id", "matching_number"]
         )
         for model, records, written in (
