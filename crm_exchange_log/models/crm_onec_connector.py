@@ -1344,7 +1344,8 @@ class CrmOnecConnector(models.AbstractModel):
                     ]
                 )
             )
-            moves.line_ids.mapped("amount_residual")
+            # of their journal items, only what _prepare_payment and the writer read
+            moves.line_ids.fetch(["parent_state", "reconciled", "account_id", "currency_id"])
             cache.update({("document", move.crm_onec_ref): move for move in moves})
         vals_list, groups = [], []
         for values in payments:

@@ -1,8 +1,9 @@
+import json
 import logging
 import re
 from collections import Counter, defaultdict
 
-from psycopg2 import sql
+from psycopg2 import errors
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -173,7 +174,9 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                     "amount_company_currency_signed": amount,
                     "crm_onec_ref": vals.get("crm_onec_ref") or None,
                     "crm_onec_document_id": vals.get("crm_onec_document_id") or None,
-                    # settled below with the reconciliation
+                    "move_id": move_id,
+                    # named with the entry, settled with the reconciliation (both before the insert)
+                    "name": None,
                     "state": "in_process",
                     "is_reconciled": False,
                     "is_matched": False,
@@ -189,7 +192,11 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                     "commercial_partner_id": partner.commercial_partner_id.id,
                     "partner_bank_id": default["partner_bank_id"],
                     "currency_id": currency.id,
-                    "name": "/",
+                    # numbered when inserted (_insert_entries)
+                    "name": None,
+                    "sequence_prefix": None,
+                    "sequence_number": None,
+                    "made_sequence_gap": False,
                     "ref": memo,
                     "state": "posted",
                     "move_type": "entry",
@@ -211,7 +218,6 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                     "always_tax_exigible": True,
                     "checked": bool(journal.autocheck_on_post) or default["checked"],
                     "posted_before": True,
-                    "made_sequence_gap": False,
                     "is_manually_modified": False,
                     "is_storno": False,
                     "invoice_currency_rate": 0.0,
@@ -226,7 +232,7 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                 "currency_id": currency.id,
                 "partner_id": partner.id,
                 "payment_id": payment_id,
-                "move_name": "/",
+                "move_name": None,
                 "parent_state": "posted",
                 "ref": memo,
                 "name": label,
@@ -237,7 +243,10 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                 "price_unit": 0.0,
                 "discount": 0.0,
                 "tax_tag_invert": False,
+                # matched by the reconciliation planned before the insert
                 "reconciled": False,
+                "full_reconcile_id": None,
+                "matching_number": None,
             }
             line_rows.append(
                 {
@@ -277,36 +286,30 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         except _Refused as reason:
             _logger.info("%s payments from 1C go the ORM way: %s", len(vals_list), reason)
             return None
-        self._insert(Payment, payment_rows)
-        self._insert(Move, move_rows)
-        self.env.invalidate_all()
-        names = self._name_moves(Move.browse(move_ids))
+        # the reconciliation is planned first: every row of the payments is inserted final
+        plans = [
+            (line_ids[2 * index + 1], open_lines.ids) for index, (_move, open_lines) in enumerate(targets) if open_lines
+        ]
+        matching = self._reconcile(plans, {row["id"]: row for row in line_rows}) if plans else None
+        self._settle_payments(journal, payment_rows, line_rows)
+        if matching and matching["fulls"]:
+            self._insert(self.env["account.full.reconcile"], [{"id": full_id} for full_id in matching["fulls"]])
+        names = self._insert_entries(journal, payment_rows, move_rows)
         for row in line_rows:
             row["move_name"] = names[row["move_id"]]
         self._insert(Line, line_rows)
-        self.env.cr.execute_values(
-            """UPDATE account_payment p SET move_id = v.move_id, name = v.name
-                 FROM (VALUES %s) AS v(id, move_id, name) WHERE p.id = v.id""",
-            [(payment_id, move_id, names[move_id]) for payment_id, move_id in zip(payment_ids, move_ids, strict=True)],
-            page_size=1000,
-        )
-        self.env.invalidate_all()
+        touched = self._write_matching(matching) if matching else set()
         self._raise_ranks(ranks)
-        # ------------------------------------------------------------ reconciliation
-        plans = []
-        for index, (_move, open_lines) in enumerate(targets):
-            if open_lines:
-                plans.append((line_ids[2 * index + 1], open_lines.ids))
-        touched = self._reconcile(plans) if plans else set()
         self._settle_invoices(invoices)
         self.env.invalidate_all()
         payments = Payment.browse(payment_ids)
-        self._settle_payments(payments, line_ids)
         # what else depends on the residuals is recomputed as stock does; what was written above
         # (and what cannot change: the totals), with what follows from the payment state, is not
         # computed again
         following = tuple(Move._crm_payment_state_columns(SQL("m"), SQL("m.payment_state")))
-        Line.browse(sorted(touched | set(line_ids))).modified(
+        lines = Line.browse(sorted(touched | set(line_ids)))
+        lines.fetch(["move_id", "payment_id"])  # what the triggers read of them (not every column)
+        lines.modified(
             ["amount_residual", "amount_residual_currency", "reconciled", "full_reconcile_id", "matching_number"]
         )
         for model, records, written in (
@@ -408,108 +411,152 @@ class CrmOnecPaymentWriter(models.AbstractModel):
 
     @api.model
     def _insert(self, model, rows):
-        """INSERT the rows (dicts with the same keys) with the audit columns, in one statement per page."""
-        columns = [*rows[0], "create_uid", "write_uid", "create_date", "write_date"]
+        self.env.cr.execute(self._insert_query(model, rows))
+
+    @api.model
+    def _insert_query(self, model, rows, following=None):
+        """The INSERT of the rows (dicts with the same keys) with the audit columns, in one
+        statement (the rows sent as one JSON parameter); ``following``: {column: SQL over the new
+        row ``m``}."""
         now, uid = self.env.cr.now(), self.env.uid
-        self.env.cr.execute_values(
-            sql.SQL("INSERT INTO {} ({}) VALUES %s").format(
-                sql.Identifier(model._table), sql.SQL(", ").join(map(sql.Identifier, columns))
-            ),
-            [(*row.values(), uid, uid, now, now) for row in rows],
-            page_size=1000,
+        audit = {"create_uid": uid, "write_uid": uid, "create_date": now, "write_date": now}
+        columns = [*rows[0], *audit]
+        following = following or {}
+        table = SQL.identifier(model._table)
+        return SQL(
+            "INSERT INTO %s (%s) SELECT %s FROM json_populate_recordset(NULL::%s, %s) AS m",
+            table,
+            SQL(", ").join(SQL.identifier(column) for column in [*columns, *following]),
+            SQL(", ").join([*(SQL.identifier("m", column) for column in columns), *following.values()]),
+            table,
+            json.dumps([{**row, **audit} for row in rows], default=str),
         )
 
     @api.model
-    def _name_moves(self, moves):
-        """Names from the journal's sequence, in the order ``account.move._compute_name`` gives them
-        (date, reference, id): the first of each period by stock ``_locked_increment`` (which locks
-        the number through the unique index and caches it), the others following it (each locked
-        by the update that writes it): {move id: name}."""
-        names = {}
+    def _insert_entries(self, journal, payment_rows, move_rows):
+        """Insert the payments with their entries (one statement for both: their references to each
+        other are checked at its end), the entries numbered from the journal's sequence in the order
+        ``account.move._compute_name`` gives them (date, reference, id) as ``_locked_increment``
+        numbers them: the first number of a period the transaction has not taken yet is locked by
+        inserting its entry alone through the unique index (the next number tried while another
+        transaction has it), the others follow in the transaction's sequence cache. A period's
+        entries are written before the format of the next is read from the journal's last numbers.
+        {move id: name}."""
         Move = self.env["account.move"]
         regex = Move._make_regex_non_capturing(Move._sequence_fixed_regex.replace(r"?P<seq>", ""))
-        ordered = moves.sorted(lambda move: (move.date, move.ref or "", move.id))
         cache = Move._get_sequence_cache()
-        groups = []  # [(date_start, date_end, cache key, format, values, [moves])]
-        for move in ordered:
-            group = groups[-1] if groups else None
-            if not group or not (group[0] <= move.date <= group[1]):
-                if group:
-                    names.update(self._write_names(group, regex))
-                format_string, format_values = move._get_next_sequence_format()
-                date_start, date_end, *_rest = move._get_sequence_date_range(
-                    move._deduce_sequence_number_reset(format_string.format(**format_values))
+        payments = {row["move_id"]: row for row in payment_rows}
+        ordered = sorted(move_rows, key=lambda row: (row["date"], row["ref"] or "", row["id"]))
+        start = 0
+        while start < len(ordered):
+            draft = Move.new(
+                {
+                    fname: ordered[start][fname]
+                    for fname in ("journal_id", "company_id", "date", "move_type", "origin_payment_id")
+                }
+            )
+            format_string, format_values = draft._get_next_sequence_format()
+            date_start, date_end, *_rest = draft._get_sequence_date_range(
+                draft._deduce_sequence_number_reset(format_string.format(**format_values))
+            )
+            end = start + 1
+            while end < len(ordered) and date_start <= ordered[end]["date"] <= date_end:
+                end += 1
+            period, start = ordered[start:end], end
+            seq = format_values.pop("seq")
+            key = (format_string.format(**format_values, seq=0), journal)
+            locked = key in cache
+            if not locked:
+                first = period.pop(0)
+                with self.env.cr.savepoint(flush=False) as savepoint:
+                    while True:
+                        seq += 1
+                        self._number(first, payments, format_string.format(**format_values, seq=seq), regex, True)
+                        try:
+                            self.env.cr.execute(self._entries_query(payments, [first]), log_exceptions=False)
+                            break
+                        except errors.UniqueViolation as error:
+                            if error.diag.constraint_name != "account_move_unique_name":
+                                raise
+                            savepoint.rollback()
+                cache[key] = seq
+            for index, row in enumerate(period):
+                cache[key] += 1
+                self._number(
+                    row, payments, format_string.format(**format_values, seq=cache[key]), regex, locked and not index
                 )
-                key = (format_string.format(**{**format_values, "seq": 0}), move.journal_id)
-                first = move._locked_increment(format_string, dict(format_values))
-                group = [date_start, date_end, key, format_string, format_values, [(move, first)]]
-                groups.append(group)
-            else:
-                cache[group[2]] += 1
-                group[5].append((move, group[3].format(**{**group[4], "seq": cache[group[2]]})))
-        if groups:
-            names.update(self._write_names(groups[-1], regex))
-        return names
+            if period:
+                self.env.cr.execute(self._entries_query(payments, period))
+        return {row["id"]: row["name"] for row in move_rows}
 
     @api.model
-    def _write_names(self, group, regex):
-        """Name, prefix, number and sequence gap of a group of moves numbered in a row."""
-        named = group[5]
-        rows = []
-        for move, name in named:
-            matching = re.match(regex, name)
-            rows.append([move.id, name, name[: matching.start(1)], int(matching.group(1) or 0), False])
-        first_number, prefix = rows[0][3], rows[0][2]
-        self.env.cr.execute(
-            "SELECT 1 FROM account_move WHERE journal_id = %s AND sequence_prefix = %s AND sequence_number = %s",
-            [named[0][0].journal_id.id, prefix, first_number - 1],
-        )
-        rows[0][4] = first_number > 1 and not self.env.cr.fetchone()
-        # what follows from the new entries' payment state is set with their names (one write per row)
-        following = self.env["account.move"]._crm_payment_state_columns(SQL("m"), SQL("m.payment_state"))
-        ids, names, prefixes, numbers, gaps = zip(*rows, strict=True)
-        self.env.cr.execute(
-            SQL(
-                """UPDATE account_move m
-                      SET name = v.name, sequence_prefix = v.prefix, sequence_number = v.number,
-                          made_sequence_gap = v.gap %s
-                     FROM unnest(%s::int[], %s::varchar[], %s::varchar[], %s::int[], %s::bool[])
-                          AS v(id, name, prefix, number, gap)
-                    WHERE m.id = v.id""",
-                _assignments(following),
-                list(ids),
-                list(names),
-                list(prefixes),
-                list(numbers),
-                list(gaps),
+    def _number(self, row, payments, name, regex, first):
+        """Name an entry (and its payment): its sequence prefix and number, and whether it opens a
+        gap, for the ``first`` of a run of numbers (the others follow it)."""
+        matching = re.match(regex, name)
+        row.update(name=name, sequence_prefix=name[: matching.start(1)], sequence_number=int(matching.group(1) or 0))
+        payments[row["id"]]["name"] = name
+        if first and row["sequence_number"] > 1:
+            self.env.cr.execute(
+                """SELECT 1 FROM account_move
+                    WHERE journal_id = %s AND sequence_prefix = %s AND sequence_number = %s""",
+                [row["journal_id"], row["sequence_prefix"], row["sequence_number"] - 1],
             )
+            row["made_sequence_gap"] = not self.env.cr.fetchone()
+
+    @api.model
+    def _entries_query(self, payments, move_rows):
+        """The INSERT of the entries ``move_rows`` and of their payments, with what follows from
+        their payment state."""
+        following = self.env["account.move"]._crm_payment_state_columns(SQL("m"), SQL("m.payment_state"))
+        return SQL(
+            "WITH payments AS (%s) %s",
+            self._insert_query(self.env["account.payment"], [payments[row["id"]] for row in move_rows]),
+            self._insert_query(self.env["account.move"], move_rows, following),
         )
-        self.env.invalidate_all()
-        return {row[0]: row[1] for row in rows}
 
     # ------------------------------------------------------------------ reconciliation
     @api.model
-    def _reconcile(self, plans):
+    def _reconcile(self, plans, new_lines):
         """Partials, full reconciliations, matching numbers and residuals of ``plans`` [(credit line
         id of a payment, open receivable line ids of its invoice)], as ``_reconcile_plan`` stores
-        them in one currency: the ids of the journal items it changed."""
+        them in one currency, planned before the payments' journal items ``new_lines`` ({id: row},
+        completed here) are written: the ids of the full reconciliations, the rows of the partials,
+        and what changes in the rows written before ({partial id: full reconciliation id}, journal
+        items); None when nothing is matched."""
         all_ids = sorted({line_id for credit, debits in plans for line_id in (credit, *debits)})
         self.env.cr.execute(
-            """SELECT id, date, date_maturity, amount_currency, balance, amount_residual, matching_number
-                 FROM account_move_line WHERE id = ANY(%s)""",
-            [all_ids],
+            """SELECT l.id, l.date, l.date_maturity, l.amount_currency, l.balance, l.amount_residual,
+                      l.matching_number, l.company_id, l.currency_id, m.move_type
+                 FROM account_move_line l JOIN account_move m ON m.id = l.move_id WHERE l.id = ANY(%s)""",
+            [[line_id for line_id in all_ids if line_id not in new_lines]],
         )
         info = {row[0]: row for row in self.env.cr.fetchall()}
+        for line_id in all_ids:
+            if line_id in new_lines:
+                row = new_lines[line_id]
+                info[line_id] = (
+                    line_id,
+                    *(row[fname] for fname in ("date", "date_maturity", "amount_currency", "balance")),
+                    *(row[fname] for fname in ("amount_residual", "matching_number", "company_id", "currency_id")),
+                    "entry",  # of a payment
+                )
         residual = {line_id: row[5] for line_id, row in info.items()}
         partials = []
         for credit, debits in plans:
             partials += self._plan_partials((credit, *debits), info, residual)
         if not partials:
-            return set()
-        partial_ids = self._insert_partials(partials, all_ids)
+            return None
+        partial_ids = reserve_ids(self.env, "account_partial_reconcile", len(partials))
         numbers = sorted({info[line_id][6] for line_id in all_ids if info[line_id][6]})
         groups = self._matched_groups(numbers, partials, partial_ids)
-        return self._write_matching(plans, residual, *groups)
+        full_of, lines = self._match(plans, residual, new_lines, *groups)
+        return {
+            "fulls": sorted(set(full_of.values())),
+            "partials": self._partial_rows(partials, partial_ids, info, full_of),
+            "joined": {partial_id: full_id for partial_id, full_id in full_of.items() if partial_id not in partial_ids},
+            "lines": lines,
+        }
 
     @api.model
     def _plan_partials(self, line_ids, info, residual):
@@ -541,35 +588,29 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         return partials
 
     @api.model
-    def _insert_partials(self, partials, line_ids):
-        partial_ids = reserve_ids(self.env, "account_partial_reconcile", len(partials))
-        self.env.cr.execute(
-            """SELECT l.id, l.company_id, l.currency_id, l.date, m.move_type
-                 FROM account_move_line l JOIN account_move m ON m.id = l.move_id WHERE l.id = ANY(%s)""",
-            [line_ids],
-        )
-        lines = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+    def _partial_rows(self, partials, partial_ids, info, full_of):
+        """The rows of the new ``partials`` [(debit, credit, amount)] ({partial id: full reconciliation id})."""
         invoice_types = self.env["account.move"].get_invoice_types(include_receipts=True)
         rows = []
         for partial_id, (debit_id, credit_id, amount) in zip(partial_ids, partials, strict=True):
-            debit, credit = lines[debit_id], lines[credit_id]
+            debit, credit = info[debit_id], info[credit_id]
             rows.append(
                 {
                     "id": partial_id,
                     "debit_move_id": debit_id,
                     "credit_move_id": credit_id,
-                    "debit_currency_id": debit[1],
-                    "credit_currency_id": credit[1],
+                    "debit_currency_id": debit[8],
+                    "credit_currency_id": credit[8],
                     # account.partial.reconcile._compute_company_id
-                    "company_id": debit[0] if debit[3] in invoice_types else credit[0],
-                    "max_date": max(debit[2], credit[2]),
+                    "company_id": debit[7] if debit[9] in invoice_types else credit[7],
+                    "max_date": max(debit[1], credit[1]),
                     "amount": amount,
                     "debit_amount_currency": amount,
                     "credit_amount_currency": amount,
+                    "full_reconcile_id": full_of.get(partial_id),
                 }
             )
-        self._insert(self.env["account.partial.reconcile"], rows)
-        return partial_ids
+        return rows
 
     @api.model
     def _matched_groups(self, numbers, partials, partial_ids):
@@ -605,17 +646,22 @@ class CrmOnecPaymentWriter(models.AbstractModel):
         return find, group_lines, group_partials
 
     @api.model
-    def _write_matching(self, plans, residual, find, group_lines, group_partials):
+    def _match(self, plans, residual, new_lines, find, group_lines, group_partials):
         """Full reconciliations of the groups left with nothing to match (in the order of the plans,
-        as stock walks them), matching numbers, residuals: the ids of the journal items written."""
-        cr = self.env.cr
+        as stock walks them), matching numbers, residuals: set in the rows of ``new_lines``, and
+        ({partial id: full reconciliation id}, [(id, residual, residual in currency, reconciled,
+        full reconciliation id, matching number)] of the journal items written before)."""
         currency = self.env.company.currency_id
-        cr.execute(
+        grouped = {line_id for ids in group_lines.values() for line_id in ids}
+        self.env.cr.execute(
             """SELECT id, amount_residual, amount_residual_currency, reconciled
                  FROM account_move_line WHERE id = ANY(%s)""",
-            [sorted({line_id for ids in group_lines.values() for line_id in ids})],
+            [sorted(grouped.difference(new_lines))],
         )
-        state = {row[0]: [row[1], row[2], row[3]] for row in cr.fetchall()}
+        state = {row[0]: [row[1], row[2], row[3]] for row in self.env.cr.fetchall()}
+        for line_id in grouped.intersection(new_lines):
+            row = new_lines[line_id]
+            state[line_id] = [row["amount_residual"], row["amount_residual_currency"], row["reconciled"]]
         for line_id, value in residual.items():
             if line_id in state:  # a line of a plan left unmatched (its invoice already paid) is not touched
                 state[line_id][0] = state[line_id][1] = value
@@ -627,17 +673,9 @@ class CrmOnecPaymentWriter(models.AbstractModel):
                 and all(state[line_id][2] or currency.is_zero(state[line_id][1]) for line_id in group_lines[root])
             )
         )
-        full_of = {}
-        if fulls:
-            full_ids = reserve_ids(self.env, "account_full_reconcile", len(fulls))
-            self._insert(self.env["account.full.reconcile"], [{"id": full_id} for full_id in full_ids])
-            full_of = dict(zip(fulls, full_ids, strict=True))
-            cr.execute_values(
-                """UPDATE account_partial_reconcile p SET full_reconcile_id = v.full_id
-                     FROM (VALUES %s) AS v(full_id, ids) WHERE p.id = ANY(v.ids)""",
-                [(full_of[root], sorted(group_partials[root])) for root in fulls],
-                page_size=1000,
-            )
+        full_of = dict(
+            zip(fulls, reserve_ids(self.env, "account_full_reconcile", len(fulls)) if fulls else [], strict=True)
+        )
         updates = []
         for root, line_set in group_lines.items():
             full_id = full_of.get(root)
@@ -646,19 +684,44 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             for line_id in line_set:
                 value = state[line_id]
                 reconciled = bool(value[2]) or (currency.is_zero(value[0]) and currency.is_zero(value[1]))
-                updates.append((line_id, value[0], value[1], reconciled, full_id, number))
-        cr.execute_values(
-            """UPDATE account_move_line l
-                  SET amount_residual = v.residual, amount_residual_currency = v.residual_currency,
-                      reconciled = v.reconciled, full_reconcile_id = v.full_id, matching_number = v.number,
-                      write_uid = v.uid, write_date = v.now
-                 FROM (VALUES %s) AS v(id, residual, residual_currency, reconciled, full_id, number, uid, now)
-                WHERE l.id = v.id""",
-            [(*update, self.env.uid, cr.now()) for update in updates],
-            template="(%s, %s::numeric, %s::numeric, %s, %s::integer, %s, %s, %s::timestamp)",
-            page_size=1000,
-        )
-        return {row[0] for row in updates}
+                if line_id in new_lines:
+                    new_lines[line_id].update(
+                        amount_residual=value[0],
+                        amount_residual_currency=value[1],
+                        reconciled=reconciled,
+                        full_reconcile_id=full_id,
+                        matching_number=number,
+                    )
+                else:
+                    updates.append((line_id, value[0], value[1], reconciled, full_id, number))
+        joined = {partial_id: full_of[root] for root in fulls for partial_id in group_partials[root]}
+        return joined, updates
+
+    @api.model
+    def _write_matching(self, matching):
+        """The partials planned by ``_reconcile`` (the payments' journal items written), and what
+        they change in the partials and journal items written before: the ids of those items."""
+        cr = self.env.cr
+        self._insert(self.env["account.partial.reconcile"], matching["partials"])
+        if matching["joined"]:
+            cr.execute(
+                """UPDATE account_partial_reconcile p SET full_reconcile_id = v.full_id
+                     FROM unnest(%s::int[], %s::int[]) AS v(id, full_id) WHERE p.id = v.id""",
+                [list(matching["joined"]), list(matching["joined"].values())],
+            )
+        if matching["lines"]:
+            cr.execute_values(
+                """UPDATE account_move_line l
+                      SET amount_residual = v.residual, amount_residual_currency = v.residual_currency,
+                          reconciled = v.reconciled, full_reconcile_id = v.full_id, matching_number = v.number,
+                          write_uid = v.uid, write_date = v.now
+                     FROM (VALUES %s) AS v(id, residual, residual_currency, reconciled, full_id, number, uid, now)
+                    WHERE l.id = v.id""",
+                [(*update, self.env.uid, cr.now()) for update in matching["lines"]],
+                template="(%s, %s::numeric, %s::numeric, %s, %s::integer, %s, %s, %s::timestamp)",
+                page_size=1000,
+            )
+        return {row[0] for row in matching["lines"]}
 
     @api.model
     def _settle_invoices(self, invoices):
@@ -704,35 +767,25 @@ class CrmOnecPaymentWriter(models.AbstractModel):
             )
 
     @api.model
-    def _settle_payments(self, payments, line_ids):
+    def _settle_payments(self, journal, payment_rows, line_rows):
         """The payments' reconciliation status and state once their journal items are matched
-        (``_compute_reconciliation_status``, ``_compute_state``)."""
-        self.env.cr.execute(
-            """SELECT pay.id,
-                      SUM(l.amount_residual) FILTER (WHERE l.id = ANY(%(counterparts)s) AND acc.reconcile),
-                      SUM(l.amount_residual) FILTER (WHERE l.account_id = pay.outstanding_account_id),
-                      BOOL_OR(l.account_id = j.default_account_id),
-                      BOOL_OR(acc.reconcile) FILTER (WHERE l.account_id = pay.outstanding_account_id)
-                 FROM account_payment pay
-                 JOIN account_journal j ON j.id = pay.journal_id
-                 JOIN account_move_line l ON l.move_id = pay.move_id
-                 JOIN account_account acc ON acc.id = l.account_id
-                WHERE pay.id = ANY(%(payments)s)
-                GROUP BY pay.id""",
-            {"payments": payments.ids, "counterparts": line_ids[1::2]},
-        )
-        fetched = self.env.cr.fetchall()
+        (``_compute_reconciliation_status``, ``_compute_state``), set in their rows (``line_rows``:
+        the liquidity and counterpart items of each payment, in that order)."""
         currency = self.env.company.currency_id
-        rows = []
-        for payment_id, counterpart_residual, liquidity_residual, on_default, liquidity_reconcilable in fetched:
-            reconciled = currency.is_zero(counterpart_residual or 0.0)
-            matched = bool(on_default) or currency.is_zero(liquidity_residual or 0.0)
-            paid = currency.is_zero(liquidity_residual or 0.0) or not liquidity_reconcilable
-            rows.append((payment_id, "paid" if paid else "in_process", bool(reconciled), matched))
-        self.env.cr.execute_values(
-            """UPDATE account_payment p SET state = v.state, is_reconciled = v.reconciled, is_matched = v.matched
-                 FROM (VALUES %s) AS v(id, state, reconciled, matched) WHERE p.id = v.id""",
-            rows,
-            page_size=1000,
-        )
-        payments.invalidate_recordset()
+        Account = self.env["account.account"]
+        for payment, *lines in zip(payment_rows, line_rows[0::2], line_rows[1::2], strict=True):
+            counterpart = lines[1]
+            outstanding = [line for line in lines if line["account_id"] == payment["outstanding_account_id"]]
+            liquidity_residual = sum(line["amount_residual"] for line in outstanding)
+            reconcilable = outstanding and Account.browse(payment["outstanding_account_id"]).reconcile
+            payment.update(
+                state="paid" if currency.is_zero(liquidity_residual) or not reconcilable else "in_process",
+                is_reconciled=(
+                    not Account.browse(counterpart["account_id"]).reconcile
+                    or currency.is_zero(counterpart["amount_residual"])
+                ),
+                is_matched=(
+                    any(line["account_id"] == journal.default_account_id.id for line in lines)
+                    or currency.is_zero(liquidity_residual)
+                ),
+            )

@@ -1,5 +1,5 @@
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -90,12 +90,13 @@ class TestOnecPaymentWriter(CrmKpiCommon):
 
     @classmethod
     def _pay(cls, ref, days_ago, rows, partner=None):
-        """A customer payment of 1C: ``rows`` [(amount, document or None)]."""
+        """A customer payment of 1C: ``rows`` [(amount, document or None)]; ``days_ago``: or its date."""
         partner = partner or {"ref": None, "name": "ТОО «МашСтрой»", "inn": "950140009013"}
+        day = days_ago if isinstance(days_ago, date) else cls.days_ago(days_ago)
         return ed.payment(
             {
                 "ref": ref,
-                "date": datetime.combine(cls.days_ago(days_ago), datetime.min.time()).replace(hour=11),
+                "date": datetime.combine(day, datetime.min.time()).replace(hour=11),
                 "number": f"П-{ref[-4:]}",
                 "organization": {"name": cls.env.company.name, "inn": False},
                 "currency": {"code": "840", "name": "USD"},
@@ -286,14 +287,21 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         with patch.object(Writer, "_write_payments", spy):
             yield results
 
-    def _compare(self, nodes=None, prefix="cccc0000-%", invoices=None):
-        """The chunk applied by the ORM in a savepoint, then by the writer: both snapshots."""
+    def _compare(self, nodes=None, prefix="cccc0000-%", invoices=None, cached=False):
+        """The chunk applied by the ORM in a savepoint, then by the writer: both snapshots.
+        ``cached``: the writer continues the numbers the transaction took before (as the ORM did),
+        else it takes the first number of each period again."""
+        sequences = dict(self.env.cr.precommit.data.get("sequence.mixin", {}))
         with self.env.cr.savepoint() as savepoint:
             orm_answer = self._apply(nodes, crm_onec_orm_payments=True)
             orm = self._snapshot(prefix, invoices)
             savepoint.rollback()
         self.env.invalidate_all()
-        self.env.cr.precommit.data.pop("sequence.mixin", None)  # numbers taken in the savepoint are free again
+        # the numbers taken in the savepoint are free again
+        if cached:
+            self.env.cr.precommit.data["sequence.mixin"] = sequences
+        else:
+            self.env.cr.precommit.data.pop("sequence.mixin", None)
         with self._writer_spied() as results:
             written_answer = self._apply(nodes)
         self.assertTrue(results and results[0], "the writer wrote the chunk")
@@ -323,6 +331,67 @@ class TestOnecPaymentWriter(CrmKpiCommon):
         self.assertEqual(
             sorted(self.sale_b.line_ids.full_reconcile_id.reconciled_line_ids.mapped("balance")), [-500, -400, 900]
         )
+
+    def test_writer_continues_the_numbers_of_the_transaction(self):
+        """A payment posted before in the same transaction (by the ORM): the chunk's entries follow
+        it in the transaction's sequence cache."""
+        self._apply(
+            [self._pay("cccc0000-0000-4000-8000-0000000000f1", 6, [(10, None)], NEW_CUSTOMER)],
+            crm_onec_orm_payments=True,
+        )
+        self._compare(cached=True)
+        payments = self.env["account.payment"].search([("crm_onec_ref", "like", "cccc0000-%")])
+        self.assertEqual(
+            sorted(payments.mapped("name")),
+            [f"PBNK1/{self.today.year - 1}/00001"] + [f"PBNK1/{self.today.year}/{n:05d}" for n in range(3, 11)],
+        )
+
+    def test_writer_takes_the_next_number_when_one_is_taken(self):
+        """The first number of a period that another transaction took (here: a format read one
+        number short): its insert fails on the unique index and the next number is tried, as
+        ``_locked_increment`` does."""
+        Move = type(self.env["account.move"])
+        next_format = Move._get_next_sequence_format
+
+        def stale(move):
+            format_string, format_values = next_format(move)
+            return format_string, {**format_values, "seq": max(format_values["seq"] - 1, 0)}
+
+        with patch.object(Move, "_get_next_sequence_format", stale):
+            self._compare()
+        payments = self.env["account.payment"].search([("crm_onec_ref", "like", "cccc0000-%")])
+        self.assertEqual(
+            sorted(payments.mapped("name")),
+            [f"PBNK1/{self.today.year - 1}/00001"] + [f"PBNK1/{self.today.year}/{n:05d}" for n in range(3, 10)],
+        )
+
+    def test_writer_numbers_months_and_years_as_the_orm(self):
+        """The journal numbering its payments monthly (its last numbers say so), a chunk over the
+        turn of a month and of a year: each month numbered from its own first number."""
+        for number, payment in enumerate(self.env["account.payment"].search([("crm_onec_ref", "like", "bbbb0000-%")])):
+            prefix = f"{payment.name.rsplit('/', 1)[0]}/{payment.date:%m}/"
+            name = f"{prefix}{number + 1:04d}"
+            self.env.cr.execute(
+                """UPDATE account_move SET name = %s, sequence_prefix = %s, sequence_number = %s WHERE id = %s;
+                   UPDATE account_move_line SET move_name = %s WHERE move_id = %s;
+                   UPDATE account_payment SET name = %s WHERE id = %s""",
+                [name, prefix, number + 1, payment.move_id.id, name, payment.move_id.id, name, payment.id],
+            )
+        self.env.invalidate_all()
+        self.env.cr.precommit.data.pop("sequence.mixin", None)
+        month = self.today.replace(day=1)
+        days = [date(self.today.year - 1, 12, 31), date(self.today.year, 1, 1), month - timedelta(days=1), month]
+        days += [self.today, self.today]
+        nodes = [
+            self._pay(f"ffff0000-0000-4000-8000-{n:012d}", day, [(100 + n, None)], NEW_CUSTOMER)
+            for n, day in enumerate(days)
+        ]
+        nodes.append(self._pay("ffff0000-0000-4000-8000-100000000000", month, [(999, self.sale_a)], NEW_CUSTOMER))
+        self._compare(nodes, "ffff0000-%")
+        payments = self.env["account.payment"].search([("crm_onec_ref", "like", "ffff0000-%")])
+        for payment in payments:
+            self.assertRegex(payment.name, rf"^PBNK1/{payment.date:%Y/%m}/\d{{4}}$")
+        self.assertEqual(self.sale_a.payment_state, "paid")
 
     @staticmethod
     def _differences(table, expected, actual):
