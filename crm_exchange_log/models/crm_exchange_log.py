@@ -182,8 +182,10 @@ class CrmExchangeLog(models.Model):
                 vals[key] = storable(vals[key])
         return vals
 
-    @api.model_create_multi
-    def create(self, vals_list):
+    @api.model
+    def _complete_vals(self, vals_list):
+        """What :meth:`create` adds to the values of new entries (in place): text cleaned, the
+        document's customer, the failed flag."""
         partners = self._partners_of(
             [(vals.get("res_model"), vals.get("res_id")) for vals in vals_list if "partner_id" not in vals]
         )
@@ -193,7 +195,88 @@ class CrmExchangeLog(models.Model):
                 vals["partner_id"] = partners.get((vals.get("res_model"), vals.get("res_id")), False)
             # inserted with the row: a journal written by the thousand is not updated afterwards
             vals.setdefault("failed", self._failed_of(vals.get("state")))
-        return super().create(vals_list)
+        return vals_list
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create(self._complete_vals(vals_list))
+
+    @api.model
+    def _create_journal_rows(self, vals_list):
+        """The entries of ``vals_list`` stored as :meth:`create` stores them, with one INSERT (the
+        1C load journals every object it applies): the records, in the order of ``vals_list``.
+        An entry the INSERT does not reproduce (a payload kept in a file, a default to apply, a
+        value that is not a plain column) goes through :meth:`create`."""
+        if not vals_list:
+            return self.browse()
+        self.check_access("create")
+        self._complete_vals(vals_list)
+        threshold = self._payload_threshold()
+        columns = {
+            name
+            for name, field in self._fields.items()
+            if field.store and field.column_type and not field.inverse and not field.company_dependent
+        } - {"id", *models.LOG_ACCESS_COLUMNS}
+        computed = {name for name, field in self._fields.items() if field.store and field.compute}
+        defaulted = {}  # {keys of the values: whether create adds defaults to them}
+        runs = []  # consecutive entries of the same way: [(by INSERT, [values])]
+        for vals in vals_list:
+            row = self._prepare_payload_vals(dict(vals), threshold)
+            keys = frozenset(row)
+            if keys not in defaulted:
+                defaulted[keys] = bool(self.default_get([name for name in self._fields if name not in keys]))
+            insert = (
+                not defaulted[keys]
+                and not any(row.get(name) for name in PAYLOAD_FIELDS.values())
+                and keys - set(PAYLOAD_FIELDS.values()) <= columns
+                and computed <= keys
+            )
+            if insert:
+                for name in PAYLOAD_FIELDS.values():
+                    row.pop(name, None)  # no file: create makes no attachment
+            if not runs or runs[-1][0] != insert:
+                runs.append((insert, []))
+            runs[-1][1].append(row if insert else vals)
+        ids = []
+        for insert, rows in runs:
+            ids += self._insert_journal_rows(rows) if insert else self.create(rows).ids
+        return self.browse(ids)
+
+    @api.model
+    def _insert_journal_rows(self, rows):
+        """One INSERT of ``rows`` (complete values of plain columns) converted as ``_create``
+        converts them: their ids."""
+        now, uid = self.env.cr.now(), self.env.uid
+        rows = [{**row, "create_uid": uid, "create_date": now, "write_uid": uid, "write_date": now} for row in rows]
+        names = sorted({name for row in rows for name in row})
+        row_fields = [self._fields[name] for name in names]
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                SQL.identifier(self._table),
+                SQL(", ").join(map(SQL.identifier, names)),
+                SQL(", ").join(
+                    tuple(
+                        field.convert_to_column_insert(row[field.name], self, row)
+                        if field.name in row
+                        else models.SQL_DEFAULT
+                        for field in row_fields
+                    )
+                    for row in rows
+                ),
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        records = self.browse(ids)
+        # what create updates in cache: the documents' lists of entries
+        for field in row_fields:
+            for inverse in self.pool.field_inverses[field]:
+                self.env[inverse.model_name].invalidate_model([inverse.name], flush=False)
+        records._validate_fields(names)
+        if self._check_company_auto:
+            records._check_company()
+        records.check_access("create")
+        return ids
 
     def write(self, vals):
         return super().write(self._clean_vals(dict(vals)))

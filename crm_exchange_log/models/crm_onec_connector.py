@@ -590,7 +590,7 @@ class CrmOnecConnector(models.AbstractModel):
         """Create the gathered entries together (one INSERT instead of one per object)."""
         if journal:
             vals_list, journal[:] = list(journal), []
-            self.env["crm.exchange.log"].sudo().create(vals_list)
+            self.env["crm.exchange.log"].sudo()._create_journal_rows(vals_list)
 
     @api.model
     def _apply_batch(self, system, batch, exchange, results):
@@ -637,7 +637,7 @@ class CrmOnecConnector(models.AbstractModel):
                     )
                     vals.update(state="done", attempt_count=1, date_done=fields.Datetime.now())
                     vals_list.append(vals)
-                Log.sudo().create(vals_list)
+                Log.sudo()._create_journal_rows(vals_list)
                 results["done"] += len(batch)
                 return
         journal = []

@@ -1,11 +1,14 @@
+import copy
 import json
 import uuid
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -249,6 +252,116 @@ class TestJournal(ExchangeCommon):
         self.assertEqual((self.system.log_count, self.system.failed_count), (4, 1))
         self.assertAlmostEqual(self.system.failure_rate, 25.0)
         self.assertEqual(self.system.last_error, "boom")
+
+
+@tagged("post_install", "-at_install")
+class TestJournalRows(ExchangeCommon):
+    """``_create_journal_rows`` (one INSERT for the entries of a 1C step) stores what ``create``
+    stores for the same values, column by column, attachments included."""
+
+    def _vals_list(self):
+        move = self.env["account.move"].create({"move_type": "out_invoice", "partner_id": self.contact.id})
+        big = {"lines": [f"строка {i}" for i in range(200)], "password": "hidden"}
+        journal = [
+            # what the 1C load journals: a document with a customer, masked secrets, NUL characters
+            self.Log._journal_vals(
+                self.system,
+                "in",
+                "onec_sale",
+                record=move,
+                request='<Документ password="s3cr3t">a\x00b</Документ>',
+                response={"move": move.name, "token": "tk-1", "amount": 10.5},
+                correlation_id="flow-1",
+            ),
+            # no document; a failure (its flag), text from outside as PostgreSQL stores it
+            self.Log._journal_vals(
+                self.system,
+                "in",
+                "onec_payment\x00",
+                state="failed",
+                error="bad \ud800 text",
+                duration_ms=12,
+                request={"text": "a\x00b\ud83d", "api_key": "k"},
+                idempotency_key="key\x00",
+            ),
+            # a document without a customer, the values of the batch's success path
+            {
+                **self.Log._prepare_log_vals(
+                    self.system, "in", "onec_counterparty", record=self.system, request="<x/>", response=None
+                ),
+                "state": "done",
+                "attempt_count": 1,
+                "date_done": fields.Datetime.now(),
+            },
+            # a contact: its company's timeline
+            self.Log._journal_vals(self.system, "in", "onec_counterparty", record=self.contact, response="ok"),
+            # a payload over the threshold: the whole text in its attachment
+            self.Log._journal_vals(self.system, "in", "onec_sale", record=move, request=big),
+            # defaults to apply (state, attempts): create applies them
+            {"system_id": self.system.id, "direction": "in", "operation": "onec_deletion", "correlation_id": "f"},
+            self.Log._journal_vals(self.system, "in", "onec_deletion", record=self.customer),
+        ]
+        return journal
+
+    def _snapshot(self, logs):
+        """Every column of the entries and of their attachments, in their order (ids as positions)."""
+        self.env.flush_all()
+        position = {log_id: index for index, log_id in enumerate(logs.ids)}
+        rows = []
+        for table, key in (("crm_exchange_log", "id"), ("ir_attachment", "res_id")):
+            columns = [
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY 1",
+                        table,
+                    )
+                )
+                if row[0] != "id"
+            ]
+            where = SQL("res_model = 'crm.exchange.log' AND res_id = ANY(%s)", logs.ids)
+            if table == "crm_exchange_log":
+                where = SQL("id = ANY(%s)", logs.ids)
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT %s, %s FROM %s WHERE %s ORDER BY id",
+                    SQL.identifier(key),
+                    SQL(", ").join(map(SQL.identifier, columns)),
+                    SQL.identifier(table),
+                    where,
+                )
+            ):
+                values = dict(zip(columns, row[1:], strict=True))
+                values.pop("res_id", None)
+                rows.append((table, position[row[0]], values))
+        return sorted(rows, key=lambda row: (row[0], row[1]))
+
+    def test_rows_as_create_stores_them(self):
+        self.env["ir.config_parameter"].sudo().set_param("crm_exchange_log.attachment_threshold", "1000")
+        vals_list = self._vals_list()
+        Log = self.Log.sudo()
+        expected = self._snapshot(Log.create(copy.deepcopy(vals_list)))
+        created = []
+        original = type(Log).create
+
+        def spy(model, vals_list):
+            created.append(len(vals_list))
+            return original(model, vals_list)
+
+        known = self.system.log_ids  # in cache: the new entries are added to it
+        with patch.object(type(Log), "create", api.model_create_multi(spy)):
+            logs = Log._create_journal_rows(copy.deepcopy(vals_list))
+        self.assertEqual(self._snapshot(logs), expected)
+        self.assertEqual(logs.ids, sorted(logs.ids), "in the order of the values")
+        self.assertEqual(created, [2], "create for the payload kept in a file and the entry with defaults only")
+        self.assertEqual(
+            logs[:4].mapped(lambda log: log.partner_id.id), [self.customer.id, False, False, self.customer.id]
+        )
+        self.assertEqual(logs.mapped("failed"), [0, 1, 0, 0, 0, 0, 0])
+        self.assertNotIn("s3cr3t", logs[0].request_payload)
+        self.assertNotIn("tk-1", logs[0].response_payload)
+        self.assertTrue(logs[4].request_payload_file)
+        self.assertEqual(self.system.log_ids, known | logs)
 
 
 @tagged("post_install", "-at_install")
