@@ -60,8 +60,9 @@ class TestOneCRpcAccess(HttpCase):
         self.assertEqual(Log.search_count([]), before, "nothing journaled, nothing called")
 
     def test_confirmation_and_steps_not_callable_remotely(self):
-        """The methods that confirm a file to 1C, commit a step or write the journal are private:
-        refused through RPC to every user, integrators included."""
+        """The methods that confirm a file to 1C, commit a step, apply objects or write the journal
+        and the documents set-based are private: refused through RPC to every user, integrators
+        included."""
         calls = [
             ("crm.onec.connector", "_confirm_receipt", (1, "file", {"message_no": 1})),
             ("crm.onec.connector", "_send_confirmation", (1, "file", 1)),
@@ -69,6 +70,11 @@ class TestOneCRpcAccess(HttpCase):
             ("crm.onec.connector", "_write_journal", ([{"operation": "x"}],)),
             ("crm.exchange.log", "_journal_vals", (1, "in", "x")),
             ("account.move", "_crm_payment_state_columns", ("m", "'paid'")),
+            ("crm.onec.connector", "_apply_objects", (1, [], {"vals": {}})),
+            ("crm.exchange.log", "_create_journal_rows", ([{"operation": "x", "system_id": 1}],)),
+            ("crm.exchange.log", "_insert_journal_rows", ([{"operation": "x", "system_id": 1}],)),
+            ("crm.onec.payment.writer", "_insert_entries", (1, [], [])),
+            ("crm.onec.sale.writer", "_header_fingerprints", ("account.move", 1, {})),
         ]
         Log = self.env["crm.exchange.log"].sudo()
         before = Log.search_count([])
